@@ -1,0 +1,22 @@
+/* front - the subcommands of the convene binary */
+#ifndef CONVENE_FRONT_H
+#define CONVENE_FRONT_H
+
+/* Each takes the arguments after the subcommand's name (argv[0] is the
+ * subcommand) and the config path (NULL: the default), and returns the exit
+ * status. */
+int cmd_receive(int argc, char **argv, const char *config);
+int cmd_run(int argc, char **argv, const char *config);
+int cmd_check(int argc, char **argv, const char *config);
+int cmd_lists(int argc, char **argv, const char *config);
+int cmd_members(int argc, char **argv, const char *config);
+int cmd_queue(int argc, char **argv, const char *config);
+
+/* Shared by the admin commands: loads the config or prints its problems
+ * (file:line: message) to stderr. Returns NULL on failure. */
+struct conf;
+struct store;
+struct conf *front_load_conf(const char *config);
+struct store *front_open_store(const struct conf *c);
+
+#endif

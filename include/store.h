@@ -1,0 +1,219 @@
+/* store - the one SQLite database: schema, migrations, statements
+ *
+ * Every function returns 0 on success and -1 on failure with *error_r set
+ * (static text or owned by the store: do not free) and store_busy() telling
+ * whether the failure was transient (locked past the busy timeout, disk full,
+ * I/O error): the caller maps that to EX_TEMPFAIL. Only prepared statements
+ * with bound parameters. */
+#ifndef CONVENE_STORE_H
+#define CONVENE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Opens (creating if needed) the database at path with WAL, the busy
+ * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
+ * Returns NULL with *error_r (newly allocated) on failure; *transient_r tells
+ * whether it is worth retrying. */
+struct store *store_open(const char *path, long busy_timeout_ms,
+			 char **error_r, bool *transient_r);
+void store_close(struct store **s);
+
+/* The last failure: its text, and whether it was transient. */
+const char *store_error(const struct store *s);
+bool store_transient(const struct store *s);
+
+/* Transactions: BEGIN IMMEDIATE (a writer from the start, so a busy database
+ * fails here, before any work) / COMMIT / ROLLBACK. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+int store_schema_version(struct store *s, int *version_r);
+
+/* ---- members ---- */
+enum store_mode { MODE_IMMEDIATE, MODE_DIGEST, MODE_DIGEST_PLAIN, MODE_NOMAIL };
+enum store_member_status { MEMBER_ACTIVE, MEMBER_DISABLED, MEMBER_PENDING };
+
+struct store_member {
+	int64_t id;
+	char *list;
+	char *address;
+	char *name;          /* may be NULL */
+	enum store_mode mode;
+	enum store_member_status status;
+	bool moderated;
+	double bounce_score;
+	time_t subscribed_at;
+};
+
+const char *store_mode_name(enum store_mode m);
+int store_mode_parse(const char *s, enum store_mode *m_r);
+const char *store_member_status_name(enum store_member_status st);
+int store_member_status_parse(const char *s, enum store_member_status *st_r);
+void store_member_clear(struct store_member *m);
+
+/* Adds a member; *added_r false (and nothing changed) when the address is
+ * already a member of the list. */
+int store_member_add(struct store *s, const char *list, const char *address,
+		     const char *name, enum store_mode mode, bool *added_r);
+/* *removed_r false when it was not a member. */
+int store_member_remove(struct store *s, const char *list, const char *address,
+			bool *removed_r);
+/* Looks a member up; *found_r false when not a member (m untouched). */
+int store_member_get(struct store *s, const char *list, const char *address,
+		     struct store_member *m, bool *found_r);
+int store_member_set_mode(struct store *s, const char *list,
+			  const char *address, enum store_mode mode,
+			  bool *found_r);
+int store_member_count(struct store *s, const char *list, int64_t *count_r);
+/* Calls fn for every member of list in id order (stops when fn returns
+ * non-zero, and returns that value). */
+int store_member_foreach(struct store *s, const char *list,
+			 int (*fn)(const struct store_member *m, void *ctx),
+			 void *ctx);
+/* The next up to max immediate, active recipients with id > after, in id
+ * order: addresses (newly allocated, free with store_strv_free) and the last
+ * id seen. *n_r is 0 at the end. Memory stays bounded by max. */
+int store_recipients_next(struct store *s, const char *list, int64_t after,
+			  size_t max, char ***addrs_r, size_t *n_r,
+			  int64_t *last_id_r);
+int store_recipients_count(struct store *s, const char *list,
+			   int64_t *count_r);
+void store_strv_free(char ***v, size_t n);
+
+/* ---- messages, archive, holds ---- */
+/* Stores raw bytes once; *id_r is the message row. */
+int store_message_add(struct store *s, const char *raw, size_t len,
+		      int64_t *id_r);
+/* The raw bytes of a stored message (newly allocated). */
+int store_message_get(struct store *s, int64_t id, char **raw_r,
+		      size_t *len_r);
+
+struct store_post {
+	const char *list;
+	int64_t message;      /* row in messages */
+	const char *message_id;
+	time_t date;
+	const char *sender;
+	const char *sender_name;
+	const char *subject;  /* decoded to UTF-8 */
+	const char *in_reply_to;
+	const char *const *references; /* NULL-terminated, may be NULL */
+};
+/* Archives a post and links it into its thread (parent found by In-Reply-To,
+ * else the newest known id of References; the thread is the parent's).
+ * *id_r is the archive row. */
+int store_archive_add(struct store *s, const struct store_post *p,
+		      int64_t *id_r);
+/* *found_r when a post with that Message-ID is already archived in list. */
+int store_archive_has(struct store *s, const char *list,
+		      const char *message_id, bool *found_r);
+
+struct store_archived {
+	int64_t id, message, parent, thread;
+	char *message_id, *sender, *subject;
+	time_t date;
+};
+int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
+		      bool *found_r);
+void store_archived_clear(struct store_archived *a);
+
+/* A held post; *id_r is the hold row. */
+int store_hold_add(struct store *s, const char *list, int64_t message,
+		   const char *sender, const char *subject,
+		   const char *message_id, const char *reason, int64_t *id_r);
+int store_hold_count(struct store *s, const char *list, int64_t *count_r);
+
+/* Mail kept for handlers that are not part of the post path (commands,
+ * confirmations, bounces): kind is "request", "subscribe", "unsubscribe",
+ * "confirm", "bounces". */
+int store_inbox_add(struct store *s, const char *list, const char *kind,
+		    const char *extension, int64_t message, const char *sender);
+
+/* An event for the activity log and analytics. */
+int store_event_add(struct store *s, const char *list, const char *kind,
+		    const char *actor, int64_t ref, const char *detail);
+
+/* ---- delivery jobs ---- */
+enum store_job_kind { JOB_POST, JOB_DIRECT };
+
+struct store_job {
+	int64_t id;
+	char *list;
+	enum store_job_kind kind;
+	int64_t archive;      /* 0 when none */
+	char *env_from;
+	int64_t cursor;       /* last member id handed to the transport */
+	bool members_done;    /* the member stream is finished */
+	int64_t sent, total;
+	int attempts;
+	time_t next_attempt;
+	char *last_error;
+};
+void store_job_clear(struct store_job *j);
+
+/* Queues a message for delivery. JOB_POST: to the list's members (total is
+ * the count now); JOB_DIRECT: to the n addresses given. */
+int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
+		  int64_t archive, const char *env_from, const char *data,
+		  size_t len, const char *const *rcpts, size_t n,
+		  int64_t *id_r);
+/* The oldest job after id `after` that is due (its member stream not
+ * deferred past now, or a recipient due) and unfinished; *found_r false when
+ * none. */
+int store_job_next_due(struct store *s, time_t now, int64_t after,
+		       struct store_job *j, bool *found_r);
+int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r);
+/* Records a transaction's progress over the member stream: cursor, sent
+ * count, and members_done. */
+int store_job_progress(struct store *s, int64_t id, int64_t cursor,
+		       int64_t sent_delta, bool members_done);
+/* The job must wait: attempts+1, next attempt and the error. */
+int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
+		    const char *error);
+/* Marks the job finished when it has no recipient left to try; *done_r. */
+int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r);
+
+/* Per-recipient state rows of a job (explicit recipients and retries). */
+enum store_rcpt_state { RCPT_QUEUED, RCPT_RETRY, RCPT_DONE, RCPT_FAILED };
+int store_job_rcpt_add(struct store *s, int64_t job, const char *address,
+		       enum store_rcpt_state st, int attempts,
+		       time_t next_attempt, int code, const char *error);
+struct store_rcpt {
+	int64_t id;
+	char *address;
+	int attempts;
+};
+/* Up to max recipients of the job that are due (queued or retry with
+ * next_attempt <= now). Free with store_rcpts_free. */
+int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
+			struct store_rcpt **v_r, size_t *n_r);
+void store_rcpts_free(struct store_rcpt **v, size_t n);
+int store_job_rcpt_update(struct store *s, int64_t rcpt,
+			  enum store_rcpt_state st, int attempts,
+			  time_t next_attempt, int code, const char *error);
+/* The earliest next_attempt among a job's waiting recipients (0 if none). */
+int store_job_rcpt_next_time(struct store *s, int64_t job, time_t *t_r);
+
+struct store_job_info {
+	int64_t id;
+	char *list;
+	char *state;
+	int64_t sent, total, waiting, failed;
+	int attempts;
+	time_t next_attempt;
+	char *last_error;
+};
+/* Calls fn for every unfinished job (for `queue list`). */
+int store_job_foreach(struct store *s,
+		      int (*fn)(const struct store_job_info *j, void *ctx),
+		      void *ctx);
+
+#endif

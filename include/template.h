@@ -1,0 +1,41 @@
+/* template - the prose convene writes, from files with named placeholders
+ *
+ * A template is a UTF-8 text file TEMPLATES/LANG/NAME.txt, overridden for one
+ * list by TEMPLATES/LANG/LIST/NAME.txt. Placeholders are written {{name}};
+ * names are lower-case letters, digits and '_'. */
+#ifndef CONVENE_TEMPLATE_H
+#define CONVENE_TEMPLATE_H
+
+#include <stddef.h>
+
+struct conf;
+struct conf_list;
+
+struct template_var {
+	const char *name;
+	const char *value;
+};
+
+/* The placeholders every template may use for a list: list, list_address,
+ * request_address, owner_address, subscribe_address, unsubscribe_address,
+ * description, domain, archive_url. Filled into vars (at least
+ * TEMPLATE_LIST_VARS entries); returns how many. The strings live in
+ * `storage`, which the caller frees with template_vars_free. */
+#define TEMPLATE_LIST_VARS 9
+size_t template_list_vars(const struct conf *c, const struct conf_list *l,
+			  struct template_var *vars, char ***storage);
+void template_vars_free(char ***storage);
+
+/* Renders template `name` for list l (l may be NULL: no per-list override).
+ * Returns 0 and *out_r (newly allocated) or -1 with *error_r (newly
+ * allocated): missing file, unknown placeholder, unterminated "{{". */
+int template_render(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **out_r, char **error_r);
+
+/* Checks one template file: every placeholder must be among `known`.
+ * Returns 0, or -1 with *error_r naming the file and line. */
+int template_check_file(const char *path, const char *const *known,
+			size_t nknown, char **error_r);
+
+#endif
