@@ -1,0 +1,67 @@
+#!/bin/sh
+# End to end over SMTP: convene delivers to Postfix's smtp-sink on 127.0.0.1,
+# and the sink's dump shows the envelope and headers it received.
+. "$(dirname "$0")/lib.sh"
+
+SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
+if [ ! -x "$SINK" ]; then
+	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
+	exit 1
+fi
+mkdir -m 0777 "$T/sink"
+port=
+start_sink() {
+	local p i
+	for i in 1 2 3 4 5 6 7 8; do
+		p=$(( 20000 + ($$ * 7 + i * 131) % 30000 ))
+		"$SINK" -u nobody -D "$T/sink/dump" "127.0.0.1:$p" 100 2>"$T/sink/err" &
+		SINK_PID=$!
+		sleep 0.3
+		if kill -0 "$SINK_PID" 2>/dev/null; then
+			port=$p
+			CLEANUP_PIDS="$CLEANUP_PIDS $SINK_PID"
+			return 0
+		fi
+	done
+	return 1
+}
+CLEANUP_PIDS=
+check "smtp-sink started" start_sink
+
+write_config "" "outbound = { transport = \"smtp\"; host = \"127.0.0.1\"; port = $port; max_rcpt_per_txn = 2; };"
+# write_config put a maildir outbound first; keep only the smtp one.
+sed -i '/transport = "maildir"/d' "$T/convene.conf"
+add_members alice@example.org bob@example.net carol@example.com
+
+expect_eq "post accepted" 0 "$(post "$FIXTURES/post-alice.eml")"
+check "run --once delivers over SMTP" cv run --once
+sleep 0.5
+check "sink got a dump" test -s "$T/sink/dump"
+rcpts=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$T/sink/dump" | sort | tr '\n' ' ' | sed 's/ $//')
+expect_eq "each member once" "alice@example.org bob@example.net carol@example.com" "$rcpts"
+expect_eq "two transactions (max_rcpt_per_txn = 2)" 2 "$(grep -c '^X-Mail-Args:' "$T/sink/dump")"
+check "envelope sender is the bounce address" sh -c "grep '^X-Mail-Args:' '$T/sink/dump' | grep -qv '<makers-bounces@lists.example.org>' && exit 1 || exit 0"
+check "List-Id arrived" grep -q '^List-Id: "Makers of Example City" <makers.lists.example.org>' "$T/sink/dump"
+check "prefix arrived" grep -q '^Subject: \[makers\] Saturday soldering workshop' "$T/sink/dump"
+check "footer arrived" grep -q 'To unsubscribe, write to makers-unsubscribe@lists.example.org' "$T/sink/dump"
+check "Bcc did not" sh -c "! grep -qi '^Bcc:' '$T/sink/dump'"
+expect_eq "queue empty" 0 "$(sql "SELECT count(*) FROM jobs WHERE state <> 'done'")"
+
+# The relay is down: the job waits with a retry time, then goes out once the
+# relay is back.
+kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null
+: >"$T/sink/dump"
+sed 's/workshop-1@/workshop-2@/' "$FIXTURES/post-alice.eml" >"$T/p2.eml"
+post "$T/p2.eml" >/dev/null
+rc=0; cv run --once >/dev/null 2>&1 || rc=$?
+expect_eq "relay down: run still exits 0" 0 "$rc"
+expect_eq "job deferred" 1 "$(sql "SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts >= 1 AND next_attempt > strftime('%s','now')")"
+"$SINK" -u nobody -D "$T/sink/dump" "127.0.0.1:$port" 100 2>>"$T/sink/err" &
+SINK_PID=$!
+CLEANUP_PIDS="$CLEANUP_PIDS $SINK_PID"
+sleep 0.3
+CONVENE_NOW=$(( $(date +%s) + 3600 )) "$CONVENE" -c "$T/convene.conf" run --once >/dev/null
+sleep 0.5
+rcpts=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$T/sink/dump" | sort | tr '\n' ' ' | sed 's/ $//')
+expect_eq "relay back: everyone once" "alice@example.org bob@example.net carol@example.com" "$rcpts"
+finish

@@ -1,0 +1,333 @@
+/* test-store - the SQLite store on a real file */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "xalloc.h"
+
+struct fixture {
+	char dir[64];
+	char *path;
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	char *err = NULL;
+	bool transient;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/convene-store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->path = xasprintf("%s/test.db", f->dir);
+	f->s = store_open(f->path, 1000, &err, &transient);
+	assert_non_null(f->s);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+
+	store_close(&f->s);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static void test_schema(void **state)
+{
+	struct fixture *f = *state;
+	int v = 0;
+	char *err = NULL;
+	bool transient;
+
+	assert_int_equal(store_schema_version(f->s, &v), 0);
+	assert_int_equal(v, STORE_SCHEMA_VERSION);
+	/* Reopening migrates nothing and keeps the data. */
+	store_close(&f->s);
+	f->s = store_open(f->path, 1000, &err, &transient);
+	assert_non_null(f->s);
+	assert_int_equal(store_schema_version(f->s, &v), 0);
+	assert_int_equal(v, STORE_SCHEMA_VERSION);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	char *err = NULL;
+	bool transient = true;
+	struct store *s;
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = store_open(f->path, 1000, &err, &transient);
+	assert_null(s);
+	assert_non_null(strstr(err, "newer"));
+	assert_false(transient);
+	free(err);
+	f->s = NULL;
+}
+
+static void test_members(void **state)
+{
+	struct fixture *f = *state;
+	struct store_member m = { 0 };
+	bool added, found, removed;
+	int64_t n;
+
+	assert_int_equal(store_member_add(f->s, "makers", "a@example.org",
+					  "Alice", MODE_IMMEDIATE, &added), 0);
+	assert_true(added);
+	assert_int_equal(store_member_add(f->s, "makers", "a@example.org",
+					  NULL, MODE_DIGEST, &added), 0);
+	assert_false(added);
+	assert_int_equal(store_member_add(f->s, "other", "a@example.org",
+					  NULL, MODE_DIGEST, &added), 0);
+	assert_true(added);
+	assert_int_equal(store_member_get(f->s, "makers", "a@example.org", &m,
+					  &found), 0);
+	assert_true(found);
+	assert_string_equal(m.name, "Alice");
+	assert_int_equal(m.mode, MODE_IMMEDIATE);
+	assert_int_equal(m.status, MEMBER_ACTIVE);
+	store_member_clear(&m);
+	assert_int_equal(store_member_set_mode(f->s, "makers", "a@example.org",
+					       MODE_NOMAIL, &found), 0);
+	assert_true(found);
+	assert_int_equal(store_recipients_count(f->s, "makers", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_member_count(f->s, "makers", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_member_remove(f->s, "makers", "a@example.org",
+					     &removed), 0);
+	assert_true(removed);
+	assert_int_equal(store_member_remove(f->s, "makers", "a@example.org",
+					     &removed), 0);
+	assert_false(removed);
+	assert_int_equal(store_member_get(f->s, "makers", "a@example.org", &m,
+					  &found), 0);
+	assert_false(found);
+}
+
+/* Recipients stream in id order, a batch at a time, skipping digest, nomail
+ * and disabled members. */
+static void test_recipient_stream(void **state)
+{
+	struct fixture *f = *state;
+	char addr[64], **v;
+	size_t n, total = 0, i;
+	int64_t last = 0, prev = 0;
+	bool added;
+
+	assert_int_equal(store_begin(f->s), 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(addr, sizeof addr, "user%04zu@example.org", i);
+		assert_int_equal(store_member_add(f->s, "big", addr, NULL,
+						  i % 10 == 0 ? MODE_DIGEST :
+						  MODE_IMMEDIATE, &added), 0);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	for (;;) {
+		assert_int_equal(store_recipients_next(f->s, "big", last, 64,
+						       &v, &n, &last), 0);
+		if (n == 0) {
+			store_strv_free(&v, n);
+			break;
+		}
+		assert_true(n <= 64);
+		assert_true(last > prev);
+		prev = last;
+		for (i = 0; i < n; i++)
+			assert_int_not_equal(atoi(v[i] + 4) % 10, 0);
+		total += n;
+		store_strv_free(&v, n);
+	}
+	assert_int_equal(total, 900);
+}
+
+static void test_archive_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct store_archived a = { 0 };
+	const char *refs2[] = { "root@x", NULL };
+	const char *refs3[] = { "root@x", "ghost@x", NULL };
+	struct store_post p = { .list = "makers", .date = 1 };
+	int64_t msg, root, reply, ghost_reply, early;
+	bool found;
+
+	assert_int_equal(store_message_add(f->s, "raw", 3, &msg), 0);
+	p.message = msg;
+	/* A reply arriving before its parent. */
+	p.message_id = "early@x";
+	p.in_reply_to = "root@x";
+	assert_int_equal(store_archive_add(f->s, &p, &early), 0);
+	p.message_id = "root@x";
+	p.in_reply_to = NULL;
+	assert_int_equal(store_archive_add(f->s, &p, &root), 0);
+	p.message_id = "reply@x";
+	p.in_reply_to = "root@x";
+	p.references = refs2;
+	assert_int_equal(store_archive_add(f->s, &p, &reply), 0);
+	/* In-Reply-To unknown: the newest known reference is the parent. */
+	p.message_id = "r3@x";
+	p.in_reply_to = "ghost@x";
+	p.references = refs3;
+	assert_int_equal(store_archive_add(f->s, &p, &ghost_reply), 0);
+
+	assert_int_equal(store_archive_get(f->s, reply, &a, &found), 0);
+	assert_true(found);
+	assert_int_equal(a.parent, root);
+	assert_int_equal(a.thread, root);
+	store_archived_clear(&a);
+	assert_int_equal(store_archive_get(f->s, ghost_reply, &a, &found), 0);
+	assert_int_equal(a.parent, root);
+	assert_int_equal(a.thread, root);
+	store_archived_clear(&a);
+	assert_int_equal(store_archive_get(f->s, early, &a, &found), 0);
+	assert_int_equal(a.parent, root);
+	assert_int_equal(a.thread, root);
+	store_archived_clear(&a);
+	assert_int_equal(store_archive_has(f->s, "makers", "root@x", &found), 0);
+	assert_true(found);
+	assert_int_equal(store_archive_has(f->s, "other", "root@x", &found), 0);
+	assert_false(found);
+	/* The same Message-ID twice in one list is refused by the schema. */
+	p.message_id = "root@x";
+	assert_int_equal(store_archive_add(f->s, &p, &root), -1);
+	assert_false(store_transient(f->s));
+}
+
+static void test_jobs(void **state)
+{
+	struct fixture *f = *state;
+	const char *rcpts[] = { "x@example.org", "y@example.org" };
+	struct store_job j = { 0 };
+	struct store_rcpt *v;
+	char *data;
+	size_t len, n;
+	int64_t id, id2;
+	bool found, done;
+
+	assert_int_equal(store_job_add(f->s, "makers", JOB_DIRECT, 0,
+				       "makers-bounces@x", "hello\n", 6, rcpts,
+				       2, &id), 0);
+	assert_int_equal(store_job_add(f->s, "makers", JOB_POST, 0,
+				       "makers-bounces@x", "post\n", 5, NULL,
+				       0, &id2), 0);
+	/* The post's member stream is not due before its time. */
+	assert_int_equal(store_job_next_due(f->s, 100000, id, &j, &found), 0);
+	assert_false(found);
+	assert_int_equal(store_job_next_due(f->s, time(NULL) + 1, 0, &j,
+					    &found), 0);
+	assert_true(found);
+	assert_int_equal(j.id, id);
+	assert_int_equal(j.kind, JOB_DIRECT);
+	assert_true(j.members_done);
+	store_job_clear(&j);
+	assert_int_equal(store_job_data(f->s, id, &data, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(data, "hello\n", 6);
+	free(data);
+	assert_int_equal(store_job_rcpts_due(f->s, id, time(NULL) + 1, 10, &v,
+					     &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_job_rcpt_update(f->s, v[0].id, RCPT_DONE, 1, 0,
+					       250, NULL), 0);
+	assert_int_equal(store_job_rcpt_update(f->s, v[1].id, RCPT_RETRY, 1,
+					       time(NULL) + 600, 451, "later"),
+			 0);
+	store_rcpts_free(&v, n);
+	assert_int_equal(store_job_finish_if_done(f->s, id, &done), 0);
+	assert_false(done);
+	/* The next due job after the first is the post. */
+	assert_int_equal(store_job_next_due(f->s, time(NULL) + 1, id, &j,
+					    &found), 0);
+	assert_true(found);
+	assert_int_equal(j.id, id2);
+	store_job_clear(&j);
+	assert_int_equal(store_job_rcpts_due(f->s, id, time(NULL) + 700, 10,
+					     &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_job_rcpt_update(f->s, v[0].id, RCPT_DONE, 2, 0,
+					       250, NULL), 0);
+	store_rcpts_free(&v, n);
+	assert_int_equal(store_job_finish_if_done(f->s, id, &done), 0);
+	assert_true(done);
+	/* Progress over the member stream is persisted. */
+	assert_int_equal(store_job_progress(f->s, id2, 42, 7, false), 0);
+	assert_int_equal(store_job_next_due(f->s, time(NULL) + 1, 0, &j,
+					    &found), 0);
+	assert_true(found);
+	assert_int_equal(j.cursor, 42);
+	assert_int_equal(j.sent, 7);
+	store_job_clear(&j);
+}
+
+/* Another writer holding the database past the busy timeout is a transient
+ * failure. */
+static void test_busy_is_transient(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	bool added;
+
+	store_close(&f->s);
+	{
+		char *err = NULL;
+		bool transient;
+
+		f->s = store_open(f->path, 50, &err, &transient);
+		assert_non_null(f->s);
+	}
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_begin(f->s), -1);
+	assert_true(store_transient(f->s));
+	assert_int_equal(store_member_add(f->s, "makers", "a@example.org",
+					  NULL, MODE_IMMEDIATE, &added), -1);
+	assert_true(store_transient(f->s));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_int_equal(store_member_add(f->s, "makers", "a@example.org",
+					  NULL, MODE_IMMEDIATE, &added), 0);
+	assert_true(added);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recipient_stream, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_archive_threads, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_is_transient, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
