@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
+#include "dmarc.h"
 #include "log.h"
 #include "msg.h"
 #include "rewrite.h"
@@ -294,6 +295,14 @@ static enum status accept_post(struct store *s, struct incoming *in,
 	int rc;
 
 	rewrite_params_from_conf(&p, c, l, footer);
+	if (l->from_munging == FROMMUNGE_DMARC && in->sender != NULL) {
+		const char *at = strrchr(in->sender, '@');
+		enum dmarc_policy pol = at ? dmarc_lookup(at + 1) :
+					DMARC_NONE_FOUND;
+
+		p.dmarc_strict = pol == DMARC_P_REJECT ||
+				 pol == DMARC_P_QUARANTINE;
+	}
 	if (rewrite_post(&in->m, &p, &err) < 0)
 		log_warn("list=%s message-id=<%s>: footer not added: %s",
 			 l->name, in->logid, err);
