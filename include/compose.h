@@ -1,0 +1,50 @@
+/* compose - messages convene writes itself: notices, answers, confirmations
+ *
+ * A template file for a message starts with header lines (at least
+ * "Subject: ..."), then a blank line, then the body; both may use the
+ * template's placeholders. The result is a complete RFC 5322 message with
+ * Date, Message-ID, MIME headers and Auto-Submitted, ready for a JOB_DIRECT
+ * delivery job. */
+#ifndef CONVENE_COMPOSE_H
+#define CONVENE_COMPOSE_H
+
+#include <stddef.h>
+
+struct buf;
+struct conf;
+struct conf_list;
+struct store;
+struct template_var;
+
+struct compose {
+	const char *from;          /* header value, e.g. "makers-request@x" */
+	const char *to;            /* header value */
+	const char *reply_to;      /* may be NULL */
+	const char *in_reply_to;   /* a Message-ID without brackets, or NULL */
+	const char *auto_submitted;/* "auto-replied" (answers) or
+				      "auto-generated" (notices); NULL: the
+				      latter */
+	const char *attach;        /* a message to attach as message/rfc822,
+				      or NULL */
+	size_t attach_len;
+};
+
+/* Renders template `name` for list l with vars and builds the message into
+ * out. Returns 0, or -1 with *error_r (newly allocated). */
+int compose_from_template(const struct conf *c, const struct conf_list *l,
+			  const char *name, const struct template_var *vars,
+			  size_t nvars, const struct compose *how,
+			  struct buf *out, char **error_r);
+
+/* Builds a message from a subject and a body (both UTF-8). */
+void compose_message(const struct conf *c, const struct compose *how,
+		     const char *subject, const char *body, struct buf *out);
+
+/* Queues msg for the n recipients as a direct job of list, with the list's
+ * bounce address as the envelope sender. Part of the caller's transaction.
+ * 0, or -1 (the store's error). */
+int compose_queue(struct store *s, const struct conf *c,
+		  const struct conf_list *l, const char *const *rcpts,
+		  size_t n, const struct buf *msg);
+
+#endif
