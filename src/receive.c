@@ -9,6 +9,7 @@
 #include <libetpan/libetpan.h>
 
 #include "receive.h"
+#include "incoming.h"
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
@@ -21,22 +22,6 @@
 #include "template.h"
 #include "util.h"
 #include "xalloc.h"
-
-/* Everything known about the message while it is decided on. */
-struct incoming {
-	const struct conf *c;
-	const struct conf_list *list;
-	struct addr_route route;
-	const char *raw;
-	size_t len;
-	struct msg m;
-	char *message_id;     /* without brackets; synthesised when absent */
-	char *sender;         /* From (or Sender) address, normalised */
-	char *sender_name;
-	char *subject;        /* decoded */
-	char logid[160];      /* sanitised Message-ID for log lines */
-	char logfrom[160];
-};
 
 const char *receive_outcome_name(enum receive_outcome o)
 {
@@ -100,8 +85,8 @@ static void incoming_free(struct incoming *in)
 	free(in->subject);
 }
 
-static enum status store_failure(struct store *s, struct incoming *in,
-				 const char *what)
+enum status incoming_store_failure(struct store *s, struct incoming *in,
+				   const char *what)
 {
 	log_error("list=%s message-id=<%s>: %s: %s; left with the MTA to retry",
 		  in->list->name, in->logid, what, store_error(s));
@@ -231,7 +216,7 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 	sponsor = conf_list_is_sponsor(l, in->sender);
 	council = conf_list_is_council(l, in->sender);
 	if (store_member_get(s, l->name, in->sender, &mem, &member) < 0) {
-		*st_r = store_failure(s, in, "membership lookup");
+		*st_r = incoming_store_failure(s, in, "membership lookup");
 		return DECIDE_DROP;
 	}
 	if (member && mem.moderated && !leader) {
@@ -331,9 +316,9 @@ static enum status accept_post(struct store *s, struct incoming *in,
 	msg_idlist_free(&refs);
 	buf_free(&out);
 	if (rc < 0)
-		return store_failure(s, in, "archive and queue");
+		return incoming_store_failure(s, in, "archive and queue");
 	if (store_commit(s) < 0)
-		return store_failure(s, in, "commit");
+		return incoming_store_failure(s, in, "commit");
 	log_info("list=%s message-id=<%s> from=<%s>: accepted: archived as "
 		 "%lld, queued as job %lld", l->name, in->logid, in->logfrom,
 		 (long long)archive, (long long)job);
@@ -350,9 +335,9 @@ static enum status hold_post(struct store *s, struct incoming *in,
 			   in->message_id, reason, &hold) < 0 ||
 	    store_event_add(s, l->name, "post.held", in->sender, hold,
 			    reason) < 0)
-		return store_failure(s, in, "hold");
+		return incoming_store_failure(s, in, "hold");
 	if (store_commit(s) < 0)
-		return store_failure(s, in, "commit");
+		return incoming_store_failure(s, in, "commit");
 	log_info("list=%s message-id=<%s> from=<%s>: held as %lld: %s",
 		 l->name, in->logid, in->logfrom, (long long)hold, reason);
 	return ST_OK;
@@ -368,11 +353,11 @@ static enum status handle_post(struct store *s, struct incoming *in,
 	bool dup;
 
 	if (store_begin(s) < 0)
-		return store_failure(s, in, "begin");
+		return incoming_store_failure(s, in, "begin");
 	/* A message the MTA hands over twice (it never saw our exit status)
 	 * is archived once. */
 	if (store_archive_has(s, in->list->name, in->message_id, &dup) < 0)
-		return store_failure(s, in, "duplicate check");
+		return incoming_store_failure(s, in, "duplicate check");
 	if (dup) {
 		store_rollback(s);
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: "
@@ -387,16 +372,16 @@ static enum status handle_post(struct store *s, struct incoming *in,
 	if (d == DECIDE_DROP) {
 		if (store_event_add(s, in->list->name, "post.dropped",
 				    in->sender, 0, reason) < 0)
-			return store_failure(s, in, "log event");
+			return incoming_store_failure(s, in, "log event");
 		if (store_commit(s) < 0)
-			return store_failure(s, in, "commit");
+			return incoming_store_failure(s, in, "commit");
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: %s",
 			 in->list->name, in->logid, in->logfrom, reason);
 		*outcome_r = RECEIVED_DROPPED;
 		return ST_OK;
 	}
 	if (store_message_add(s, in->raw, in->len, &message) < 0)
-		return store_failure(s, in, "store message");
+		return incoming_store_failure(s, in, "store message");
 	if (d == DECIDE_HOLD) {
 		*outcome_r = RECEIVED_HELD;
 		return hold_post(s, in, message, reason);
@@ -452,7 +437,7 @@ static enum status handle_owner(struct store *s, struct incoming *in,
 	    store_event_add(s, l->name, "owner.forwarded", in->sender, 0,
 			    in->message_id) < 0 ||
 	    store_commit(s) < 0) {
-		st = store_failure(s, in, "queue owner mail");
+		st = incoming_store_failure(s, in, "queue owner mail");
 		goto out;
 	}
 	log_info("list=%s message-id=<%s> from=<%s>: forwarded to %zu "
@@ -478,7 +463,7 @@ static enum status handle_keep(struct store *s, struct incoming *in,
 	    store_inbox_add(s, in->list->name, kind, in->route.extension,
 			    message, in->sender) < 0 ||
 	    store_commit(s) < 0)
-		return store_failure(s, in, "keep");
+		return incoming_store_failure(s, in, "keep");
 	log_info("list=%s message-id=<%s> from=<%s>: kept for the %s "
 		 "handler as message %lld", in->list->name, in->logid,
 		 in->logfrom, kind, (long long)message);

@@ -1,0 +1,38 @@
+/* incoming - one message being decided on, shared by the pipeline modules
+ * (posts, moderation, commands, bounces). Filled by receive. */
+#ifndef CONVENE_INCOMING_H
+#define CONVENE_INCOMING_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "receive.h"
+#include "status.h"
+
+struct conf;
+struct conf_list;
+struct store;
+
+struct incoming {
+	const struct conf *c;
+	const struct conf_list *list;
+	struct addr_route route;  /* what address it came to */
+	const char *raw;          /* the bytes as received */
+	size_t len;
+	struct msg m;             /* parsed */
+	char *message_id;         /* without brackets; synthesised when absent */
+	char *sender;             /* From (or Sender) address, normalised; may
+				     be NULL */
+	char *sender_name;
+	char *subject;            /* decoded to UTF-8; may be NULL */
+	char logid[160];          /* sanitised Message-ID for log lines */
+	char logfrom[160];        /* sanitised sender for log lines */
+};
+
+/* Logs a store failure for in, rolls back, and returns ST_TEMPFAIL so that
+ * the MTA keeps the message. */
+enum status incoming_store_failure(struct store *s, struct incoming *in,
+				   const char *what);
+
+#endif
