@@ -1,37 +1,48 @@
-/* deliver - turns queued jobs into transactions for the transport
+/* deliver - turns queued jobs into transactions over parallel connections
  *
  * A job is a stored message plus a cursor over the list's members: members
- * are read in id order a batch at a time (never the whole list in memory),
- * each batch is one transaction, and the cursor is committed after each one,
- * so a crash resumes where it stopped. 4xx answers wait for the retry
- * schedule; 5xx answers are recorded as failures. Delivery decides nothing. */
+ * are read in id order a batch at a time (never the whole list in memory);
+ * each batch is one transaction, handed to one of `connections` sessions
+ * that run in parallel. Progress is committed after each transaction: the
+ * cursor covers the batches finished in order, and a batch that finishes
+ * ahead of an earlier one is recorded as a range, so a crash or kill -9
+ * repeats at most the transactions that were in flight. 4xx answers wait
+ * for the retry schedule, per recipient where the answer was per recipient;
+ * 5xx answers are recorded as failures. Delivery decides nothing. */
 #ifndef CONVENE_DELIVER_H
 #define CONVENE_DELIVER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf;
 struct store;
-struct transport;
+struct deliver;
 
 struct deliver_stats {
 	uint64_t transactions;
 	uint64_t delivered;      /* recipients accepted */
-	uint64_t deferred;       /* recipients or transactions to retry */
+	uint64_t deferred;       /* recipients to retry later */
 	uint64_t failed;         /* recipients refused for good */
 	uint64_t jobs_done;
 };
 
+/* Starts the sessions (threads) of the configured transport; nothing is
+ * connected until there is mail. NULL with *error_r (newly allocated) on a
+ * bad setting. */
+struct deliver *deliver_open(const struct conf *c, char **error_r);
+void deliver_close(struct deliver **d);
+
 /* Delivers every job that is due now. Returns 0 when the queue was worked
  * through (jobs may still wait for retries), -1 on a store failure (the
- * caller may try again later). When `progress` is set, prints a progress bar
- * to stderr for large jobs. */
-int deliver_pass(const struct conf *c, struct store *s, struct transport *t,
-		 bool progress, struct deliver_stats *stats);
+ * caller may try again later). With `progress`, a large job shows a progress
+ * bar on a terminal. */
+int deliver_pass(struct deliver *d, struct store *s, bool progress,
+		 struct deliver_stats *stats);
 
-/* When the job's next attempt is after `attempts` failures: now plus the
- * retry schedule's entry (the last one repeats). */
+/* When the next attempt is due after `attempts` failures: now plus the retry
+ * schedule's entry (its last entry repeats). */
 time_t deliver_backoff(const struct conf *c, int attempts, time_t now);
 
 #endif

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -78,12 +78,13 @@ int store_member_count(struct store *s, const char *list, int64_t *count_r);
 int store_member_foreach(struct store *s, const char *list,
 			 int (*fn)(const struct store_member *m, void *ctx),
 			 void *ctx);
-/* The next up to max immediate, active recipients with id > after, in id
- * order: addresses (newly allocated, free with store_strv_free) and the last
- * id seen. *n_r is 0 at the end. Memory stays bounded by max. */
+/* The next up to max immediate, active recipients with after < id < before
+ * (before 0: no upper bound), in id order: addresses (newly allocated, free
+ * with store_strv_free) and the last id seen. *n_r is 0 at the end. Memory
+ * stays bounded by max. */
 int store_recipients_next(struct store *s, const char *list, int64_t after,
-			  size_t max, char ***addrs_r, size_t *n_r,
-			  int64_t *last_id_r);
+			  int64_t before, size_t max, char ***addrs_r,
+			  size_t *n_r, int64_t *last_id_r);
 int store_recipients_count(struct store *s, const char *list,
 			   int64_t *count_r);
 void store_strv_free(char ***v, size_t n);
@@ -180,6 +181,25 @@ int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
 		    const char *error);
 /* Marks the job finished when it has no recipient left to try; *done_r. */
 int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r);
+
+/* Ranges of the member stream, (after, last], that went out ahead of the
+ * job's cursor (parallel transactions finish out of order): a restart skips
+ * them, so a crash repeats at most the transactions in flight. */
+struct store_range {
+	int64_t after, last;
+};
+int store_job_range_add(struct store *s, int64_t job, int64_t after,
+			int64_t last);
+/* The job's ranges in order (free with free()). */
+int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
+		     size_t *n_r);
+/* Forgets the ranges the cursor has passed. */
+int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor);
+
+/* The worker trades durability against power loss (never against a crash
+ * of the process: the WAL keeps every commit) for speed: synchronous=NORMAL.
+ * A lost progress record means a repeated transaction, never a lost one. */
+int store_set_fast_commits(struct store *s);
 
 /* Per-recipient state rows of a job (explicit recipients and retries). */
 enum store_rcpt_state { RCPT_QUEUED, RCPT_RETRY, RCPT_DONE, RCPT_FAILED };

@@ -18,7 +18,6 @@
 #include "log.h"
 #include "status.h"
 #include "store.h"
-#include "transport.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -71,12 +70,12 @@ struct worker {
 	const char *config;
 	struct conf *c;
 	struct store *s;
-	struct transport *t;
+	struct deliver *d;
 };
 
 static void worker_close(struct worker *w)
 {
-	transport_close(&w->t);
+	deliver_close(&w->d);
 	store_close(&w->s);
 	conf_free(&w->c);
 }
@@ -91,8 +90,12 @@ static int worker_open(struct worker *w)
 	w->s = front_open_store(w->c);
 	if (w->s == NULL)
 		return -1;
-	w->t = transport_open(w->c, &err);
-	if (w->t == NULL) {
+	if (store_set_fast_commits(w->s) < 0) {
+		fprintf(stderr, "convene: %s\n", store_error(w->s));
+		return -1;
+	}
+	w->d = deliver_open(w->c, &err);
+	if (w->d == NULL) {
 		fprintf(stderr, "convene: %s\n", err);
 		free(err);
 		return -1;
@@ -138,7 +141,7 @@ int cmd_run(int argc, char **argv, const char *config)
 		return status_to_exit(ST_TEMPFAIL);
 	}
 	if (once) {
-		ret = deliver_pass(w.c, w.s, w.t, true, &stats);
+		ret = deliver_pass(w.d, w.s, true, &stats);
 		printf("%llu transactions, %llu delivered, %llu deferred, "
 		       "%llu failed, %llu jobs done\n",
 		       (unsigned long long)stats.transactions,
@@ -167,7 +170,7 @@ int cmd_run(int argc, char **argv, const char *config)
 					  "configuration");
 			}
 		}
-		if (deliver_pass(w.c, w.s, w.t, false, &stats) < 0)
+		if (deliver_pass(w.d, w.s, false, &stats) < 0)
 			nap.tv_sec = 5;
 		/* A post accepted while idle goes out within a second. */
 		nanosleep(&nap, NULL);

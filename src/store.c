@@ -123,6 +123,15 @@ static const char *const schema_v1[] = {
 	"CREATE INDEX job_rcpts_due ON job_rcpts (job, state, next_attempt)",
 };
 
+/* 2: ranges of a job's member stream delivered ahead of its cursor. */
+static const char *const schema_v2[] = {
+	"CREATE TABLE job_ranges ("
+	"  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  after_id INTEGER NOT NULL,"
+	"  last_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (job, after_id))",
+};
+
 static bool rc_transient(int rc)
 {
 	switch (rc & 0xff) {
@@ -270,6 +279,7 @@ static const struct {
 	size_t n;
 } migrations[] = {
 	{ schema_v1, sizeof schema_v1 / sizeof schema_v1[0] },
+	{ schema_v2, sizeof schema_v2 / sizeof schema_v2[0] },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -345,6 +355,11 @@ struct store *store_open(const char *path, long busy_timeout_ms,
 fail:
 	store_close(&s);
 	return NULL;
+}
+
+int store_set_fast_commits(struct store *s)
+{
+	return store_exec(s, "PRAGMA synchronous = NORMAL");
 }
 
 void store_close(struct store **sp)

@@ -334,3 +334,68 @@ int store_job_foreach(struct store *s,
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int store_job_range_add(struct store *s, int64_t job, int64_t after,
+			int64_t last)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO job_ranges (job, after_id, last_id)"
+		" VALUES (?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, last);
+	return store_step_done(s, st, "record range");
+}
+
+int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
+		     size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT after_id, last_id FROM job_ranges WHERE job = ?"
+		" ORDER BY after_id";
+	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_range *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[n].after = sqlite3_column_int64(st, 0);
+		v[n].last = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read ranges");
+		free(v);
+		return -1;
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor)
+{
+	static const char sql[] =
+		"DELETE FROM job_ranges WHERE job = ? AND last_id <= ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, cursor);
+	return store_step_done(s, st, "prune ranges");
+}

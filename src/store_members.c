@@ -228,13 +228,14 @@ int store_member_foreach(struct store *s, const char *list,
 }
 
 int store_recipients_next(struct store *s, const char *list, int64_t after,
-			  size_t max, char ***addrs_r, size_t *n_r,
-			  int64_t *last_id_r)
+			  int64_t before, size_t max, char ***addrs_r,
+			  size_t *n_r, int64_t *last_id_r)
 {
 	static const char sql[] =
-		"SELECT id, address FROM members WHERE list = ? AND id > ?"
+		"SELECT id, address FROM members WHERE list = ?1 AND id > ?2"
+		" AND (?4 = 0 OR id < ?4)"
 		" AND status = 'active' AND mode = 'immediate'"
-		" ORDER BY id LIMIT ?";
+		" ORDER BY id LIMIT ?3";
 	sqlite3_stmt *st = store_prep(s, sql);
 	char **v;
 	size_t n = 0;
@@ -249,6 +250,7 @@ int store_recipients_next(struct store *s, const char *list, int64_t after,
 	store_bind_text(st, 1, list);
 	sqlite3_bind_int64(st, 2, after);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 4, before);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*last_id_r = sqlite3_column_int64(st, 0);
 		v[n++] = store_col_text(st, 1);

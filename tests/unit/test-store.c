@@ -147,7 +147,7 @@ static void test_recipient_stream(void **state)
 	}
 	assert_int_equal(store_commit(f->s), 0);
 	for (;;) {
-		assert_int_equal(store_recipients_next(f->s, "big", last, 64,
+		assert_int_equal(store_recipients_next(f->s, "big", last, 0, 64,
 						       &v, &n, &last), 0);
 		if (n == 0) {
 			store_strv_free(&v, n);
