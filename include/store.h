@@ -222,6 +222,11 @@ int store_job_rcpt_update(struct store *s, int64_t rcpt,
 /* The earliest next_attempt among a job's waiting recipients (0 if none). */
 int store_job_rcpt_next_time(struct store *s, int64_t job, time_t *t_r);
 
+/* Makes every waiting job and recipient of job `id` (0: of every job) due
+ * now; *n_r counts what was waiting. */
+int store_job_retry_now(struct store *s, int64_t id, time_t now,
+			int64_t *n_r);
+
 struct store_job_info {
 	int64_t id;
 	char *list;

@@ -25,7 +25,7 @@ static const struct {
 	{ "members", cmd_members,
 	  "members LIST list|add ADDR...|remove ADDR...|set ADDR MODE|"
 	  "import FILE [--skip-bad]|export" },
-	{ "queue", cmd_queue, "queue list" },
+	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
 };
 
 static void usage(FILE *out)

@@ -399,3 +399,34 @@ int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor)
 	sqlite3_bind_int64(st, 2, cursor);
 	return store_step_done(s, st, "prune ranges");
 }
+
+int store_job_retry_now(struct store *s, int64_t id, time_t now,
+			int64_t *n_r)
+{
+	static const char sql_jobs[] =
+		"UPDATE jobs SET next_attempt = ?2 WHERE state = 'queued'"
+		" AND next_attempt > ?2 AND (?1 = 0 OR id = ?1)";
+	static const char sql_rcpts[] =
+		"UPDATE job_rcpts SET next_attempt = ?2 WHERE state = 'retry'"
+		" AND next_attempt > ?2 AND (?1 = 0 OR job = ?1)";
+	sqlite3_stmt *st;
+	int64_t n;
+
+	st = store_prep(s, sql_jobs);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (store_step_done(s, st, "retry jobs") < 0)
+		return -1;
+	n = sqlite3_changes(s->db);
+	st = store_prep(s, sql_rcpts);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (store_step_done(s, st, "retry recipients") < 0)
+		return -1;
+	*n_r = n + sqlite3_changes(s->db);
+	return 0;
+}
