@@ -173,9 +173,9 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		       struct store_job *j, bool *found_r);
 int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r);
 /* Records a transaction's progress over the member stream: cursor, sent
- * count, and members_done. */
+ * count, and members_done; `succeeded` clears the job's failed attempts. */
 int store_job_progress(struct store *s, int64_t id, int64_t cursor,
-		       int64_t sent_delta, bool members_done);
+		       int64_t sent_delta, bool members_done, bool succeeded);
 /* The job must wait: attempts+1, next attempt and the error. */
 int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
 		    const char *error);

@@ -431,7 +431,8 @@ static int stream_finish(struct stream *st, struct txn *x,
 	    store_job_range_add(s, j->id, xafter, xlast) < 0)
 		goto fail;
 	done = st->end && st->fifo_head == NULL && !st->deferred;
-	if (store_job_progress(s, j->id, cursor, ok, done) < 0)
+	if (store_job_progress(s, j->id, cursor, ok, done,
+			       xok && !st->deferred) < 0)
 		goto fail;
 	if (advanced && store_job_ranges_prune(s, j->id, cursor) < 0)
 		goto fail;
@@ -496,7 +497,7 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 	if (st.end && st.inflight == 0 && !st.deferred && !j->members_done &&
 	    ret == 0) {
 		/* The stream ended without a transaction to record it. */
-		if (store_job_progress(s, j->id, j->cursor, 0, true) < 0)
+		if (store_job_progress(s, j->id, j->cursor, 0, true, true) < 0)
 			ret = -1;
 		else
 			j->members_done = true;

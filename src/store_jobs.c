@@ -123,11 +123,13 @@ int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r)
 }
 
 int store_job_progress(struct store *s, int64_t id, int64_t cursor,
-		       int64_t sent_delta, bool members_done)
+		       int64_t sent_delta, bool members_done, bool succeeded)
 {
 	static const char sql[] =
-		"UPDATE jobs SET cursor = ?, sent = sent + ?, members_done = ?,"
-		" attempts = 0, last_error = NULL WHERE id = ?";
+		"UPDATE jobs SET cursor = ?1, sent = sent + ?2, members_done = ?3,"
+		" attempts = CASE WHEN ?5 THEN 0 ELSE attempts END,"
+		" last_error = CASE WHEN ?5 THEN NULL ELSE last_error END"
+		" WHERE id = ?4";
 	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
@@ -136,6 +138,7 @@ int store_job_progress(struct store *s, int64_t id, int64_t cursor,
 	sqlite3_bind_int64(st, 2, sent_delta);
 	sqlite3_bind_int(st, 3, members_done);
 	sqlite3_bind_int64(st, 4, id);
+	sqlite3_bind_int(st, 5, succeeded);
 	return store_step_done(s, st, "job progress");
 }
 

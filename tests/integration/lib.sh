@@ -124,3 +124,11 @@ header() {
 		END { if (inh) print val }' "$1" | head -1
 }
 sql() { sqlite3 "$T/convene.db" "$@"; }
+# decode_rfc2047 TEXT: decodes the =?UTF-8?B?...?= words of a header value
+# (what convene writes), dropping the white space between adjacent words.
+decode_rfc2047() {
+	printf '%s' "$1" | grep -o '=?[Uu][Tt][Ff]-8?[Bb]?[^?]*?=' |
+		sed 's/^=?[^?]*?[^?]*?//; s/?=$//' | while IFS= read -r w; do
+			printf '%s' "$w" | base64 -d
+		done
+}

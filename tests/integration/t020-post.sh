@@ -43,7 +43,7 @@ subjects=$(for f in $(outbox_files); do header "$T/outbox/new/$f" Subject; done 
 check "reply has one prefix" sh -c "echo '$subjects' | grep -qx '\[makers\] Re: Saturday soldering workshop'"
 enc=$(echo "$subjects" | grep '=?')
 check "encoded reply subject is RFC 2047" test -n "$enc"
-dec=$(printf '%s' "$enc" | sed 's/.*=?UTF-8?B?\([^?]*\)?=.*/\1/' | base64 -d 2>/dev/null)
+dec=$(decode_rfc2047 "$enc")
 expect_eq "encoded reply decodes with one prefix" "[makers] Re: Saturday soldering workshop ✔" "$dec"
 
 # The archive links the thread.

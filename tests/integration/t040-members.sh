@@ -39,8 +39,8 @@ frank@@example.org
 EOP
 out=$(cv members makers import "$T/plain.txt" 2>&1); rc=$?
 expect_eq "import with bad lines fails" 65 "$rc"
-check "bad line 6 reported" sh -c "echo '$out' | grep -q 'plain.txt:6:'"
-check "bad line 7 reported" sh -c "echo '$out' | grep -q 'plain.txt:7:'"
+check "bad line 5 reported" sh -c "echo '$out' | grep -q 'plain.txt:5: .*not-an-address'"
+check "bad line 6 reported" sh -c "echo '$out' | grep -q 'plain.txt:6: .*frank@@example.org'"
 expect_eq "nothing imported" 2 "$(sql 'SELECT count(*) FROM members')"
 out=$(cv members makers import "$T/plain.txt" --skip-bad 2>&1)
 check "--skip-bad imports the rest" sh -c "echo '$out' | grep -q '^2 added'"

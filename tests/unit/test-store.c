@@ -273,7 +273,7 @@ static void test_jobs(void **state)
 	assert_int_equal(store_job_finish_if_done(f->s, id, &done), 0);
 	assert_true(done);
 	/* Progress over the member stream is persisted. */
-	assert_int_equal(store_job_progress(f->s, id2, 42, 7, false), 0);
+	assert_int_equal(store_job_progress(f->s, id2, 42, 7, false, true), 0);
 	assert_int_equal(store_job_next_due(f->s, time(NULL) + 1, 0, &j,
 					    &found), 0);
 	assert_true(found);
