@@ -35,4 +35,9 @@ struct incoming {
 enum status incoming_store_failure(struct store *s, struct incoming *in,
 				   const char *what);
 
+/* Keeps the message whole in the inbox for a later handler, and commits.
+ * (Used for mail a handler stores rather than acts on.) */
+enum status incoming_keep(struct store *s, struct incoming *in,
+			  enum receive_outcome *outcome_r);
+
 #endif

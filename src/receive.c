@@ -10,6 +10,9 @@
 
 #include "receive.h"
 #include "incoming.h"
+#include "bounce.h"
+#include "commands.h"
+#include "moderation.h"
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
@@ -325,24 +328,6 @@ static enum status accept_post(struct store *s, struct incoming *in,
 	return ST_OK;
 }
 
-static enum status hold_post(struct store *s, struct incoming *in,
-			     int64_t message, const char *reason)
-{
-	const struct conf_list *l = in->list;
-	int64_t hold;
-
-	if (store_hold_add(s, l->name, message, in->sender, in->subject,
-			   in->message_id, reason, &hold) < 0 ||
-	    store_event_add(s, l->name, "post.held", in->sender, hold,
-			    reason) < 0)
-		return incoming_store_failure(s, in, "hold");
-	if (store_commit(s) < 0)
-		return incoming_store_failure(s, in, "commit");
-	log_info("list=%s message-id=<%s> from=<%s>: held as %lld: %s",
-		 l->name, in->logid, in->logfrom, (long long)hold, reason);
-	return ST_OK;
-}
-
 static enum status handle_post(struct store *s, struct incoming *in,
 			       enum receive_outcome *outcome_r)
 {
@@ -384,7 +369,7 @@ static enum status handle_post(struct store *s, struct incoming *in,
 		return incoming_store_failure(s, in, "store message");
 	if (d == DECIDE_HOLD) {
 		*outcome_r = RECEIVED_HELD;
-		return hold_post(s, in, message, reason);
+		return moderation_hold(s, in, message, reason);
 	}
 	*outcome_r = RECEIVED_ACCEPTED;
 	return accept_post(s, in, message);
@@ -451,9 +436,8 @@ out:
 	return st;
 }
 
-/* Commands, confirmations and bounces are kept whole for their handlers. */
-static enum status handle_keep(struct store *s, struct incoming *in,
-			       enum receive_outcome *outcome_r)
+enum status incoming_keep(struct store *s, struct incoming *in,
+			  enum receive_outcome *outcome_r)
 {
 	const char *kind = addr_kind_name(in->route.kind);
 	int64_t message;
@@ -468,6 +452,23 @@ static enum status handle_keep(struct store *s, struct incoming *in,
 		 "handler as message %lld", in->list->name, in->logid,
 		 in->logfrom, kind, (long long)message);
 	*outcome_r = RECEIVED_KEPT;
+	return ST_OK;
+}
+
+/* A reply to NAME-confirm+TOKEN: the token says what it confirms. */
+static enum status handle_confirm(struct store *s, struct incoming *in,
+				  enum receive_outcome *outcome_r)
+{
+	enum status st = ST_OK;
+
+	if (moderation_confirm(s, in, &st, outcome_r) ||
+	    commands_confirm(s, in, &st, outcome_r) ||
+	    bounce_confirm(s, in, &st, outcome_r))
+		return st;
+	log_info("list=%s message-id=<%s> from=<%s>: dropped: unknown or "
+		 "used confirmation token", in->list->name, in->logid,
+		 in->logfrom);
+	*outcome_r = RECEIVED_DROPPED;
 	return ST_OK;
 }
 
@@ -576,8 +577,16 @@ enum status receive_message(const struct conf *c, const char *recipient,
 	case ADDR_OWNER:
 		st = handle_owner(s, &in, outcome_r);
 		break;
-	default:
-		st = handle_keep(s, &in, outcome_r);
+	case ADDR_CONFIRM:
+		st = handle_confirm(s, &in, outcome_r);
+		break;
+	case ADDR_BOUNCES:
+		st = bounce_handle(s, &in, outcome_r);
+		break;
+	case ADDR_REQUEST:
+	case ADDR_SUBSCRIBE:
+	case ADDR_UNSUBSCRIBE:
+		st = commands_handle(s, &in, outcome_r);
 		break;
 	}
 out:

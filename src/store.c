@@ -274,12 +274,18 @@ int store_schema_version(struct store *s, int *version_r)
 /* The schema's history: migration i takes user_version i to i + 1. A
  * feature that needs tables adds its step at the end, never edits one that
  * has shipped. */
+static const size_t schema_v1_n = sizeof schema_v1 / sizeof schema_v1[0];
+static const size_t schema_v2_n = sizeof schema_v2 / sizeof schema_v2[0];
+
 static const struct {
 	const char *const *sql;
-	size_t n;
+	const size_t *n;
 } migrations[] = {
-	{ schema_v1, sizeof schema_v1 / sizeof schema_v1[0] },
-	{ schema_v2, sizeof schema_v2 / sizeof schema_v2[0] },
+	{ schema_v1, &schema_v1_n },
+	{ schema_v2, &schema_v2_n },
+	{ store_schema_moderation, &store_schema_moderation_n },
+	{ store_schema_subscriptions, &store_schema_subscriptions_n },
+	{ store_schema_bounces, &store_schema_bounces_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -310,7 +316,7 @@ static int migrate(struct store *s)
 	if (store_schema_version(s, &version) < 0)
 		goto fail;
 	for (; version < STORE_SCHEMA_VERSION; version++) {
-		for (i = 0; i < migrations[version].n; i++)
+		for (i = 0; i < *migrations[version].n; i++)
 			if (store_exec(s, migrations[version].sql[i]) < 0)
 				goto fail;
 	}

@@ -24,6 +24,15 @@ struct store {
 	size_t ncache;
 };
 
+/* Schema steps owned by the store's feature files, applied in the order of
+ * the migrations list in store.c. */
+extern const char *const store_schema_moderation[];
+extern const size_t store_schema_moderation_n;
+extern const char *const store_schema_subscriptions[];
+extern const size_t store_schema_subscriptions_n;
+extern const char *const store_schema_bounces[];
+extern const size_t store_schema_bounces_n;
+
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);
 /* A cached prepared statement for the SQL literal `sql` (its address is the
