@@ -26,6 +26,11 @@ size_t template_list_vars(const struct conf *c, const struct conf_list *l,
 			  struct template_var *vars, char ***storage);
 void template_vars_free(char ***storage);
 
+/* Every placeholder name a template may use (the list placeholders above and
+ * those the pipeline fills for notices, answers and reports); NULL-ended.
+ * `convene check` reports any other name. */
+extern const char *const template_known[];
+
 /* Renders template `name` for list l (l may be NULL: no per-list override).
  * Returns 0 and *out_r (newly allocated) or -1 with *error_r (newly
  * allocated): missing file, unknown placeholder, unterminated "{{". */

@@ -13,11 +13,14 @@
 #include "template.h"
 #include "xalloc.h"
 
-static const char *const known_vars[] = {
-	"list", "list_address", "request_address", "owner_address",
-	"subscribe_address", "unsubscribe_address", "description", "domain",
-	"archive_url",
-};
+static size_t nknown(void)
+{
+	size_t n = 0;
+
+	while (template_known[n] != NULL)
+		n++;
+	return n;
+}
 
 /* Checks every *.txt in dir; returns the number of problems. */
 static int check_templates_in(const char *dir)
@@ -35,8 +38,7 @@ static int check_templates_in(const char *dir)
 		if (len < 5 || strcmp(e->d_name + len - 4, ".txt") != 0)
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
-		if (template_check_file(path, known_vars,
-					sizeof known_vars / sizeof known_vars[0],
+		if (template_check_file(path, template_known, nknown(),
 					&err) < 0) {
 			fprintf(stderr, "%s\n", err);
 			free(err);

@@ -15,6 +15,21 @@
 
 #define TEMPLATE_MAX (256 * 1024)
 
+const char *const template_known[] = {
+	/* of the list */
+	"list", "list_address", "request_address", "owner_address",
+	"subscribe_address", "unsubscribe_address", "description", "domain",
+	"archive_url",
+	/* of the message or person concerned */
+	"sender", "sender_name", "subject", "message_id", "excerpt", "reason",
+	"address", "name", "mode", "status",
+	/* of a confirmation or decision */
+	"token", "confirm_address", "expires", "command", "commands",
+	"results", "decision", "decider", "decided_at", "hold_id", "count",
+	"members", "score", "held_at",
+	NULL
+};
+
 size_t template_list_vars(const struct conf *c, const struct conf_list *l,
 			  struct template_var *vars, char ***storage)
 {
