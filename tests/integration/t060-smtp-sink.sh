@@ -8,6 +8,7 @@ if [ ! -x "$SINK" ]; then
 	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
 	exit 1
 fi
+chmod 0755 "$T"
 mkdir -m 0777 "$T/sink"
 port=
 start_sink() {
