@@ -502,7 +502,7 @@ enum status receive_message(const struct conf *c, const char *recipient,
 	struct store *s = NULL;
 	char *rcpt = NULL, *err = NULL, *from;
 	bool transient;
-	enum status st;
+	enum status st = ST_SOFTWARE;
 
 	*outcome_r = RECEIVED_REFUSED;
 	pr = msg_parse(&in.m, raw, len, &limits, NULL);
