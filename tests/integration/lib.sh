@@ -71,7 +71,7 @@ ${2:-}
 lists = (
   { name = "makers"; description = "Makers of Example City";
     policy = "${POLICY:-members}";
-    leaders = [ "alice@example.org" ]; sponsors = [ "dana@example.org" ];
+    leaders = [ "${LEADER:-alice@example.org}" ]; sponsors = [ "dana@example.org" ];
     subject_prefix = "[makers] "; reply_to = "list";
     ${1:-}
   }
@@ -90,17 +90,20 @@ post() {
 	echo "$rc"
 }
 
-add_members() { cv members makers add "$@" >/dev/null; }
+add_members() { cv members makers add --quiet "$@" >/dev/null; }
 
 # The outbox: one file per transaction.
 outbox_files() { ls "$T/outbox/new" 2>/dev/null | sort; }
 outbox_count() { outbox_files | wc -l | tr -d ' '; }
-# Every envelope recipient in the outbox, one per line, sorted.
+# Every envelope recipient in the outbox, one per line, sorted (read from the
+# envelope lines at the top of each file only).
 outbox_rcpts() {
-	local f
-	for f in $(outbox_files); do
-		sed -n 's/^X-Convene-Envelope-To: <\(.*\)>$/\1/p' "$T/outbox/new/$f"
-	done | sort
+	[ -n "$(outbox_files)" ] || return 0
+	find "$T/outbox/new" -type f -exec awk '
+		FNR == 1 { top = 1 }
+		top && /^X-Convene-Envelope-To: </ {
+			sub(/^X-Convene-Envelope-To: </, ""); sub(/>$/, ""); print; next }
+		!/^X-Convene-Envelope-/ { top = 0; nextfile }' {} + | sort
 }
 # The files whose envelope names RCPT.
 outbox_for() {
