@@ -565,9 +565,18 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 							now),
 						0, x->error) < 0)
 						ret = -1;
-			} else if (ret == 0 && record(d->c, s, j, x, now,
-						      stats) < 0) {
-				ret = -1;
+			} else if (ret == 0) {
+				/* Recipients delivered on a retry (or as the
+				 * explicit recipients of a direct job) count in
+				 * the job's progress like the member stream's:
+				 * the cursor and members_done stay as they are. */
+				int64_t ok = record(d->c, s, j, x, now, stats);
+
+				if (ok < 0 ||
+				    (ok > 0 && store_job_progress(s, j->id,
+						j->cursor, ok, j->members_done,
+						false) < 0))
+					ret = -1;
 			}
 			if (ret == 0 && store_commit(s) < 0)
 				ret = -1;
