@@ -160,12 +160,15 @@ struct store_job {
 };
 void store_job_clear(struct store_job *j);
 
-/* Queues a message for delivery. JOB_POST: to the list's members (total is
- * the count now); JOB_DIRECT: to the n addresses given. */
+/* Queues a message for delivery. JOB_POST: to the list's members (total
+ * -1 until the worker counts them); JOB_DIRECT: to the n addresses given. */
 int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
 		  int64_t archive, const char *env_from, const char *data,
 		  size_t len, const char *const *rcpts, size_t n,
 		  int64_t *id_r);
+/* Records how many recipients a post's job has. */
+int store_job_set_total(struct store *s, int64_t id, int64_t total);
+
 /* The oldest job after id `after` that is due (its member stream not
  * deferred past now, or a recipient due) and unfinished; *found_r false when
  * none. */

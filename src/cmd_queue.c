@@ -21,15 +21,17 @@ static const char usage_text[] =
 
 static int print_job(const struct store_job_info *j, void *ctx)
 {
-	char when[32] = "-";
+	char when[32] = "-", total[24] = "?";
 	struct tm tm;
 	size_t *n = ctx;
 
 	if (j->next_attempt > 0 && gmtime_r(&j->next_attempt, &tm) != NULL)
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%6lld %-16s %9lld/%-9lld %7lld %6lld %3d %s%s%s\n",
-	       (long long)j->id, j->list, (long long)j->sent,
-	       (long long)j->total, (long long)j->waiting,
+	if (j->total >= 0)
+		snprintf(total, sizeof total, "%lld", (long long)j->total);
+	printf("%6lld %-16s %9lld/%-9s %7lld %6lld %3d %s%s%s\n",
+	       (long long)j->id, j->list, (long long)j->sent, total,
+	       (long long)j->waiting,
 	       (long long)j->failed, j->attempts, when,
 	       j->last_error ? "  " : "", j->last_error ? j->last_error : "");
 	(*n)++;

@@ -477,6 +477,11 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 	};
 	int ret = 0;
 
+	if (j->total < 0) {
+		if (store_recipients_count(s, j->list, &j->total) < 0 ||
+		    store_job_set_total(s, j->id, j->total) < 0)
+			return -1;
+	}
 	st.bar = progress && j->total >= PROGRESS_MIN && isatty(STDERR_FILENO);
 	if (store_job_ranges(s, j->id, &st.ranges, &st.nranges) < 0)
 		return -1;

@@ -31,12 +31,12 @@ int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
 		" members_done, total, next_attempt, created_at)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st;
-	int64_t total = (int64_t)n, id;
+	/* A post's total is counted by the worker when it starts: receive
+	 * must cost the same for any list size. */
+	int64_t total = kind == JOB_POST ? -1 : (int64_t)n, id;
 	time_t now = util_now();
 	size_t i;
 
-	if (kind == JOB_POST && store_recipients_count(s, list, &total) < 0)
-		return -1;
 	st = store_prep(s, sql);
 	if (st == NULL)
 		return -1;
@@ -432,4 +432,16 @@ int store_job_retry_now(struct store *s, int64_t id, time_t now,
 		return -1;
 	*n_r = n + sqlite3_changes(s->db);
 	return 0;
+}
+
+int store_job_set_total(struct store *s, int64_t id, int64_t total)
+{
+	static const char sql[] = "UPDATE jobs SET total = ? WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, total);
+	sqlite3_bind_int64(st, 2, id);
+	return store_step_done(s, st, "job total");
 }
