@@ -1,0 +1,61 @@
+/* request - the commands of a mail to NAME-request (the text they are read
+ * from comes from reply_text)
+ *
+ * Parsing only: no database, no config. Every input is hostile; every
+ * function here is bounded by the limits below. */
+#ifndef CONVENE_REQUEST_H
+#define CONVENE_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* At most this many commands are taken from one message. */
+#define REQUEST_MAX_COMMANDS 20
+/* Reading stops after this many lines that are not commands (a greeting,
+ * a quoted-reply header, a signature without "-- "). */
+#define REQUEST_MAX_JUNK 5
+/* Lines longer than this are never commands. */
+#define REQUEST_MAX_LINE 200
+
+enum request_verb {
+	REQ_HELP,
+	REQ_SUBSCRIBE,     /* arg: a mode, or NULL */
+	REQ_UNSUBSCRIBE,
+	REQ_SET,           /* arg: a mode */
+	REQ_WHO,
+	REQ_CONFIRM,       /* arg: the token (32 lower-case hex digits) */
+	REQ_INFO,
+	REQ_BAD,           /* a known verb with a bad or missing argument */
+};
+
+struct request_cmd {
+	enum request_verb verb;
+	char *arg;         /* see the verbs; NULL when none */
+	char *line;        /* the line as written: ASCII, control bytes
+			      replaced, at most 80 bytes (for answers) */
+};
+
+struct request_cmds {
+	struct request_cmd *v;
+	size_t n;
+};
+
+/* The name a verb is written with ("subscribe", ...). */
+const char *request_verb_name(enum request_verb v);
+
+/* Reads the commands of a message: the Subject first (after any "Re:",
+ * "Fwd:", "AW:" ... prefixes; may be NULL), then the body text, one command
+ * a line. The body stops at a signature line "-- ", at quoted text (a line
+ * starting with ">"), at "-----Original Message-----" or a line of
+ * underscores (Outlook), at "end", and after REQUEST_MAX_JUNK lines that are
+ * not commands. A command repeated (say in the Subject and the body) counts
+ * once. Fills *out (free with request_cmds_free); never fails. */
+void request_parse(const char *subject, const char *text, size_t len,
+		   struct request_cmds *out);
+void request_cmds_free(struct request_cmds *cmds);
+
+/* true when s is a token as util_token writes it: 32 lower-case hex
+ * digits. */
+bool request_token_ok(const char *s);
+
+#endif
