@@ -14,6 +14,7 @@ enum conf_from_munging { FROMMUNGE_NONE, FROMMUNGE_DMARC, FROMMUNGE_ALWAYS };
 enum conf_transport { TRANSPORT_MAILDIR, TRANSPORT_SMTP, TRANSPORT_LMTP, TRANSPORT_SENDMAIL };
 enum conf_verp { VERP_OFF, VERP_XVERP, VERP_PER_RECIPIENT };
 enum conf_filter_action { FILTER_ACCEPT, FILTER_HOLD, FILTER_REJECT, FILTER_DISCARD };
+enum conf_hold_action { HOLDACT_HOLD, HOLDACT_REJECT };
 
 struct conf_strv {
 	char **v;       /* NULL-terminated */
@@ -27,6 +28,16 @@ struct conf_filter {
 	enum conf_filter_action action;
 	char *reason;   /* may be NULL */
 	int line;
+};
+
+/* Bounce handling: scores, disabling, probes (top level: the defaults;
+ * per list: what applies). */
+struct conf_bounces {
+	double threshold;       /* a score this high disables delivery (3.0) */
+	double soft_weight;     /* what a soft bounce adds; a hard one adds 1 */
+	long decay_after_s;     /* a score resets after this long quiet (7d) */
+	long probes;            /* unanswered probes before removal (3) */
+	long probe_interval_s;  /* between probes (3d) */
 };
 
 struct conf_list {
@@ -53,6 +64,17 @@ struct conf_list {
 	size_t nfilters;
 	struct conf_strv bans;  /* sources */
 	struct rx **ban_rx;     /* compiled, nbans long */
+	/* moderation */
+	bool council_may_approve;  /* council may decide holds by reply */
+	long hold_expiry_s;        /* held posts expire after this (14d) */
+	enum conf_hold_action max_message_action;  /* over max_message_kb */
+	enum conf_hold_action announce_action;     /* others on announce */
+	long max_recipients;       /* To+Cc over this are held; 0: no limit */
+	/* content rules (group "content") */
+	struct conf_strv content_strip;  /* MIME types removed from posts */
+	struct conf_strv content_pass;   /* when set, only these are kept */
+	bool drop_html_alternative;      /* text/html of an alternative */
+	struct conf_bounces bounces;
 	int line;               /* where the list's group starts */
 };
 
@@ -89,8 +111,12 @@ struct conf {
 	char *language;         /* "en" */
 	long busy_timeout_ms;
 	bool local_part_case_sensitive;
+	long confirm_expiry_s;      /* subscription tokens live this long */
+	long answer_rate_max;       /* answers and confirmations to one */
+	long answer_rate_window_s;  /*   address: at most max per window */
 	struct conf_outbound outbound;
 	struct conf_limits limits;
+	struct conf_bounces bounces;  /* the lists' defaults */
 	struct conf_strv bans;  /* global sender bans (sources) */
 	struct rx **ban_rx;
 	struct conf_list *lists;

@@ -4,24 +4,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
+#include "commands.h"
 #include "conf.h"
 #include "front.h"
 #include "members.h"
 #include "status.h"
 #include "store.h"
+#include "store_bounces.h"
+#include "store_subs.h"
+#include "util.h"
 #include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: convene members LIST list\n"
-	"       convene members LIST add ADDR...      (\"Name <addr>\" allowed)\n"
+	"       convene members LIST add [--quiet|--invite] ADDR...  "
+	"(\"Name <addr>\" allowed)\n"
 	"       convene members LIST remove ADDR...\n"
 	"       convene members LIST set ADDR MODE    (immediate, digest, "
 	"digest-plain, nomail)\n"
 	"       convene members LIST import FILE [--skip-bad]\n"
 	"       convene members LIST export           (CSV on standard "
-	"output)\n";
+	"output)\n"
+	"       convene members LIST pending [approve ID|reject ID]\n"
+	"       convene members LIST enable ADDR      (after bounces)\n";
 
 static int print_member(const struct store_member *m, void *ctx)
 {
@@ -50,11 +58,27 @@ static enum status do_add_remove(struct store *s, const struct conf *c,
 				 const struct conf_list *l, bool add,
 				 int argc, char **argv)
 {
-	char **addrs = xcalloc((size_t)argc + 1, sizeof *addrs);
-	char **names = xcalloc((size_t)argc + 1, sizeof *names);
+	char **addrs, **names;
+	enum commands_add_how how = COMMANDS_ADD_WELCOME;
 	enum status st = ST_OK;
 	int i;
 
+	/* add: --quiet (no welcome) or --invite (the person confirms). */
+	while (add && argc > 0 && strncmp(argv[0], "--", 2) == 0) {
+		if (strcmp(argv[0], "--quiet") == 0) {
+			how = COMMANDS_ADD_QUIET;
+		} else if (strcmp(argv[0], "--invite") == 0) {
+			how = COMMANDS_ADD_INVITE;
+		} else {
+			fprintf(stderr, "convene: unknown option: %s\n",
+				argv[0]);
+			return ST_USAGE;
+		}
+		argc--;
+		argv++;
+	}
+	addrs = xcalloc((size_t)argc + 1, sizeof *addrs);
+	names = xcalloc((size_t)argc + 1, sizeof *names);
 	if (argc == 0) {
 		fputs(usage_text, stderr);
 		st = ST_USAGE;
@@ -75,11 +99,12 @@ static enum status do_add_remove(struct store *s, const struct conf *c,
 		bool changed;
 
 		if (add) {
-			if (store_member_add(s, l->name, addrs[i], names[i],
-					     MODE_IMMEDIATE, &changed) < 0)
+			const char *result;
+
+			if (commands_admin_add(s, c, l, addrs[i], names[i],
+					       how, &result) < 0)
 				goto fail;
-			printf("%s: %s\n", addrs[i],
-			       changed ? "added" : "already a member");
+			printf("%s: %s\n", addrs[i], result);
 		} else {
 			if (store_member_remove(s, l->name, addrs[i],
 						&changed) < 0)
@@ -169,6 +194,114 @@ static enum status do_import(struct store *s, const struct conf *c,
 	return ST_OK;
 }
 
+static int print_request(const struct store_sub_request *r, void *ctx)
+{
+	size_t *n = ctx;
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&r->expires_at, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	printf("%-6lld %-11s %-8s %-40s %-12s %s UTC\n", (long long)r->id,
+	       store_sub_kind_name(r->kind), store_sub_state_name(r->state),
+	       r->address, store_mode_name(r->mode), when);
+	(*n)++;
+	return 0;
+}
+
+/* pending: requests waiting for the person or for a leader; approve and
+ * reject decide one. */
+static enum status do_pending(struct store *s, const struct conf *c,
+			      const struct conf_list *l, int argc, char **argv)
+{
+	const char *result = NULL;
+	char *end;
+	long long id;
+	size_t n = 0;
+
+	if (argc == 0) {
+		if (store_begin(s) < 0 ||
+		    store_sub_request_expire(s, l->name, util_now(), NULL) < 0 ||
+		    store_commit(s) < 0) {
+			store_rollback(s);
+			fprintf(stderr, "convene: %s\n", store_error(s));
+			return ST_TEMPFAIL;
+		}
+		printf("%-6s %-11s %-8s %-40s %-12s %s\n", "id", "kind",
+		       "waiting", "address", "mode", "expires");
+		if (store_sub_request_foreach(s, l->name, print_request,
+					      &n) < 0) {
+			fprintf(stderr, "convene: %s\n", store_error(s));
+			return ST_TEMPFAIL;
+		}
+		fprintf(stderr, "%zu pending request%s\n", n,
+			n == 1 ? "" : "s");
+		return ST_OK;
+	}
+	if (argc != 2 || (strcmp(argv[0], "approve") != 0 &&
+			  strcmp(argv[0], "reject") != 0)) {
+		fputs(usage_text, stderr);
+		return ST_USAGE;
+	}
+	id = strtoll(argv[1], &end, 10);
+	if (*argv[1] == '\0' || *end != '\0' || id <= 0) {
+		fprintf(stderr, "convene: not a request id: %s\n", argv[1]);
+		return ST_USAGE;
+	}
+	if (store_begin(s) < 0 ||
+	    commands_decide(s, c, l, (int64_t)id, argv[0][0] == 'a',
+			    "admin", &result) < 0 ||
+	    store_commit(s) < 0) {
+		store_rollback(s);
+		fprintf(stderr, "convene: %s\n", store_error(s));
+		return ST_TEMPFAIL;
+	}
+	printf("%lld: %s\n", id, result);
+	if (strcmp(result, "approved") == 0 ||
+	    strcmp(result, "rejected") == 0 ||
+	    strcmp(result, "already a member") == 0)
+		return ST_OK;
+	return strcmp(result, "no such request") == 0 ? ST_NOUSER :
+	       ST_DATAERR;
+}
+
+/* enable: delivery back on for a member disabled after bounces. */
+static enum status do_enable(struct store *s, const struct conf *c,
+			     const struct conf_list *l, int argc, char **argv)
+{
+	char *addr = NULL, *name = NULL;
+	bool found = false;
+	enum status st = ST_OK;
+
+	if (argc != 1) {
+		fputs(usage_text, stderr);
+		return ST_USAGE;
+	}
+	if (addr_parse_mailbox(argv[0], c->local_part_case_sensitive, &addr,
+			       &name) < 0) {
+		fprintf(stderr, "convene: not a valid address: %s\n", argv[0]);
+		return ST_USAGE;
+	}
+	if (store_begin(s) < 0 ||
+	    store_bounce_enable(s, l->name, addr, &found) < 0 ||
+	    (found && store_event_add(s, l->name, "bounce.enabled", addr, 0,
+				      "by hand") < 0) ||
+	    store_commit(s) < 0) {
+		fprintf(stderr, "convene: %s\n", store_error(s));
+		store_rollback(s);
+		st = ST_TEMPFAIL;
+	} else if (!found) {
+		fprintf(stderr, "convene: %s is not a member of %s\n", addr,
+			l->name);
+		st = ST_NOUSER;
+	} else {
+		printf("%s: enabled\n", addr);
+	}
+	free(addr);
+	free(name);
+	return st;
+}
+
 int cmd_members(int argc, char **argv, const char *config)
 {
 	const struct conf_list *l;
@@ -202,6 +335,10 @@ int cmd_members(int argc, char **argv, const char *config)
 		st = do_add_remove(s, c, l, verb[0] == 'a', argc - 3, argv + 3);
 	} else if (strcmp(verb, "set") == 0) {
 		st = do_set(s, c, l, argc - 3, argv + 3);
+	} else if (strcmp(verb, "enable") == 0) {
+		st = do_enable(s, c, l, argc - 3, argv + 3);
+	} else if (strcmp(verb, "pending") == 0) {
+		st = do_pending(s, c, l, argc - 3, argv + 3);
 	} else if (strcmp(verb, "import") == 0) {
 		st = do_import(s, c, l, argc - 3, argv + 3);
 	} else if (strcmp(verb, "export") == 0 && argc == 3) {

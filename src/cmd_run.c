@@ -12,12 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "conf.h"
 #include "deliver.h"
 #include "front.h"
 #include "log.h"
+#include "moderation.h"
 #include "status.h"
 #include "store.h"
+#include "util.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -73,6 +76,15 @@ struct worker {
 	struct deliver *d;
 };
 
+/* The timed work of moderation: holds past their expiry. */
+static void expire_holds(struct worker *w)
+{
+	size_t n;
+
+	if (moderation_expire(w->s, w->c, &n) < 0)
+		log_error("hold expiry: %s", store_error(w->s));
+}
+
 static void worker_close(struct worker *w)
 {
 	deliver_close(&w->d);
@@ -114,6 +126,7 @@ int cmd_run(int argc, char **argv, const char *config)
 	struct deliver_stats stats = { 0 };
 	const char *user = NULL;
 	bool once = false;
+	time_t last_expiry = 0;
 	int opt, ret;
 
 	optind = 1;
@@ -141,6 +154,8 @@ int cmd_run(int argc, char **argv, const char *config)
 		return status_to_exit(ST_TEMPFAIL);
 	}
 	if (once) {
+		expire_holds(&w);
+		(void)bounce_pass(w.c, w.s);
 		ret = deliver_pass(w.d, w.s, true, &stats);
 		printf("%llu transactions, %llu delivered, %llu deferred, "
 		       "%llu failed, %llu jobs done\n",
@@ -169,6 +184,12 @@ int cmd_run(int argc, char **argv, const char *config)
 				log_error("reload failed: keeping the old "
 					  "configuration");
 			}
+		}
+		/* Hold expiry and bounce probes are looked at once a minute. */
+		if (util_now() - last_expiry >= 60) {
+			expire_holds(&w);
+			(void)bounce_pass(w.c, w.s);
+			last_expiry = util_now();
 		}
 		if (deliver_pass(w.d, w.s, false, &stats) < 0)
 			nap.tv_sec = 5;

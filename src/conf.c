@@ -41,7 +41,8 @@ struct loader {
 
 static const char *const top_keys[] = {
 	"domain", "database", "templates", "language", "busy_timeout_ms",
-	"local_part_case_sensitive", "bans", "outbound", "limits", "lists",
+	"local_part_case_sensitive", "bans", "outbound", "limits", "lists", "bounces",
+	"confirm_expiry", "answer_rate_limit",
 	NULL
 };
 static const char *const outbound_keys[] = {
@@ -57,7 +58,12 @@ static const char *const list_keys[] = {
 	"name", "description", "policy", "subscription", "sponsors",
 	"leaders", "council", "subject_prefix", "reply_to", "from_munging",
 	"max_message_kb", "archive_url", "unsubscribe_url", "footer",
-	"allow_who", "digest", "meetings", "filters", "bans", NULL
+	"allow_who", "digest", "meetings", "filters", "bans", "bounces",
+	"council_may_approve", "hold_expiry", "max_message_action",
+	"announce_action", "max_recipients", "content", NULL
+};
+static const char *const content_keys[] = {
+	"strip", "pass", "drop_html_alternative", NULL
 };
 static const char *const digest_keys[] = {
 	"schedule", "max_messages", NULL
@@ -67,6 +73,10 @@ static const char *const meetings_keys[] = {
 };
 static const char *const filter_keys[] = {
 	"header", "match", "action", "reason", NULL
+};
+static const char *const bounces_keys[] = {
+	"threshold", "soft_weight", "decay_after", "probes", "probe_interval",
+	NULL
 };
 
 /* Enum spellings, in the order of the enums in conf.h. */
@@ -88,6 +98,7 @@ static const char *const verp_names[] = {
 static const char *const action_names[] = {
 	"accept", "hold", "reject", "discard", NULL
 };
+static const char *const hold_action_names[] = { "hold", "reject", NULL };
 
 static const char *const default_sendmail[] = {
 	"/usr/sbin/sendmail", "-i", NULL
@@ -656,6 +667,40 @@ static long get_duration(struct loader *ld, const config_setting_t *g,
 	}
 }
 
+/* A rate "N/DURATION" like "5/1h": at most N in any DURATION. */
+static void get_rate(struct loader *ld, const config_setting_t *g,
+		     const char *key, long def_max, long def_window,
+		     long *max_r, long *window_r)
+{
+	const config_setting_t *s = member(g, key);
+	char tmp[SHOW_MAX + 4];
+	const char *v, *slash;
+	char *end = NULL;
+	long n, w;
+
+	*max_r = def_max;
+	*window_r = def_window;
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		wrong_type(ld, s, key, "a rate string like \"5/1h\"");
+		return;
+	}
+	v = config_setting_get_string(s);
+	slash = strchr(v, '/');
+	n = slash != NULL && v[0] >= '0' && v[0] <= '9' ?
+	    strtol(v, &end, 10) : -1;
+	w = slash != NULL ? conf_parse_duration(slash + 1) : -1;
+	if (n < 1 || n > 1000000 || end != slash || w <= 0) {
+		problem(ld, s, "%s%s: \"%s\" is not a rate like \"5/1h\" "
+			"(1 to 1000000 per duration)", ld->ctx, key,
+			show(tmp, v));
+		return;
+	}
+	*max_r = n;
+	*window_r = w;
+}
+
 /* Sections */
 
 static void load_outbound(struct loader *ld, const config_setting_t *g)
@@ -740,6 +785,61 @@ static void load_limits(struct loader *ld, const config_setting_t *g)
 				    1000000);
 }
 
+static double get_number(struct loader *ld, const config_setting_t *g,
+			 const char *key, double def, double min, double max)
+{
+	const config_setting_t *s = member(g, key);
+	double v;
+
+	if (s == NULL)
+		return def;
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+		 config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else {
+		wrong_type(ld, s, key, "a number");
+		return def;
+	}
+	if (!(v >= min && v <= max)) {
+		problem(ld, s, "%s%s: %g is out of range (%g to %g)", ld->ctx,
+			key, v, min, max);
+		return def;
+	}
+	return v;
+}
+
+/* bounces = { ... }: at the top level (def NULL) the defaults, in a list
+ * the list's own, starting from the top level's. */
+static void load_bounces(struct loader *ld, const config_setting_t *g,
+			 struct conf_bounces *b, const struct conf_bounces *def,
+			 const char *ctx)
+{
+	static const struct conf_bounces builtin = {
+		.threshold = 3.0, .soft_weight = 0.25,
+		.decay_after_s = 7 * 86400L, .probes = 3,
+		.probe_interval_s = 3 * 86400L,
+	};
+	const char *saved = ld->ctx;
+
+	*b = def != NULL ? *def : builtin;
+	if (g == NULL)
+		return;
+	ld->ctx = ctx;
+	check_keys(ld, g, bounces_keys);
+	b->threshold = get_number(ld, g, "threshold", b->threshold, 0.1,
+				  1000.0);
+	b->soft_weight = get_number(ld, g, "soft_weight", b->soft_weight, 0.0,
+				    1.0);
+	b->decay_after_s = get_duration(ld, g, "decay_after",
+					b->decay_after_s);
+	b->probes = get_int(ld, g, "probes", b->probes, 1, 100);
+	b->probe_interval_s = get_duration(ld, g, "probe_interval",
+					   b->probe_interval_s);
+	ld->ctx = saved;
+}
+
 static void load_filter(struct loader *ld, const config_setting_t *g,
 			struct conf_filter *f)
 {
@@ -808,6 +908,51 @@ static void load_filters(struct loader *ld, const config_setting_t *lg,
 		ld->ctx = listctx;
 		free(ctx);
 	}
+}
+
+/* A MIME type pattern: "type/subtype", or "type/" and a star for any
+ * subtype; token characters only. */
+static char *elem_mimetype(struct loader *ld, const config_setting_t *e,
+			   const char *key, const char *v)
+{
+	char tmp[SHOW_MAX + 4];
+	const char *slash = strchr(v, '/');
+	size_t i;
+	bool ok = slash != NULL && slash != v && slash[1] != '\0' &&
+		  strchr(slash + 1, '/') == NULL &&
+		  (strcmp(slash + 1, "*") == 0 ||
+		   strchr(slash + 1, '*') == NULL);
+
+	for (i = 0; ok && v[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"[]?=", ch))
+			ok = false;
+	}
+	if (!ok) {
+		problem(ld, e, "%s%s: \"%s\" is not a MIME type like "
+			"\"application/x-msdownload\" or \"image/*\"", ld->ctx,
+			key, show(tmp, v));
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
+static void load_content(struct loader *ld, const config_setting_t *lg,
+			 struct conf_list *l, const char *listctx)
+{
+	const config_setting_t *g = get_group(ld, lg, "content");
+	char *ctx = xasprintf("%scontent.", listctx);
+
+	ld->ctx = ctx;
+	if (g != NULL)
+		check_keys(ld, g, content_keys);
+	get_strv(ld, g, "strip", NULL, elem_mimetype, &l->content_strip);
+	get_strv(ld, g, "pass", NULL, elem_mimetype, &l->content_pass);
+	l->drop_html_alternative = get_bool(ld, g, "drop_html_alternative",
+					    false);
+	ld->ctx = listctx;
+	free(ctx);
 }
 
 static void load_digest(struct loader *ld, const config_setting_t *lg,
@@ -954,6 +1099,19 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 	load_meetings(ld, lg, l, ctx);
 	load_filters(ld, lg, l, ctx);
 	get_regexes(ld, lg, "bans", &l->bans, &l->ban_rx);
+	def = xasprintf("%sbounces.", ctx);
+	load_bounces(ld, get_group(ld, lg, "bounces"), &l->bounces,
+		     &c->bounces, def);
+	free(def);
+	l->council_may_approve = get_bool(ld, lg, "council_may_approve",
+					  false);
+	l->hold_expiry_s = get_duration(ld, lg, "hold_expiry", 14 * 86400L);
+	l->max_message_action = (enum conf_hold_action)get_enum(
+		ld, lg, "max_message_action", hold_action_names, HOLDACT_HOLD);
+	l->announce_action = (enum conf_hold_action)get_enum(
+		ld, lg, "announce_action", hold_action_names, HOLDACT_HOLD);
+	l->max_recipients = get_int(ld, lg, "max_recipients", 10, 0, 100000);
+	load_content(ld, lg, l, ctx);
 	ld->ctx = "";
 	free(ctx);
 }
@@ -1035,6 +1193,10 @@ static void load_top(struct loader *ld, const config_setting_t *root)
 	c->local_part_case_sensitive = get_bool(ld, root,
 						"local_part_case_sensitive",
 						false);
+	c->confirm_expiry_s = get_duration(ld, root, "confirm_expiry",
+					   3 * 86400L);
+	get_rate(ld, root, "answer_rate_limit", 5, 3600,
+		 &c->answer_rate_max, &c->answer_rate_window_s);
 	get_regexes(ld, root, "bans", &c->bans, &c->ban_rx);
 }
 
@@ -1187,6 +1349,9 @@ int conf_load(const char *path, struct conf **conf_r,
 	ld.ctx = "";
 	load_limits(&ld, get_group(&ld, root, "limits"));
 	ld.ctx = "";
+	load_bounces(&ld, get_group(&ld, root, "bounces"), &c->bounces, NULL,
+		     "bounces.");
+	ld.ctx = "";
 	load_lists(&ld, root);
 	config_destroy(&cfg);
 	if (problems->n > 0) {
@@ -1233,6 +1398,8 @@ static void list_free(struct conf_list *l)
 	free(l->unsubscribe_url);
 	free(l->digest_schedule);
 	strv_free(&l->meeting_reminders);
+	strv_free(&l->content_strip);
+	strv_free(&l->content_pass);
 	free(l->meeting_timezone);
 	for (i = 0; i < l->nfilters; i++)
 		filter_free(&l->filters[i]);

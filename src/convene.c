@@ -26,6 +26,8 @@ static const struct {
 	  "members LIST list|add ADDR...|remove ADDR...|set ADDR MODE|"
 	  "import FILE [--skip-bad]|export" },
 	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
+	{ "held", cmd_held,
+	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
 };
 
 static void usage(FILE *out)

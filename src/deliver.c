@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "bounce.h"
 #include "conf.h"
 #include "log.h"
 #include "store.h"
@@ -22,8 +23,10 @@
 struct txn {
 	struct txn *next;          /* in the pool's to-do or done queue */
 	struct txn *fifo_next;     /* stream batches in the order read */
-	/* What to send (borrowed from the job while it runs). */
+	/* What to send (borrowed from the job while it runs; env_from is
+	 * owned_from when the sender is per recipient). */
 	const char *env_from, *data;
+	char *owned_from;
 	size_t len;
 	/* Member stream batch (after, last] with its addresses, or job_rcpts
 	 * rows for explicit recipients and retries. */
@@ -223,7 +226,21 @@ static void txn_free(struct txn *x)
 		store_rcpts_free(&x->rows, x->n);
 	free(x->r);
 	free(x->error);
+	free(x->owned_from);
 	free(x);
+}
+
+/* With verp = per-recipient, each transaction has one recipient and the
+ * envelope sender names it (NAME-bounces+user=example.org@DOMAIN), so that a
+ * bounce says who it is about. */
+static void per_recipient_sender(const struct conf *c, const char *list,
+				 struct txn *x)
+{
+	if (c->outbound.verp != VERP_PER_RECIPIENT || x->n != 1)
+		return;
+	x->owned_from = bounce_verp_encode(list, x->r[0].addr, c->domain);
+	if (x->owned_from != NULL)
+		x->env_from = x->owned_from;
 }
 
 /* ---- recording outcomes ---- */
@@ -358,6 +375,7 @@ static int stream_submit(struct stream *st)
 		x->last = last;
 		for (size_t i = 0; i < n; i++)
 			x->r[i].addr = addrs[i];
+		per_recipient_sender(st->d->c, st->j->list, x);
 		st->after = last;
 		x->fifo_next = NULL;
 		if (st->fifo_tail)
@@ -471,7 +489,8 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 {
 	struct stream st = {
 		.d = d, .s = s, .j = j, .data = data, .len = len,
-		.max = d->c->outbound.max_rcpt_per_txn > 0 ?
+		.max = d->c->outbound.verp == VERP_PER_RECIPIENT ? 1 :
+		       d->c->outbound.max_rcpt_per_txn > 0 ?
 		       (size_t)d->c->outbound.max_rcpt_per_txn : 100,
 		.after = j->cursor, .sent = j->sent,
 	};
@@ -519,7 +538,8 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 		    const char *data, size_t len, struct deliver_stats *stats)
 {
-	size_t max = d->c->outbound.max_rcpt_per_txn > 0 ?
+	size_t max = d->c->outbound.verp == VERP_PER_RECIPIENT ? 1 :
+		     d->c->outbound.max_rcpt_per_txn > 0 ?
 		     (size_t)d->c->outbound.max_rcpt_per_txn : 100;
 
 	for (;;) {
@@ -546,6 +566,7 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 				rows[off + i].address = NULL;
 				x->r[i].addr = x->rows[i].address;
 			}
+			per_recipient_sender(d->c, j->list, x);
 			submit(d, x);
 			inflight++;
 		}

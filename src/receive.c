@@ -16,12 +16,14 @@
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
+#include "content.h"
 #include "dmarc.h"
 #include "log.h"
 #include "msg.h"
 #include "rewrite.h"
 #include "rx.h"
 #include "store.h"
+#include "store_holds.h"
 #include "template.h"
 #include "util.h"
 #include "xalloc.h"
@@ -78,7 +80,7 @@ static time_t message_date(const struct msg *m)
 	return t;
 }
 
-static void incoming_free(struct incoming *in)
+void incoming_free(struct incoming *in)
 {
 	msg_free(&in->m);
 	addr_route_free(&in->route);
@@ -86,6 +88,68 @@ static void incoming_free(struct incoming *in)
 	free(in->sender);
 	free(in->sender_name);
 	free(in->subject);
+}
+
+/* Message-ID (synthesised when absent), sender, subject and the log
+ * forms of a parsed message. */
+static void incoming_identify(struct incoming *in)
+{
+	const struct conf *c = in->c;
+	char *from;
+
+	in->message_id = msg_message_id(&in->m);
+	if (in->message_id == NULL || *in->message_id == '\0') {
+		char token[33];
+
+		free(in->message_id);
+		if (util_token(token) < 0)
+			log_fatal("getrandom failed");
+		in->message_id = xasprintf("convene.%s@%s", token, c->domain);
+		from = xasprintf("<%s>", in->message_id);
+		msg_field_set(&in->m, "Message-ID", from);
+		free(from);
+	}
+	from = msg_first_address(&in->m, "From", &in->sender_name);
+	if (from == NULL) {
+		free(in->sender_name);
+		in->sender_name = NULL;
+		from = msg_first_address(&in->m, "Sender", &in->sender_name);
+	}
+	if (from != NULL) {
+		in->sender = addr_normalize(from, c->local_part_case_sensitive);
+		if (in->sender == NULL)
+			in->sender = util_lower(xstrdup(from));
+		free(from);
+	}
+	in->subject = msg_header_decoded(&in->m, "Subject");
+	log_sanitize(in->logid, sizeof in->logid, in->message_id,
+		     strlen(in->message_id));
+	if (in->sender != NULL)
+		log_sanitize(in->logfrom, sizeof in->logfrom, in->sender,
+			     strlen(in->sender));
+}
+
+int incoming_init(struct incoming *in, const struct conf *c,
+		  const struct conf_list *l, const char *raw, size_t len)
+{
+	struct msg_limits limits = {
+		.max_header_bytes = (size_t)c->limits.max_header_kb * 1024,
+		.max_headers = (size_t)c->limits.max_headers,
+	};
+
+	memset(in, 0, sizeof *in);
+	in->c = c;
+	in->list = l;
+	in->raw = raw;
+	in->len = len;
+	in->route.list = xstrdup(l->name);
+	in->route.kind = ADDR_POST;
+	if (msg_parse(&in->m, raw, len, &limits, NULL) != MSG_OK) {
+		incoming_free(in);
+		return -1;
+	}
+	incoming_identify(in);
+	return 0;
 }
 
 enum status incoming_store_failure(struct store *s, struct incoming *in,
@@ -174,7 +238,7 @@ static const struct conf_filter *match_filter(struct incoming *in)
 	return NULL;
 }
 
-enum decision { DECIDE_ACCEPT, DECIDE_HOLD, DECIDE_DROP };
+enum decision { DECIDE_ACCEPT, DECIDE_HOLD, DECIDE_DROP, DECIDE_REJECT };
 
 /* The posting policy. *reason_r is static text for the log and the hold. */
 static enum decision decide_post(struct store *s, struct incoming *in,
@@ -183,7 +247,9 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 	const struct conf_list *l = in->list;
 	struct store_member mem = { 0 };
 	const struct conf_filter *f;
-	bool member = false, leader, sponsor, council;
+	bool member = false, leader, sponsor, council, banned = false;
+	bool allowed = false;
+	size_t rcpts;
 
 	*st_r = ST_OK;
 	if (is_loop(in)) {
@@ -194,13 +260,23 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 		*reason_r = "sender is banned";
 		return DECIDE_DROP;
 	}
+	if (in->sender != NULL &&
+	    store_holds_banned(s, l->name, in->sender, &banned) < 0) {
+		*st_r = incoming_store_failure(s, in, "ban lookup");
+		return DECIDE_DROP;
+	}
+	if (banned) {
+		*reason_r = "sender is banned by a leader";
+		return DECIDE_DROP;
+	}
 	f = match_filter(in);
 	if (f != NULL) {
 		*reason_r = f->reason ? f->reason : "matched a filter";
 		switch (f->action) {
 		case FILTER_DISCARD:
-		case FILTER_REJECT:
 			return DECIDE_DROP;
+		case FILTER_REJECT:
+			return DECIDE_REJECT;
 		case FILTER_HOLD:
 			return DECIDE_HOLD;
 		case FILTER_ACCEPT:
@@ -213,7 +289,8 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 	}
 	if (l->max_message_kb > 0 && in->len > (size_t)l->max_message_kb * 1024) {
 		*reason_r = "message over the list's size limit";
-		return DECIDE_HOLD;
+		return l->max_message_action == HOLDACT_REJECT ?
+		       DECIDE_REJECT : DECIDE_HOLD;
 	}
 	leader = conf_list_is_leader(l, in->sender);
 	sponsor = conf_list_is_sponsor(l, in->sender);
@@ -222,12 +299,28 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 		*st_r = incoming_store_failure(s, in, "membership lookup");
 		return DECIDE_DROP;
 	}
-	if (member && mem.moderated && !leader) {
+	if (store_holds_allowed(s, l->name, in->sender, &allowed) < 0) {
+		store_member_clear(&mem);
+		*st_r = incoming_store_failure(s, in, "allow list lookup");
+		return DECIDE_DROP;
+	}
+	rcpts = msg_count_addresses(&in->m, "To") +
+		msg_count_addresses(&in->m, "Cc");
+	if (l->max_recipients > 0 && rcpts > (size_t)l->max_recipients &&
+	    !leader) {
+		store_member_clear(&mem);
+		*reason_r = "too many recipients in To and Cc";
+		return DECIDE_HOLD;
+	}
+	if (member && mem.moderated && !leader && !allowed) {
 		store_member_clear(&mem);
 		*reason_r = "sender is moderated";
 		return DECIDE_HOLD;
 	}
 	store_member_clear(&mem);
+	/* A leader answered "always": no longer moderated. */
+	if (allowed && l->policy != POLICY_OPEN)
+		return DECIDE_ACCEPT;
 	switch (l->policy) {
 	case POLICY_OPEN:
 		return DECIDE_ACCEPT;
@@ -245,7 +338,8 @@ static enum decision decide_post(struct store *s, struct incoming *in,
 		if (leader || sponsor)
 			return DECIDE_ACCEPT;
 		*reason_r = "only leaders and sponsors post to this list";
-		return DECIDE_HOLD;
+		return l->announce_action == HOLDACT_REJECT ?
+		       DECIDE_REJECT : DECIDE_HOLD;
 	}
 	return DECIDE_HOLD;
 }
@@ -268,20 +362,65 @@ static char *render_footer(const struct conf *c, const struct conf_list *l)
 	return out;
 }
 
-static enum status accept_post(struct store *s, struct incoming *in,
-			       int64_t message)
+/* The footer with the content-removed note under it (either may be
+ * missing); newly allocated or NULL. Takes footer. */
+static char *footer_with_removed(const struct conf *c,
+				 const struct conf_list *l, char *footer,
+				 const char *removed)
+{
+	struct template_var vars[TEMPLATE_LIST_VARS + 1];
+	char **storage = NULL, *note = NULL, *err = NULL, *both;
+	size_t n;
+
+	n = template_list_vars(c, l, vars, &storage);
+	vars[n++] = (struct template_var){ "removed", removed };
+	if (template_render(c, l, "content-removed", vars, n, &note,
+			    &err) < 0) {
+		log_warn("list=%s: content note not added: %s", l->name, err);
+		free(err);
+	}
+	template_vars_free(&storage);
+	if (note == NULL)
+		return footer;
+	if (footer == NULL)
+		return note;
+	both = xasprintf("%s\n%s", footer, note);
+	free(footer);
+	free(note);
+	return both;
+}
+
+int receive_accept(struct store *s, struct incoming *in, int64_t message,
+		   int64_t *archive_r, int64_t *job_r)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct rewrite_params p;
 	struct buf out = BUF_INIT;
 	char *footer = render_footer(c, l), *in_reply_to, *env_from;
+	char *removed = NULL;
 	char **refs;
 	const char *err = NULL;
-	int64_t archive, job;
+	int64_t archive = 0, job = 0;
 	struct store_post post;
 	int rc;
 
+	if (content_filter(&in->m, l, c->limits.max_mime_depth,
+			   &removed) < 0)
+		log_warn("list=%s message-id=<%s>: content rules not applied: "
+			 "a multipart without its boundary", l->name,
+			 in->logid);
+	if (removed != NULL) {
+		size_t nparts = 0;
+		const char *q;
+
+		for (q = removed; *q != '\0'; q++)
+			nparts += *q == '\n';
+		log_info("list=%s message-id=<%s>: content rules removed %zu "
+			 "part(s)", l->name, in->logid, nparts);
+		footer = footer_with_removed(c, l, footer, removed);
+		free(removed);
+	}
 	rewrite_params_from_conf(&p, c, l, footer);
 	if (l->from_munging == FROMMUNGE_DMARC && in->sender != NULL) {
 		const char *at = strrchr(in->sender, '@');
@@ -318,7 +457,18 @@ static enum status accept_post(struct store *s, struct incoming *in,
 	free(in_reply_to);
 	msg_idlist_free(&refs);
 	buf_free(&out);
-	if (rc < 0)
+	*archive_r = archive;
+	*job_r = job;
+	return rc;
+}
+
+static enum status accept_post(struct store *s, struct incoming *in,
+			       int64_t message)
+{
+	const struct conf_list *l = in->list;
+	int64_t archive, job;
+
+	if (receive_accept(s, in, message, &archive, &job) < 0)
 		return incoming_store_failure(s, in, "archive and queue");
 	if (store_commit(s) < 0)
 		return incoming_store_failure(s, in, "commit");
@@ -333,7 +483,7 @@ static enum status handle_post(struct store *s, struct incoming *in,
 {
 	const char *reason = NULL;
 	enum decision d;
-	enum status st;
+	enum status st = ST_OK;
 	int64_t message;
 	bool dup;
 
@@ -354,6 +504,10 @@ static enum status handle_post(struct store *s, struct incoming *in,
 	d = decide_post(s, in, &reason, &st);
 	if (st != ST_OK)
 		return st;
+	if (d == DECIDE_REJECT) {
+		*outcome_r = RECEIVED_DROPPED;
+		return moderation_reject(s, in, reason);
+	}
 	if (d == DECIDE_DROP) {
 		if (store_event_add(s, in->list->name, "post.dropped",
 				    in->sender, 0, reason) < 0)
@@ -500,7 +654,7 @@ enum status receive_message(const struct conf *c, const char *recipient,
 	};
 	enum msg_parse_result pr;
 	struct store *s = NULL;
-	char *rcpt = NULL, *err = NULL, *from;
+	char *rcpt = NULL, *err = NULL;
 	bool transient;
 	enum status st = ST_SOFTWARE;
 
@@ -532,36 +686,7 @@ enum status receive_message(const struct conf *c, const char *recipient,
 		goto out;
 	}
 
-	in.message_id = msg_message_id(&in.m);
-	if (in.message_id == NULL || *in.message_id == '\0') {
-		char token[33];
-
-		free(in.message_id);
-		if (util_token(token) < 0)
-			log_fatal("getrandom failed");
-		in.message_id = xasprintf("convene.%s@%s", token, c->domain);
-		from = xasprintf("<%s>", in.message_id);
-		msg_field_set(&in.m, "Message-ID", from);
-		free(from);
-	}
-	from = msg_first_address(&in.m, "From", &in.sender_name);
-	if (from == NULL) {
-		free(in.sender_name);
-		in.sender_name = NULL;
-		from = msg_first_address(&in.m, "Sender", &in.sender_name);
-	}
-	if (from != NULL) {
-		in.sender = addr_normalize(from, c->local_part_case_sensitive);
-		if (in.sender == NULL)
-			in.sender = util_lower(xstrdup(from));
-		free(from);
-	}
-	in.subject = msg_header_decoded(&in.m, "Subject");
-	log_sanitize(in.logid, sizeof in.logid, in.message_id,
-		     strlen(in.message_id));
-	if (in.sender != NULL)
-		log_sanitize(in.logfrom, sizeof in.logfrom, in.sender,
-			     strlen(in.sender));
+	incoming_identify(&in);
 
 	s = store_open(c->database, c->busy_timeout_ms, &err, &transient);
 	if (s == NULL) {

@@ -349,17 +349,9 @@ struct store *store_open(const char *path, long busy_timeout_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, (int)busy_timeout_ms);
-	/* receive is one short process per message: keep the WAL file between
-	 * processes and leave checkpoints to the commits that fill it, instead
-	 * of checkpointing and deleting it at every close. */
-	{
-		int on = 1;
-
-		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-				  NULL);
-		sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-				     &on);
-	}
+	/* Each process that closes the database last checkpoints and
+	 * removes the WAL: a WAL left behind would be read whole by the next
+	 * process to open it, so receive would slow down as it grew. */
 	if (store_exec(s, "PRAGMA foreign_keys = ON") < 0 ||
 	    store_exec(s, "PRAGMA journal_mode = WAL") < 0 ||
 	    store_exec(s, "PRAGMA synchronous = FULL") < 0 ||

@@ -27,6 +27,10 @@ const char *const template_known[] = {
 	"token", "confirm_address", "expires", "command", "commands",
 	"results", "decision", "decider", "decided_at", "hold_id", "count",
 	"members", "score", "held_at",
+	/* of content rules: the parts removed from a post */
+	"removed",
+	/* of subscription requests (commands) */
+	"request_id", "policy", "subscription",
 	NULL
 };
 

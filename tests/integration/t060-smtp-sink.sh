@@ -65,4 +65,18 @@ CONVENE_NOW=$(( $(date +%s) + 3600 )) "$CONVENE" -c "$T/convene.conf" run --once
 sleep 0.5
 rcpts=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$T/sink/dump" | sort | tr '\n' ' ' | sed 's/ $//')
 expect_eq "relay back: everyone once" "alice@example.org bob@example.net carol@example.com" "$rcpts"
+
+# verp = per-recipient: one transaction per member, each with an envelope
+# sender that names the member for bounce attribution.
+: >"$T/sink/dump"
+write_config "" "outbound = { transport = \"smtp\"; host = \"127.0.0.1\"; port = $port; verp = \"per-recipient\"; };"
+sed -i '/transport = "maildir"/d' "$T/convene.conf"
+sed 's/workshop-1@/workshop-3@/' "$FIXTURES/post-alice.eml" >"$T/p3.eml"
+post "$T/p3.eml" >/dev/null
+cv run --once >/dev/null
+sleep 0.5
+expect_eq "per-recipient: one transaction per member" 3 "$(grep -c '^X-Mail-Args:' "$T/sink/dump")"
+expect_eq "per-recipient: VERP senders name each member" \
+	"<makers-bounces+alice=example.org@lists.example.org> <alice@example.org>|<makers-bounces+bob=example.net@lists.example.org> <bob@example.net>|<makers-bounces+carol=example.com@lists.example.org> <carol@example.com>" \
+	"$(awk '/^X-Mail-Args:/ { split($0, a, " "); from = a[2] } /^X-Rcpt-Args:/ { split($0, b, " "); print from " " b[2] }' "$T/sink/dump" | sort | tr '\n' '|' | sed 's/|$//')"
 finish

@@ -36,7 +36,7 @@ lists = ( { name = "makers"; description = "Makers of Example City";
 EOC
 chmod 0644 "$CONF"
 pcv() { pf_as_pipe_user "$T/bin/convene" -c "$CONF" "$@"; }
-check "members added as the pipe user" pcv members makers add alice@example.org bob@example.org carol@example.org
+check "members added as the pipe user" pcv members makers add --quiet alice@example.org bob@example.org carol@example.org
 
 cat >"$T/post.eml" <<EOM
 From: Alice <alice@example.org>
