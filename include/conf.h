@@ -156,6 +156,13 @@ bool conf_list_is_leader(const struct conf_list *l, const char *addr);
 bool conf_list_is_sponsor(const struct conf_list *l, const char *addr);
 bool conf_list_is_council(const struct conf_list *l, const char *addr);
 
+/* The addresses of the roles asked for (sponsors, leaders, council, in that
+ * order), each once (compared case-insensitively). Returns a newly
+ * allocated, NULL-terminated array of borrowed strings; *n_r its length. */
+enum { CONF_SPONSORS = 1, CONF_LEADERS = 2, CONF_COUNCIL = 4 };
+const char **conf_list_roles(const struct conf_list *l, int roles,
+			     size_t *n_r);
+
 /* Parses a duration like "90s", "5m", "2h", "5d" into seconds; -1 if invalid. */
 long conf_parse_duration(const char *s);
 

@@ -267,26 +267,6 @@ static int start_request(struct ctx *x, enum store_sub_kind kind,
 	return r;
 }
 
-/* The addresses that decide requests: leaders and council. */
-static const char **deciders(const struct conf_list *l, size_t *n_r)
-{
-	const char **v = xcalloc(l->leaders.n + l->council.n + 1, sizeof *v);
-	size_t n = 0, i, k;
-
-	for (i = 0; i < l->leaders.n; i++)
-		v[n++] = l->leaders.v[i];
-	for (i = 0; i < l->council.n; i++) {
-		bool seen = false;
-
-		for (k = 0; k < n; k++)
-			seen |= util_streq_ci(v[k], l->council.v[i]);
-		if (!seen)
-			v[n++] = l->council.v[i];
-	}
-	*n_r = n;
-	return v;
-}
-
 /* A confirmed subscription on a list that approves: a new token (the
  * person's is used up) and a notice to the deciders. */
 static int ask_approval(struct ctx *x, const struct store_sub_request *r)
@@ -320,7 +300,7 @@ static int ask_approval(struct ctx *x, const struct store_sub_request *r)
 	how.from = from;
 	how.to = from;
 	how.reply_to = reply_to;
-	rcpts = deciders(x->l, &n);
+	rcpts = conf_list_roles(x->l, CONF_LEADERS | CONF_COUNCIL, &n);
 	if (compose_from_template(x->c, x->l, "approval-notice", t.v, t.n,
 				  &how, &out, &err) < 0) {
 		log_error("list=%s: %s: approval notice not sent", x->l->name,

@@ -1530,3 +1530,34 @@ long conf_parse_duration(const char *s)
 	}
 	return total;
 }
+
+static void add_role(const char **v, size_t *n, const struct conf_strv *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->n; i++) {
+		bool seen = false;
+
+		for (k = 0; k < *n; k++)
+			seen |= strcasecmp(v[k], r->v[i]) == 0;
+		if (!seen)
+			v[(*n)++] = r->v[i];
+	}
+}
+
+const char **conf_list_roles(const struct conf_list *l, int roles,
+			     size_t *n_r)
+{
+	const char **v = xcalloc(l->sponsors.n + l->leaders.n + l->council.n +
+				 1, sizeof *v);
+	size_t n = 0;
+
+	if (roles & CONF_SPONSORS)
+		add_role(v, &n, &l->sponsors);
+	if (roles & CONF_LEADERS)
+		add_role(v, &n, &l->leaders);
+	if (roles & CONF_COUNCIL)
+		add_role(v, &n, &l->council);
+	*n_r = n;
+	return v;
+}

@@ -184,27 +184,6 @@ out:
 	return rc;
 }
 
-/* Leaders, and council, once each. Newly allocated array of borrowed
- * strings. */
-static const char **moderators(const struct conf_list *l, size_t *n_r)
-{
-	const char **v = xcalloc(l->leaders.n + l->council.n + 1, sizeof *v);
-	size_t n = 0, i, k;
-
-	for (i = 0; i < l->leaders.n; i++)
-		v[n++] = l->leaders.v[i];
-	for (i = 0; i < l->council.n; i++) {
-		bool seen = false;
-
-		for (k = 0; k < n; k++)
-			seen |= util_streq_ci(v[k], l->council.v[i]);
-		if (!seen)
-			v[n++] = l->council.v[i];
-	}
-	*n_r = n;
-	return v;
-}
-
 /* Mail that must never be answered: auto-responders, bounces, list mail
  * (RFC 3834). */
 static bool is_automatic(const struct incoming *in)
@@ -296,7 +275,7 @@ enum status moderation_hold(struct store *s, struct incoming *in,
 	vars_own(&v, "excerpt", text != NULL ?
 		 reply_excerpt(text, EXCERPT_LINES, EXCERPT_BYTES) :
 		 xstrdup(""));
-	mods = moderators(l, &nmods);
+	mods = conf_list_roles(l, CONF_LEADERS | CONF_COUNCIL, &nmods);
 	rc = send_notice(s, c, l, "hold-notice", &v, owner, confirm, in->raw,
 			 in->len, mods, nmods);
 	if (rc == 0)

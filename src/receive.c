@@ -550,18 +550,7 @@ static enum status handle_owner(struct store *s, struct incoming *in,
 		    strcasestr(f->value, owner) != NULL)
 			loop = true;
 	}
-	rcpts = xcalloc(l->sponsors.n + l->leaders.n + 1, sizeof *rcpts);
-	for (i = 0; i < l->sponsors.n; i++)
-		rcpts[n++] = l->sponsors.v[i];
-	for (i = 0; i < l->leaders.n; i++) {
-		size_t k;
-		bool seen = false;
-
-		for (k = 0; k < n; k++)
-			seen |= util_streq_ci(rcpts[k], l->leaders.v[i]);
-		if (!seen)
-			rcpts[n++] = l->leaders.v[i];
-	}
+	rcpts = conf_list_roles(l, CONF_SPONSORS | CONF_LEADERS, &n);
 	if (loop) {
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: owner "
 			 "mail loop", l->name, in->logid, in->logfrom);
