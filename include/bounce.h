@@ -32,6 +32,13 @@ enum status bounce_handle(struct store *s, struct incoming *in,
 int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		   enum receive_outcome *outcome_r);
 
+/* The relay refused `address` for good (a 5xx answer to RCPT) while
+ * delivering list mail: a hard bounce for that member of list, scored as
+ * a report would be, part of the caller's transaction. 0, or -1 on a store
+ * failure. Addresses that are not members are ignored. */
+int bounce_delivery_failure(struct store *s, const struct conf *c,
+			    const char *list, const char *address, int code);
+
 /* The timed part, for the worker's every pass: scores of quiet members
  * decay, due probes go out, members past the last probe are removed (and
  * the leaders told). One transaction per list. Returns 0, or -1 after

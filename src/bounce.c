@@ -275,12 +275,11 @@ static int tell_leaders(struct store *s, const struct conf *c,
 
 /* One bounce for member `address` of l, part of the caller's transaction.
  * 0 or -1 (store failure). */
-static int score_member(struct store *s, struct incoming *in,
-			const char *address, enum dsn_severity sev,
-			const char *status)
+static int score(struct store *s, const struct conf *c,
+		 const struct conf_list *l, const char *logid,
+		 const char *address, enum dsn_severity sev,
+		 const char *status)
 {
-	const struct conf *c = in->c;
-	const struct conf_list *l = in->list;
 	const struct conf_bounces *cb = &l->bounces;
 	struct store_member mem = { 0 };
 	struct store_bounce_info info;
@@ -303,7 +302,7 @@ static int score_member(struct store *s, struct incoming *in,
 					    dsn_severity_name(sev), status, 0,
 					    now);
 		log_info("list=%s message-id=<%s>: %s bounce for %s member "
-			 "<%s>: recorded, not scored", l->name, in->logid,
+			 "<%s>: recorded, not scored", l->name, logid,
 			 dsn_severity_name(sev),
 			 store_member_status_name(mem.status), safe);
 		goto out;
@@ -337,7 +336,7 @@ static int score_member(struct store *s, struct incoming *in,
 			    detail) < 0)
 		goto out;
 	log_info("list=%s message-id=<%s>: bounce for <%s>: %s", l->name,
-		 in->logid, safe, detail);
+		 logid, safe, detail);
 	rc = 0;
 	if (score + 1e-9 < cb->threshold)
 		goto out;
@@ -358,6 +357,25 @@ static int score_member(struct store *s, struct incoming *in,
 out:
 	store_member_clear(&mem);
 	return rc;
+}
+
+static int score_member(struct store *s, struct incoming *in,
+			const char *address, enum dsn_severity sev,
+			const char *status)
+{
+	return score(s, in->c, in->list, in->logid, address, sev, status);
+}
+
+int bounce_delivery_failure(struct store *s, const struct conf *c,
+			    const char *list, const char *address, int code)
+{
+	const struct conf_list *l = conf_find_list(c, list);
+	char status[16];
+
+	if (l == NULL || code < 500 || code > 599)
+		return 0;
+	snprintf(status, sizeof status, "%d", code);
+	return score(s, c, l, "-", address, DSN_HARD, status);
 }
 
 /* The member a report address names: exact, else ignoring case. */

@@ -300,6 +300,12 @@ static int64_t record(const struct conf *c, struct store *s,
 		    store_event_add(s, j->list, "delivery.failed",
 				    x->r[i].addr, j->id, NULL) < 0)
 			return -1;
+		/* A refusal of this recipient (not of the whole message)
+		 * counts towards the member's bounce score. */
+		if (st == RCPT_FAILED && x->result == TRANSPORT_OK &&
+		    bounce_delivery_failure(s, c, j->list, x->r[i].addr,
+					    code) < 0)
+			return -1;
 	}
 	return ok;
 }

@@ -336,6 +336,10 @@ expect_eq "after the second backoff: exactly the last $nsoft2, once each, nobody
 expect_eq "the refused ones were recorded as failures" "s00010@example.org s00200@example.org" \
 	"$(sqlite3 "$D3/convene.db" "SELECT address FROM job_rcpts WHERE state = 'failed' ORDER BY address" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "the job is done" 0 "$(jobs_left "$D3")"
+expect_eq "a 550 at RCPT is a hard bounce for the member: score 1, once" "1.0 1.0" \
+	"$(sqlite3 "$D3/convene.db" "SELECT bounce_score FROM members WHERE address IN ('s00010@example.org', 's00200@example.org') ORDER BY address" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "...and nobody else was scored" 0 \
+	"$(sqlite3 "$D3/convene.db" "SELECT count(*) FROM members WHERE bounce_score > 0 AND address NOT IN ('s00010@example.org', 's00200@example.org')")"
 
 # ---- 5 (with 3). queue retry makes the waiting recipients due now ----
 
