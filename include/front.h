@@ -2,6 +2,8 @@
 #ifndef CONVENE_FRONT_H
 #define CONVENE_FRONT_H
 
+#include "status.h"
+
 /* Each takes the arguments after the subcommand's name (argv[0] is the
  * subcommand) and the config path (NULL: the default), and returns the exit
  * status. */
@@ -19,5 +21,12 @@ struct conf;
 struct store;
 struct conf *front_load_conf(const char *config);
 struct store *front_open_store(const struct conf *c);
+/* Both, for a command about one list: loads the config, finds the list
+ * named `name` and opens the store. Returns ST_OK with all three set, or
+ * the status to exit with (the problem told on stderr, nothing left open). */
+struct conf_list;
+enum status front_open_list(const char *config, const char *name,
+			    struct conf **c_r, const struct conf_list **l_r,
+			    struct store **s_r);
 
 #endif

@@ -181,20 +181,9 @@ int cmd_held(int argc, char **argv, const char *config)
 		return status_to_exit(ST_USAGE);
 	}
 	verb = argv[2];
-	c = front_load_conf(config);
-	if (c == NULL)
-		return status_to_exit(ST_CONFIG);
-	l = conf_find_list(c, argv[1]);
-	if (l == NULL) {
-		fprintf(stderr, "convene: no list named %s\n", argv[1]);
-		conf_free(&c);
-		return status_to_exit(ST_NOUSER);
-	}
-	s = front_open_store(c);
-	if (s == NULL) {
-		conf_free(&c);
-		return status_to_exit(ST_TEMPFAIL);
-	}
+	st = front_open_list(config, argv[1], &c, &l, &s);
+	if (st != ST_OK)
+		return status_to_exit(st);
 	if (strcmp(verb, "list") == 0 && argc == 3)
 		st = do_list(s, l);
 	else if (strcmp(verb, "show") == 0 && argc == 4)
@@ -206,8 +195,10 @@ int cmd_held(int argc, char **argv, const char *config)
 		  strcmp(verb, "discard") == 0) && argc == 4 &&
 		 moderation_decision_parse(verb, &d))
 		st = do_decide(s, c, l, id, d, "");
-	else
+	else {
 		fputs(usage_text, stderr);
+		st = ST_USAGE;
+	}
 	store_close(&s);
 	conf_free(&c);
 	return status_to_exit(st);

@@ -315,20 +315,9 @@ int cmd_members(int argc, char **argv, const char *config)
 		return status_to_exit(ST_USAGE);
 	}
 	verb = argv[2];
-	c = front_load_conf(config);
-	if (c == NULL)
-		return status_to_exit(ST_CONFIG);
-	l = conf_find_list(c, argv[1]);
-	if (l == NULL) {
-		fprintf(stderr, "convene: no such list: %s\n", argv[1]);
-		conf_free(&c);
-		return status_to_exit(ST_NOUSER);
-	}
-	s = front_open_store(c);
-	if (s == NULL) {
-		conf_free(&c);
-		return status_to_exit(ST_TEMPFAIL);
-	}
+	st = front_open_list(config, argv[1], &c, &l, &s);
+	if (st != ST_OK)
+		return status_to_exit(st);
 	if (strcmp(verb, "list") == 0 && argc == 3) {
 		st = do_list(s, l);
 	} else if (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0) {

@@ -74,6 +74,27 @@ struct store *front_open_store(const struct conf *c)
 	return s;
 }
 
+enum status front_open_list(const char *config, const char *name,
+			    struct conf **c_r, const struct conf_list **l_r,
+			    struct store **s_r)
+{
+	*c_r = front_load_conf(config);
+	if (*c_r == NULL)
+		return ST_CONFIG;
+	*l_r = conf_find_list(*c_r, name);
+	if (*l_r == NULL) {
+		fprintf(stderr, "convene: no such list: %s\n", name);
+		conf_free(c_r);
+		return ST_NOUSER;
+	}
+	*s_r = front_open_store(*c_r);
+	if (*s_r == NULL) {
+		conf_free(c_r);
+		return ST_TEMPFAIL;
+	}
+	return ST_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL;
