@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
-#include "buf.h"
+#include "base/addr.h"
+#include "base/buf.h"
 
 static void test_valid(void **state)
 {

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "commands.h"
-#include "msg.h"
-#include "request.h"
-#include "xalloc.h"
+#include "base/buf.h"
+#include "pipeline/commands.h"
+#include "mail/msg.h"
+#include "mail/request.h"
+#include "base/xalloc.h"
 
 #define TOK "0123456789abcdef0123456789abcdef"
 

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "rx.h"
-#include "xalloc.h"
+#include "base/conf.h"
+#include "base/rx.h"
+#include "base/xalloc.h"
 
 static char tmpdir[] = "/tmp/convene-test-conf.XXXXXX";
 

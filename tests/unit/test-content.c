@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "content.h"
-#include "msg.h"
+#include "base/conf.h"
+#include "mail/content.h"
+#include "mail/msg.h"
 
 static const char mixed[] =
 	"From: a@b\nSubject: x\nMIME-Version: 1.0\n"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "dmarc.h"
+#include "mail/dmarc.h"
 
 static void test_parse(void **state)
 {

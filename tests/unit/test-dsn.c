@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounce.h"
-#include "buf.h"
-#include "dsn.h"
-#include "util.h"
-#include "xalloc.h"
+#include "pipeline/bounce.h"
+#include "base/buf.h"
+#include "mail/dsn.h"
+#include "base/util.h"
+#include "base/xalloc.h"
 
 static void load(const char *name, struct buf *b)
 {

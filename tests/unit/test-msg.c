@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "msg.h"
-#include "xalloc.h"
+#include "base/buf.h"
+#include "mail/msg.h"
+#include "base/xalloc.h"
 
 static const struct msg_limits limits = { 64 * 1024, 100 };
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reply.h"
+#include "mail/reply.h"
 
 /* The first word of text, or "" when none; the rest into rest[]. */
 static char *first(const char *text, char rest[256])

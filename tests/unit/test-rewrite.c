@@ -15,11 +15,11 @@
 
 #include <libetpan/libetpan.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "msg.h"
-#include "rewrite.h"
-#include "xalloc.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "mail/msg.h"
+#include "mail/rewrite.h"
+#include "base/xalloc.h"
 
 #define FOOTER_ASCII "-- \nmakers mailing list: makers@lists.example.org\n" \
 	"To unsubscribe, write to makers-unsubscribe@lists.example.org\n"

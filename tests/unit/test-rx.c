@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rx.h"
+#include "base/rx.h"
 
 static struct rx *must_compile(const char *pattern)
 {

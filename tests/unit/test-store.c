@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
-#include "store.h"
-#include "xalloc.h"
+#include "store/store.h"
+#include "base/xalloc.h"
 
 struct fixture {
 	char dir[64];

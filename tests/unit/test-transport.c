@@ -27,11 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "transport.h"
-#include "buf.h"
-#include "conf.h"
-#include "util.h"
-#include "xalloc.h"
+#include "delivery/transport.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/util.h"
+#include "base/xalloc.h"
 
 #define DOMAIN "lists.example.org"
 #define FROM "makers-bounces@lists.example.org"

@@ -1,0 +1,32 @@
+/* front - the subcommands of the convene binary */
+#ifndef CONVENE_FRONT_H
+#define CONVENE_FRONT_H
+
+#include "base/status.h"
+
+/* Each takes the arguments after the subcommand's name (argv[0] is the
+ * subcommand) and the config path (NULL: the default), and returns the exit
+ * status. */
+int cmd_receive(int argc, char **argv, const char *config);
+int cmd_run(int argc, char **argv, const char *config);
+int cmd_check(int argc, char **argv, const char *config);
+int cmd_lists(int argc, char **argv, const char *config);
+int cmd_members(int argc, char **argv, const char *config);
+int cmd_queue(int argc, char **argv, const char *config);
+int cmd_held(int argc, char **argv, const char *config);
+
+/* Shared by the admin commands: loads the config or prints its problems
+ * (file:line: message) to stderr. Returns NULL on failure. */
+struct conf;
+struct store;
+struct conf *front_load_conf(const char *config);
+struct store *front_open_store(const struct conf *c);
+/* Both, for a command about one list: loads the config, finds the list
+ * named `name` and opens the store. Returns ST_OK with all three set, or
+ * the status to exit with (the problem told on stderr, nothing left open). */
+struct conf_list;
+enum status front_open_list(const char *config, const char *name,
+			    struct conf **c_r, const struct conf_list **l_r,
+			    struct store **s_r);
+
+#endif

@@ -1,0 +1,210 @@
+/* template - the prose convene writes, from files with named placeholders */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/template.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+#define TEMPLATE_MAX (256 * 1024)
+
+const char *const template_known[] = {
+	/* of the list */
+	"list", "list_address", "request_address", "owner_address",
+	"subscribe_address", "unsubscribe_address", "description", "domain",
+	"archive_url",
+	/* of the message or person concerned */
+	"sender", "sender_name", "subject", "message_id", "excerpt", "reason",
+	"address", "name", "mode", "status",
+	/* of a confirmation or decision */
+	"token", "confirm_address", "expires", "command", "commands",
+	"results", "decision", "decider", "decided_at", "hold_id", "count",
+	"members", "score", "held_at",
+	/* of content rules: the parts removed from a post */
+	"removed",
+	/* of subscription requests (commands) */
+	"request_id", "policy", "subscription",
+	NULL
+};
+
+size_t template_list_vars(const struct conf *c, const struct conf_list *l,
+			  struct template_var *vars, char ***storage)
+{
+	char **s = xcalloc(7, sizeof *s);
+	size_t n = 0;
+
+	s[0] = xasprintf("%s@%s", l->name, c->domain);
+	s[1] = xasprintf("%s-request@%s", l->name, c->domain);
+	s[2] = xasprintf("%s-owner@%s", l->name, c->domain);
+	s[3] = xasprintf("%s-subscribe@%s", l->name, c->domain);
+	s[4] = xasprintf("%s-unsubscribe@%s", l->name, c->domain);
+	vars[n++] = (struct template_var){ "list", l->name };
+	vars[n++] = (struct template_var){ "list_address", s[0] };
+	vars[n++] = (struct template_var){ "request_address", s[1] };
+	vars[n++] = (struct template_var){ "owner_address", s[2] };
+	vars[n++] = (struct template_var){ "subscribe_address", s[3] };
+	vars[n++] = (struct template_var){ "unsubscribe_address", s[4] };
+	vars[n++] = (struct template_var){ "description",
+		l->description ? l->description : "" };
+	vars[n++] = (struct template_var){ "domain", c->domain };
+	vars[n++] = (struct template_var){ "archive_url",
+		l->archive_url ? l->archive_url : "" };
+	*storage = s;
+	return n;
+}
+
+void template_vars_free(char ***storage)
+{
+	size_t i;
+
+	if (*storage == NULL)
+		return;
+	for (i = 0; (*storage)[i] != NULL; i++)
+		free((*storage)[i]);
+	xfree(storage);
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Walks text; for each placeholder calls fn(name, len). Literal text goes to
+ * out when out is non-NULL. Returns 0, or -1 with *error_r. */
+static int expand(const char *text, size_t len, const char *where,
+		  int (*fn)(const char *name, size_t nlen, void *ctx,
+			    struct buf *out),
+		  void *ctx, struct buf *out, char **error_r)
+{
+	size_t i = 0, line = 1, j;
+
+	while (i < len) {
+		if (text[i] == '{' && i + 1 < len && text[i + 1] == '{') {
+			j = i + 2;
+			while (j < len && name_char(text[j]))
+				j++;
+			if (j + 1 >= len || text[j] != '}' ||
+			    text[j + 1] != '}' || j == i + 2) {
+				*error_r = xasprintf("%s:%zu: unterminated or "
+						     "malformed placeholder",
+						     where, line);
+				return -1;
+			}
+			if (fn(text + i + 2, j - i - 2, ctx, out) < 0) {
+				*error_r = xasprintf("%s:%zu: unknown "
+						     "placeholder {{%.*s}}",
+						     where, line,
+						     (int)(j - i - 2),
+						     text + i + 2);
+				return -1;
+			}
+			i = j + 2;
+			continue;
+		}
+		if (text[i] == '\n')
+			line++;
+		if (out != NULL)
+			buf_putc(out, text[i]);
+		i++;
+	}
+	return 0;
+}
+
+struct render_ctx {
+	const struct template_var *vars;
+	size_t nvars;
+};
+
+static int render_var(const char *name, size_t nlen, void *ctx,
+		      struct buf *out)
+{
+	const struct render_ctx *r = ctx;
+	size_t i;
+
+	for (i = 0; i < r->nvars; i++) {
+		if (strlen(r->vars[i].name) == nlen &&
+		    memcmp(r->vars[i].name, name, nlen) == 0) {
+			buf_puts(out, r->vars[i].value ? r->vars[i].value : "");
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int template_render(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **out_r, char **error_r)
+{
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct render_ctx ctx = { vars, nvars };
+	char *path = NULL;
+	const char *lang = c->language ? c->language : "en";
+
+	if (l != NULL) {
+		path = xasprintf("%s/%s/%s/%s.txt", c->templates, lang,
+				 l->name, name);
+		if (access(path, F_OK) < 0)
+			xfree(&path);
+	}
+	if (path == NULL)
+		path = xasprintf("%s/%s/%s.txt", c->templates, lang, name);
+	if (util_read_file(path, TEMPLATE_MAX, &text) < 0) {
+		*error_r = xasprintf("template %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (expand(text.data, text.len, path, render_var, &ctx, &out,
+		   error_r) < 0)
+		goto fail;
+	free(path);
+	buf_free(&text);
+	*out_r = buf_steal(&out, NULL);
+	return 0;
+fail:
+	free(path);
+	buf_free(&text);
+	buf_free(&out);
+	return -1;
+}
+
+struct check_ctx {
+	const char *const *known;
+	size_t nknown;
+};
+
+static int check_var(const char *name, size_t nlen, void *ctx,
+		     struct buf *out)
+{
+	const struct check_ctx *k = ctx;
+	size_t i;
+
+	for (i = 0; i < k->nknown; i++)
+		if (strlen(k->known[i]) == nlen &&
+		    memcmp(k->known[i], name, nlen) == 0)
+			return 0;
+	return -1;
+}
+
+int template_check_file(const char *path, const char *const *known,
+			size_t nknown, char **error_r)
+{
+	struct buf text = BUF_INIT;
+	struct check_ctx ctx = { known, nknown };
+	int ret;
+
+	if (util_read_file(path, TEMPLATE_MAX, &text) < 0) {
+		*error_r = xasprintf("%s: %s", path, strerror(errno));
+		buf_free(&text);
+		return -1;
+	}
+	ret = expand(text.data, text.len, path, check_var, &ctx, NULL,
+		     error_r);
+	buf_free(&text);
+	return ret;
+}

@@ -1,0 +1,81 @@
+/* cmd_check - validates the configuration, the templates and the database */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/conf.h"
+#include "front/front.h"
+#include "base/status.h"
+#include "store/store.h"
+#include "base/template.h"
+#include "base/xalloc.h"
+
+static size_t nknown(void)
+{
+	size_t n = 0;
+
+	while (template_known[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Checks every *.txt in dir; returns the number of problems. */
+static int check_templates_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int bad = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *path, *err = NULL;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".txt") != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (template_check_file(path, template_known, nknown(),
+					&err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			free(err);
+			bad++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return bad;
+}
+
+int cmd_check(int argc, char **argv, const char *config)
+{
+	struct conf *c = front_load_conf(config);
+	struct store *s;
+	char *dir;
+	int bad = 0, version = 0;
+	size_t i;
+
+	if (c == NULL)
+		return status_to_exit(ST_CONFIG);
+	dir = xasprintf("%s/%s", c->templates, c->language);
+	bad += check_templates_in(dir);
+	for (i = 0; i < c->nlists; i++) {
+		char *ldir = xasprintf("%s/%s", dir, c->lists[i].name);
+
+		bad += check_templates_in(ldir);
+		free(ldir);
+	}
+	free(dir);
+	s = front_open_store(c);
+	if (s == NULL || store_schema_version(s, &version) < 0)
+		bad++;
+	store_close(&s);
+	if (bad == 0)
+		printf("%s: ok (%zu list%s, schema version %d)\n", c->file,
+		       c->nlists, c->nlists == 1 ? "" : "s", version);
+	conf_free(&c);
+	return status_to_exit(bad ? ST_CONFIG : ST_OK);
+}

@@ -1,0 +1,90 @@
+/* cmd_receive - the MTA's entry point: one message on standard input */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/conf.h"
+#include "front/front.h"
+#include "base/log.h"
+#include "pipeline/receive.h"
+#include "base/status.h"
+#include "base/util.h"
+
+/* A wall-clock bound for one message: killed by SIGALRM, the MTA defers. */
+#define RECEIVE_ALARM_S 600
+
+int cmd_receive(int argc, char **argv, const char *config)
+{
+	static const struct option longopts[] = {
+		{ "recipient", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *recipient = NULL;
+	struct conf *c = NULL;
+	struct conf_problems problems = { 0 };
+	struct buf in = BUF_INIT;
+	enum receive_outcome outcome;
+	enum util_read_result rr;
+	enum status st;
+	bool unreadable;
+	size_t i, max;
+	int opt;
+
+	/* Anything unexpected from here on must leave the message with the
+	 * MTA: fatal errors exit EX_TEMPFAIL. */
+	log_open("convene", false);
+	log_fatal_tempfail(true);
+	alarm(RECEIVE_ALARM_S);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "r:", longopts, NULL)) != -1) {
+		if (opt == 'r') {
+			recipient = optarg;
+		} else {
+			fprintf(stderr, "usage: convene receive "
+				"[--recipient ADDR]\n");
+			/* A wiring mistake: let the MTA keep the mail. */
+			return status_to_exit(ST_TEMPFAIL);
+		}
+	}
+	if (conf_load(conf_default_path(config), &c, &problems,
+		      &unreadable) < 0) {
+		for (i = 0; i < problems.n; i++)
+			log_error("%s:%d: %s", problems.v[i].file,
+				  problems.v[i].line, problems.v[i].message);
+		fprintf(stderr, "convene: configuration %s is %s; message "
+			"left with the MTA\n", conf_default_path(config),
+			unreadable ? "unreadable" : "invalid");
+		conf_problems_free(&problems);
+		return status_to_exit(ST_TEMPFAIL);
+	}
+	max = (size_t)c->limits.max_message_kb * 1024;
+	rr = util_read_fd(STDIN_FILENO, max, &in);
+	if (rr == UTIL_READ_ERROR) {
+		log_error("reading the message: %m");
+		st = ST_TEMPFAIL;
+	} else if (rr == UTIL_READ_TOO_BIG) {
+		log_info("recipient=<%s>: refused: message over %ld KB",
+			 recipient ? recipient : "?", c->limits.max_message_kb);
+		fprintf(stderr, "convene: message too large (limit %ld KB)\n",
+			c->limits.max_message_kb);
+		st = ST_DATAERR;
+	} else {
+		st = receive_message(c, recipient, buf_cstr(&in), in.len,
+				     &outcome);
+		if (st == ST_NOUSER)
+			fprintf(stderr, "convene: no such list\n");
+		else if (st == ST_DATAERR)
+			fprintf(stderr, "convene: not a message convene can "
+				"accept\n");
+		else if (st == ST_TEMPFAIL)
+			fprintf(stderr, "convene: temporary failure; try "
+				"again later\n");
+	}
+	buf_free(&in);
+	conf_free(&c);
+	return status_to_exit(st);
+}

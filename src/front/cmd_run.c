@@ -1,0 +1,202 @@
+/* cmd_run - the worker: delivers the queue, once or as a daemon */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/bounce.h"
+#include "base/conf.h"
+#include "delivery/deliver.h"
+#include "front/front.h"
+#include "base/log.h"
+#include "pipeline/moderation.h"
+#include "base/status.h"
+#include "store/store.h"
+#include "base/util.h"
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+/* setgroups, setresgid, setresuid, each checked. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL) {
+		fprintf(stderr, "convene: no such user: %s\n", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		fprintf(stderr, "convene: cannot become %s: %s\n", user,
+			strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 && pw->pw_uid != 0) {
+		fprintf(stderr, "convene: privileges were not dropped\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+struct worker {
+	const char *config;
+	struct conf *c;
+	struct store *s;
+	struct deliver *d;
+};
+
+/* The timed work of moderation: holds past their expiry. */
+static void expire_holds(struct worker *w)
+{
+	size_t n;
+
+	if (moderation_expire(w->s, w->c, &n) < 0)
+		log_error("hold expiry: %s", store_error(w->s));
+}
+
+static void worker_close(struct worker *w)
+{
+	deliver_close(&w->d);
+	store_close(&w->s);
+	conf_free(&w->c);
+}
+
+static int worker_open(struct worker *w)
+{
+	char *err = NULL;
+
+	w->c = front_load_conf(w->config);
+	if (w->c == NULL)
+		return -1;
+	w->s = front_open_store(w->c);
+	if (w->s == NULL)
+		return -1;
+	if (store_set_fast_commits(w->s) < 0) {
+		fprintf(stderr, "convene: %s\n", store_error(w->s));
+		return -1;
+	}
+	w->d = deliver_open(w->c, &err);
+	if (w->d == NULL) {
+		fprintf(stderr, "convene: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv, const char *config)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "user", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct worker w = { .config = config };
+	struct deliver_stats stats = { 0 };
+	const char *user = NULL;
+	bool once = false;
+	time_t last_expiry = 0;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "ou:", longopts, NULL)) != -1) {
+		if (opt == 'o') {
+			once = true;
+		} else if (opt == 'u') {
+			user = optarg;
+		} else {
+			fprintf(stderr, "usage: convene run [--once] "
+				"[--user USER]\n");
+			return status_to_exit(ST_USAGE);
+		}
+	}
+	if (user != NULL && drop_privileges(user) < 0)
+		return status_to_exit(ST_SOFTWARE);
+	if (!once && geteuid() == 0) {
+		fprintf(stderr, "convene: the worker does not run as root: "
+			"give --user USER\n");
+		return status_to_exit(ST_USAGE);
+	}
+	install_signals();
+	if (worker_open(&w) < 0) {
+		worker_close(&w);
+		return status_to_exit(ST_TEMPFAIL);
+	}
+	if (once) {
+		expire_holds(&w);
+		(void)bounce_pass(w.c, w.s);
+		ret = deliver_pass(w.d, w.s, true, &stats);
+		printf("%llu transactions, %llu delivered, %llu deferred, "
+		       "%llu failed, %llu jobs done\n",
+		       (unsigned long long)stats.transactions,
+		       (unsigned long long)stats.delivered,
+		       (unsigned long long)stats.deferred,
+		       (unsigned long long)stats.failed,
+		       (unsigned long long)stats.jobs_done);
+		worker_close(&w);
+		return status_to_exit(ret < 0 ? ST_TEMPFAIL : ST_OK);
+	}
+	log_info("worker started");
+	while (!stop_requested) {
+		struct timespec nap = { 0, 250 * 1000 * 1000 };
+
+		if (reload_requested) {
+			struct worker fresh = { .config = config };
+
+			reload_requested = 0;
+			if (worker_open(&fresh) == 0) {
+				worker_close(&w);
+				w = fresh;
+				log_info("configuration reloaded");
+			} else {
+				worker_close(&fresh);
+				log_error("reload failed: keeping the old "
+					  "configuration");
+			}
+		}
+		/* Hold expiry and bounce probes are looked at once a minute. */
+		if (util_now() - last_expiry >= 60) {
+			expire_holds(&w);
+			(void)bounce_pass(w.c, w.s);
+			last_expiry = util_now();
+		}
+		if (deliver_pass(w.d, w.s, false, &stats) < 0)
+			nap.tv_sec = 5;
+		/* A post accepted while idle goes out within a second. */
+		nanosleep(&nap, NULL);
+	}
+	log_info("worker stopped");
+	worker_close(&w);
+	return status_to_exit(ST_OK);
+}

@@ -1,0 +1,144 @@
+/* convene - the one binary: git-style subcommands over one library */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "base/conf.h"
+#include "front/front.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "base/xalloc.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, const char *config);
+	const char *usage;
+} commands[] = {
+	{ "receive", cmd_receive, "receive [--recipient ADDR]" },
+	{ "run", cmd_run, "run [--once] [--user USER]" },
+	{ "check", cmd_check, "check" },
+	{ "lists", cmd_lists, "lists" },
+	{ "members", cmd_members,
+	  "members LIST list|add ADDR...|remove ADDR...|set ADDR MODE|"
+	  "import FILE [--skip-bad]|export" },
+	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
+	{ "held", cmd_held,
+	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: convene [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  convene %s\n", commands[i].usage);
+	fprintf(out, "\nThe config file is -c FILE, else $CONVENE_CONFIG, else "
+		"%s.\n", conf_default_path(NULL));
+}
+
+struct conf *front_load_conf(const char *config)
+{
+	struct conf *c = NULL;
+	struct conf_problems problems = { 0 };
+	bool unreadable = false;
+	const char *path = conf_default_path(config);
+	size_t i;
+
+	if (conf_load(path, &c, &problems, &unreadable) == 0)
+		return c;
+	for (i = 0; i < problems.n; i++)
+		fprintf(stderr, "%s:%d: %s\n", problems.v[i].file,
+			problems.v[i].line, problems.v[i].message);
+	if (problems.n == 0)
+		fprintf(stderr, "%s: cannot load the configuration\n", path);
+	conf_problems_free(&problems);
+	return NULL;
+}
+
+struct store *front_open_store(const struct conf *c)
+{
+	char *err = NULL;
+	bool transient;
+	struct store *s = store_open(c->database, c->busy_timeout_ms, &err,
+				     &transient);
+
+	if (s == NULL) {
+		fprintf(stderr, "convene: %s\n", err);
+		free(err);
+	}
+	return s;
+}
+
+enum status front_open_list(const char *config, const char *name,
+			    struct conf **c_r, const struct conf_list **l_r,
+			    struct store **s_r)
+{
+	*c_r = front_load_conf(config);
+	if (*c_r == NULL)
+		return ST_CONFIG;
+	*l_r = conf_find_list(*c_r, name);
+	if (*l_r == NULL) {
+		fprintf(stderr, "convene: no such list: %s\n", name);
+		conf_free(c_r);
+		return ST_NOUSER;
+	}
+	*s_r = front_open_store(*c_r);
+	if (*s_r == NULL) {
+		conf_free(c_r);
+		return ST_TEMPFAIL;
+	}
+	return ST_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL;
+	size_t i;
+	int opt;
+
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	/* Options before the subcommand only; the rest are the command's. */
+	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			int ret;
+
+			log_open("convene", true);
+			optind++;
+			/* The command parses its own options from argv[0]. */
+			ret = commands[i].fn(argc - optind + 1,
+					     argv + optind - 1, config);
+			log_close();
+			return ret;
+		}
+	}
+	fprintf(stderr, "convene: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return EX_USAGE;
+}

@@ -1,0 +1,162 @@
+/* compose - messages convene writes itself: notices, answers, confirmations */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mail/compose.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "mail/msg.h"
+#include "store/store.h"
+#include "base/template.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* Quoted-printable for UTF-8 text with LF line ends: readable for ASCII,
+ * safe for any byte, lines at most 76 characters. */
+static void qp_encode(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t col = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool lit;
+
+		if (c == '\n') {
+			/* Trailing white space must be encoded. */
+			if (out->len > 0 && (out->data[out->len - 1] == ' ' ||
+					     out->data[out->len - 1] == '\t')) {
+				char ws = out->data[out->len - 1];
+
+				buf_truncate(out, out->len - 1);
+				buf_printf(out, "=%c%c", hex[(unsigned char)ws >> 4],
+					   hex[ws & 0xf]);
+			}
+			buf_putc(out, '\n');
+			col = 0;
+			continue;
+		}
+		lit = (c >= 33 && c <= 126 && c != '=') || c == ' ' ||
+		      c == '\t';
+		if (col + (lit ? 1 : 3) > 75) {
+			buf_puts(out, "=\n");
+			col = 0;
+		}
+		if (lit) {
+			buf_putc(out, (char)c);
+			col++;
+		} else {
+			buf_putc(out, '=');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 0xf]);
+			col += 3;
+		}
+	}
+	if (col > 0)
+		buf_putc(out, '\n');
+}
+
+static void put_field(struct buf *out, const char *name, const char *value)
+{
+	char *enc = msg_encode_rfc2047(value, strlen(name) + 2);
+
+	buf_printf(out, "%s: %s\n", name, enc);
+	free(enc);
+}
+
+void compose_message(const struct conf *c, const struct compose *how,
+		     const char *subject, const char *body, struct buf *out)
+{
+	char date[64], token[33], boundary[64];
+	time_t now = util_now();
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	buf_printf(out, "Date: %s\n", date);
+	buf_printf(out, "From: %s\n", how->from);
+	buf_printf(out, "To: %s\n", how->to);
+	if (how->reply_to != NULL)
+		buf_printf(out, "Reply-To: %s\n", how->reply_to);
+	put_field(out, "Subject", subject);
+	buf_printf(out, "Message-ID: <convene.%s@%s>\n", token, c->domain);
+	if (how->in_reply_to != NULL) {
+		buf_printf(out, "In-Reply-To: <%s>\n", how->in_reply_to);
+		buf_printf(out, "References: <%s>\n", how->in_reply_to);
+	}
+	buf_printf(out, "Auto-Submitted: %s\n",
+		   how->auto_submitted ? how->auto_submitted :
+		   "auto-generated");
+	buf_puts(out, "Precedence: bulk\nMIME-Version: 1.0\n");
+	if (how->attach == NULL) {
+		buf_puts(out, "Content-Type: text/plain; charset=utf-8\n"
+			 "Content-Transfer-Encoding: quoted-printable\n\n");
+		qp_encode(body, out);
+		return;
+	}
+	snprintf(boundary, sizeof boundary, "=_convene_%s", token);
+	buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n",
+		   boundary);
+	buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n"
+		   "Content-Transfer-Encoding: quoted-printable\n\n", boundary);
+	qp_encode(body, out);
+	buf_printf(out, "\n--%s\nContent-Type: message/rfc822\n"
+		   "Content-Disposition: attachment\n\n", boundary);
+	buf_append(out, how->attach, how->attach_len);
+	if (how->attach_len > 0 && how->attach[how->attach_len - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_printf(out, "\n--%s--\n", boundary);
+}
+
+int compose_from_template(const struct conf *c, const struct conf_list *l,
+			  const char *name, const struct template_var *vars,
+			  size_t nvars, const struct compose *how,
+			  struct buf *out, char **error_r)
+{
+	char *text = NULL, *subject = NULL, *p, *line, *next;
+
+	if (template_render(c, l, name, vars, nvars, &text, error_r) < 0)
+		return -1;
+	/* Header lines up to the first blank line; only Subject is used. */
+	for (line = text; line != NULL && *line != '\n' && *line != '\0';
+	     line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncasecmp(line, "Subject:", 8) == 0) {
+			free(subject);
+			subject = util_trim(xstrdup(line + 8));
+		}
+	}
+	if (subject == NULL) {
+		*error_r = xasprintf("template %s has no Subject line", name);
+		free(text);
+		return -1;
+	}
+	p = line == NULL ? "" : (*line == '\n' ? line + 1 : line);
+	compose_message(c, how, subject, p, out);
+	free(subject);
+	free(text);
+	return 0;
+}
+
+int compose_queue(struct store *s, const struct conf *c,
+		  const struct conf_list *l, const char *const *rcpts,
+		  size_t n, const struct buf *msg)
+{
+	char *env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
+	int rc;
+
+	rc = store_job_add(s, l->name, JOB_DIRECT, 0, env_from, msg->data,
+			   msg->len, rcpts, n, NULL);
+	free(env_from);
+	return rc;
+}

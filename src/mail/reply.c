@@ -1,0 +1,563 @@
+/* reply - what a person wrote in a mail: its text, its first word, a token */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <libetpan/libetpan.h>
+
+#include "mail/reply.h"
+#include "base/buf.h"
+#include "base/xalloc.h"
+
+/* Bounds on the MIME walk: a reply or a post is never this deep. */
+#define MIME_DEPTH_MAX 20
+#define MIME_PARTS_MAX 500
+
+/* A word never holds more than this many bytes. */
+#define WORD_MAX 64
+
+static bool is_text_type(const struct mailmime *mm, const char *subtype)
+{
+	const struct mailmime_content *ct = mm->mm_content_type;
+	const struct mailmime_type *t;
+
+	if (ct == NULL)      /* no Content-Type: text/plain */
+		return strcmp(subtype, "plain") == 0;
+	t = ct->ct_type;
+	if (t == NULL || t->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
+	    t->tp_data.tp_discrete_type == NULL ||
+	    t->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT)
+		return false;
+	return ct->ct_subtype != NULL &&
+	       strcasecmp(ct->ct_subtype, subtype) == 0;
+}
+
+static bool is_attachment(const struct mailmime *mm)
+{
+	clistiter *it;
+
+	if (mm->mm_mime_fields == NULL)
+		return false;
+	for (it = clist_begin(mm->mm_mime_fields->fld_list); it != NULL;
+	     it = clist_next(it)) {
+		const struct mailmime_field *f = clist_content(it);
+
+		if (f->fld_type == MAILMIME_FIELD_DISPOSITION &&
+		    f->fld_data.fld_disposition != NULL &&
+		    f->fld_data.fld_disposition->dsp_type != NULL &&
+		    f->fld_data.fld_disposition->dsp_type->dsp_type ==
+		    MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
+			return true;
+	}
+	return false;
+}
+
+struct walk {
+	const struct mailmime *plain, *html;
+	size_t parts;
+};
+
+static void walk(const struct mailmime *mm, int depth, struct walk *w)
+{
+	clistiter *it;
+
+	if (mm == NULL || depth > MIME_DEPTH_MAX ||
+	    ++w->parts > MIME_PARTS_MAX || w->plain != NULL)
+		return;
+	switch (mm->mm_type) {
+	case MAILMIME_SINGLE:
+		if (is_attachment(mm))
+			return;
+		if (w->plain == NULL && is_text_type(mm, "plain"))
+			w->plain = mm;
+		else if (w->html == NULL && is_text_type(mm, "html"))
+			w->html = mm;
+		return;
+	case MAILMIME_MULTIPLE:
+		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+		     it != NULL && w->plain == NULL; it = clist_next(it))
+			walk(clist_content(it), depth + 1, w);
+		return;
+	case MAILMIME_MESSAGE:
+		/* Only the top level: an attached message is not the
+		 * writer's text. */
+		if (mm->mm_parent == NULL)
+			walk(mm->mm_data.mm_message.mm_msg_mime, depth + 1, w);
+		return;
+	}
+}
+
+/* The decoded body of a single part in UTF-8 with LF line ends. */
+static char *part_text(const struct mailmime *mm)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	char *dec = NULL, *conv = NULL, *charset = NULL;
+	size_t dec_len = 0, conv_len = 0, idx = 0, i;
+	const char *p;
+	size_t n;
+	struct buf out = BUF_INIT;
+	bool own_dec = false;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
+		return NULL;
+	p = d->dt_data.dt_text.dt_data;
+	n = d->dt_data.dt_text.dt_length;
+	if (d->dt_encoded && mailmime_part_parse(p, n, &idx, d->dt_encoding,
+						 &dec, &dec_len) ==
+	    MAILIMF_NO_ERROR) {
+		own_dec = true;
+		p = dec;
+		n = dec_len;
+	}
+	if (mm->mm_content_type != NULL)
+		charset = mailmime_content_charset_get(mm->mm_content_type);
+	if (charset != NULL && strcasecmp(charset, "utf-8") != 0 &&
+	    strcasecmp(charset, "us-ascii") != 0 &&
+	    charconv_buffer("utf-8", charset, p, n, &conv, &conv_len) ==
+	    MAIL_CHARCONV_NO_ERROR) {
+		p = conv;
+		n = conv_len;
+	}
+	if (n > REPLY_TEXT_MAX)
+		n = REPLY_TEXT_MAX;
+	buf_reserve(&out, n);
+	buf_append(&out, "", 0);    /* terminated even when n is 0 */
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r') {
+			if (i + 1 < n && p[i + 1] == '\n')
+				continue;
+			buf_putc(&out, '\n');
+		} else if (p[i] == '\0') {
+			buf_putc(&out, ' ');
+		} else {
+			buf_putc(&out, p[i]);
+		}
+	}
+	if (conv != NULL)
+		charconv_buffer_free(conv);
+	if (own_dec)
+		mmap_string_unref(dec);
+	return buf_steal(&out, NULL);
+}
+
+char *reply_text(const char *raw, size_t len)
+{
+	struct mailmime *mm = NULL;
+	struct walk w = { 0 };
+	size_t idx = 0;
+	char *text = NULL;
+
+	if (mailmime_parse(raw, len, &idx, &mm) != MAILIMF_NO_ERROR)
+		return NULL;
+	walk(mm, 0, &w);
+	if (w.plain != NULL) {
+		text = part_text(w.plain);
+	} else if (w.html != NULL) {
+		char *html = part_text(w.html);
+
+		if (html != NULL)
+			text = reply_html_to_text(html, strlen(html));
+		free(html);
+	}
+	mailmime_free(mm);
+	return text;
+}
+
+/* HTML */
+
+struct html {
+	struct buf out;
+	int quote;          /* blockquote depth */
+	bool bol;           /* at the beginning of an output line */
+	bool space;         /* white space pending */
+};
+
+static void html_newline(struct html *h)
+{
+	buf_putc(&h->out, '\n');
+	h->bol = true;
+	h->space = false;
+}
+
+static void html_char(struct html *h, char c)
+{
+	int i;
+
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+		h->space = !h->bol;
+		return;
+	}
+	if (h->bol) {
+		for (i = 0; i < h->quote && i < 20; i++)
+			buf_puts(&h->out, "> ");
+		h->bol = false;
+	} else if (h->space) {
+		buf_putc(&h->out, ' ');
+	}
+	h->space = false;
+	buf_putc(&h->out, c);
+}
+
+static void html_str(struct html *h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		html_char(h, *s);
+}
+
+/* The tag's name, lower-cased, into name; *closing for "</x>". */
+static void tag_name(const char *p, size_t n, char name[16], bool *closing)
+{
+	size_t i = 0, k = 0;
+
+	*closing = false;
+	if (i < n && p[i] == '/') {
+		*closing = true;
+		i++;
+	}
+	for (; i < n && k < 15; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9')))
+			break;
+		name[k++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	name[k] = '\0';
+}
+
+static bool name_in(const char *name, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(name, *set) == 0)
+			return true;
+	return false;
+}
+
+static void html_entity(struct html *h, const char *p, size_t n, size_t *used)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} ents[] = {
+		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
+		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " },
+		{ "#39;", "'" }, { "#160;", " " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof ents / sizeof ents[0]; i++) {
+		size_t k = strlen(ents[i].name);
+
+		if (n >= k && strncasecmp(p, ents[i].name, k) == 0) {
+			html_str(h, ents[i].text);
+			*used = k;
+			return;
+		}
+	}
+	html_char(h, '&');
+	*used = 0;
+}
+
+char *reply_html_to_text(const char *html, size_t len)
+{
+	static const char *const breaks[] = {
+		"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5",
+		"h6", "hr", "table", NULL
+	};
+	static const char *const hidden[] = {
+		"head", "style", "script", "title", NULL
+	};
+	struct html h = { .out = BUF_INIT, .bol = true };
+	size_t i = 0;
+	const char *skip_until = NULL;
+
+	if (len > REPLY_TEXT_MAX)
+		len = REPLY_TEXT_MAX;
+	while (i < len) {
+		char c = html[i];
+
+		if (c == '<') {
+			const char *end = memchr(html + i, '>', len - i);
+			char name[16];
+			bool closing;
+			size_t n;
+
+			if (end == NULL)
+				break;
+			n = (size_t)(end - (html + i)) - 1;
+			if (n >= 3 && strncmp(html + i + 1, "!--", 3) == 0) {
+				const char *ce = NULL, *q;
+
+				for (q = html + i + 4; q + 2 < html + len; q++)
+					if (q[0] == '-' && q[1] == '-' &&
+					    q[2] == '>') {
+						ce = q;
+						break;
+					}
+				i = ce != NULL ? (size_t)(ce - html) + 3 : len;
+				continue;
+			}
+			tag_name(html + i + 1, n, name, &closing);
+			i = (size_t)(end - html) + 1;
+			if (skip_until != NULL) {
+				if (closing && strcmp(name, skip_until) == 0)
+					skip_until = NULL;
+				continue;
+			}
+			if (!closing && name_in(name, hidden)) {
+				size_t k;
+
+				for (k = 0; hidden[k] != NULL; k++)
+					if (strcmp(hidden[k], name) == 0)
+						skip_until = hidden[k];
+				continue;
+			}
+			if (strcmp(name, "blockquote") == 0) {
+				if (!h.bol)
+					html_newline(&h);
+				h.quote += closing ? (h.quote > 0 ? -1 : 0) : 1;
+				continue;
+			}
+			if (name_in(name, breaks) &&
+			    (strcmp(name, "br") == 0 || closing || !h.bol))
+				html_newline(&h);
+			continue;
+		}
+		i++;
+		if (skip_until != NULL)
+			continue;
+		if (c == '&') {
+			size_t used = 0;
+
+			html_entity(&h, html + i, len - i, &used);
+			i += used;
+			continue;
+		}
+		html_char(&h, c);
+	}
+	if (!h.bol)
+		html_newline(&h);
+	return buf_steal(&h.out, NULL);
+}
+
+/* Words and quotes */
+
+static bool is_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+		    (unsigned char)s[i] != 0xa0 && (unsigned char)s[i] != 0xc2)
+			return false;
+	return true;
+}
+
+static bool starts_ci(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && strncasecmp(s, prefix, k) == 0;
+}
+
+static bool contains(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(s + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
+/* Where the line starting at p ends (its '\n' or the NUL). */
+static const char *line_end(const char *p)
+{
+	const char *e = strchr(p, '\n');
+
+	return e != NULL ? e : p + strlen(p);
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Does a quoted original start at this line (Outlook's styles)? */
+static bool original_starts(const char *p, size_t n, const char *next)
+{
+	size_t i, k;
+
+	if (contains(p, n, "-----Original Message-----") ||
+	    contains(p, n, "----- Original Message -----"))
+		return true;
+	for (i = 0, k = 0; i < n; i++)
+		k += p[i] == '_';
+	if (n >= 10 && k == n)
+		return true;
+	if (starts_ci(p, n, "From:") && next != NULL) {
+		/* Outlook: a header block, From: then Sent: or Date:. */
+		const char *q = next;
+		int lines;
+
+		for (lines = 0; lines < 3 && *q != '\0'; lines++) {
+			const char *e = line_end(q);
+			const char *s = skip_ws(q, e);
+
+			if (starts_ci(s, (size_t)(e - s), "Sent:") ||
+			    starts_ci(s, (size_t)(e - s), "Date:"))
+				return true;
+			q = *e == '\n' ? e + 1 : e;
+		}
+	}
+	return false;
+}
+
+bool reply_first_word(const char *text, char **word_r, char **rest_r)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *e = line_end(p), *next = *e == '\n' ? e + 1 : NULL;
+		const char *s = skip_ws(p, e);
+		size_t n = (size_t)(e - s);
+		const char *w, *we;
+		char *word, *rest;
+		size_t k;
+
+		if (n == 0 || is_blank(s, n) || *s == '>') {
+			p = next != NULL ? next : e;
+			continue;
+		}
+		if (original_starts(s, n, next))
+			return false;
+		if (starts_ci(s, n, "On ") || starts_ci(s, n, "Am ") ||
+		    starts_ci(s, n, "Le ")) {
+			/* An attribution, maybe wrapped onto the next line. */
+			if (contains(s, n, "wrote:") ||
+			    contains(s, n, "schrieb:") ||
+			    contains(s, n, "crit :")) {
+				p = next != NULL ? next : e;
+				continue;
+			}
+			if (next != NULL) {
+				const char *e2 = line_end(next);
+
+				if (contains(next, (size_t)(e2 - next),
+					     "wrote:")) {
+					p = *e2 == '\n' ? e2 + 1 : e2;
+					continue;
+				}
+			}
+		}
+		/* The word: letters after any leading punctuation. */
+		w = s;
+		while (w < e && !((*w >= 'a' && *w <= 'z') ||
+				  (*w >= 'A' && *w <= 'Z')))
+			w++;
+		if (w == e) {
+			p = next != NULL ? next : e;
+			continue;
+		}
+		we = w;
+		while (we < e && ((*we >= 'a' && *we <= 'z') ||
+				  (*we >= 'A' && *we <= 'Z')))
+			we++;
+		if ((size_t)(we - w) > WORD_MAX)
+			we = w + WORD_MAX;
+		word = xstrndup(w, (size_t)(we - w));
+		for (k = 0; word[k] != '\0'; k++)
+			if (word[k] >= 'A' && word[k] <= 'Z')
+				word[k] = (char)(word[k] - 'A' + 'a');
+		/* Punctuation right after the word ("approve.", "*reject*:")
+		 * is not part of the reason. */
+		while (we < e && strchr(".,;:!*_", *we) != NULL)
+			we++;
+		we = skip_ws(we, e);
+		rest = xstrndup(we, (size_t)(e - we));
+		k = strlen(rest);
+		while (k > 0 && (rest[k - 1] == ' ' || rest[k - 1] == '\t' ||
+				 rest[k - 1] == '\r'))
+			rest[--k] = '\0';
+		*word_r = word;
+		*rest_r = rest;
+		return true;
+	}
+	return false;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+bool reply_find_token(const char *s, char tok[33])
+{
+	size_t i = 0, k;
+
+	if (s == NULL)
+		return false;
+	while (s[i] != '\0') {
+		if (!is_hex(s[i])) {
+			i++;
+			continue;
+		}
+		for (k = i; is_hex(s[k]); k++)
+			;
+		if (k - i == 32) {
+			for (k = 0; k < 32; k++) {
+				char c = s[i + k];
+
+				tok[k] = (char)(c >= 'A' && c <= 'F' ?
+						c - 'A' + 'a' : c);
+			}
+			tok[32] = '\0';
+			return true;
+		}
+		i = k;
+	}
+	return false;
+}
+
+char *reply_excerpt(const char *text, size_t max_lines, size_t max_bytes)
+{
+	struct buf out = BUF_INIT;
+	const char *p = text;
+	size_t lines = 0;
+	bool cut = false;
+
+	while (*p != '\0') {
+		const char *e = line_end(p);
+		size_t n = (size_t)(e - p);
+
+		if (n > 0 && !is_blank(p, n)) {
+			if (lines == max_lines) {
+				cut = true;
+				break;
+			}
+			lines++;
+		}
+		if (out.len + n > max_bytes) {
+			n = max_bytes > out.len ? max_bytes - out.len : 0;
+			/* Back off to the start of a UTF-8 character. */
+			while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--;
+			buf_append(&out, p, n);
+			cut = true;
+			break;
+		}
+		buf_append(&out, p, n);
+		buf_putc(&out, '\n');
+		p = *e == '\n' ? e + 1 : e;
+	}
+	while (out.len > 0 && out.data[out.len - 1] == '\n')
+		buf_truncate(&out, out.len - 1);
+	if (cut)
+		buf_puts(&out, "\n...");
+	buf_putc(&out, '\n');
+	return buf_steal(&out, NULL);
+}

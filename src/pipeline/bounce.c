@@ -1,0 +1,649 @@
+/* bounce - NAME-bounces: delivery reports, scores, probes */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "pipeline/bounce.h"
+#include "base/addr.h"
+#include "base/buf.h"
+#include "mail/compose.h"
+#include "base/conf.h"
+#include "mail/dsn.h"
+#include "pipeline/incoming.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "store/store_bounces.h"
+#include "base/template.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+#define DUE_BATCH 100     /* probes handled per list and pass */
+
+/* ---- VERP ---- */
+
+static bool verp_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+	       c == '+';
+}
+
+/* The local part of a valid address as its bytes: a quoted one unquoted. */
+static char *local_bytes(const char *addr, const char *at)
+{
+	struct buf b = BUF_INIT;
+	const char *p = addr;
+
+	if (*p != '"')
+		return xstrndup(addr, (size_t)(at - addr));
+	for (p++; p < at && *p != '"'; p++) {
+		if (*p == '\\' && p + 1 < at)
+			p++;
+		buf_putc(&b, *p);
+	}
+	buf_putc(&b, '\0');
+	return buf_steal(&b, NULL);
+}
+
+char *bounce_verp_encode(const char *list, const char *member,
+			 const char *domain)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+	const char *at;
+	char *local, *dom, *p;
+
+	if (list == NULL || member == NULL || domain == NULL ||
+	    !addr_valid(member))
+		return NULL;
+	at = strrchr(member, '@');
+	if (at == NULL || at[1] == '[')
+		return NULL;
+	local = local_bytes(member, at);
+	buf_printf(&b, "%s-bounces+", list);
+	for (p = local; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (verp_plain((char)c)) {
+			buf_putc(&b, (char)c);
+		} else {
+			buf_putc(&b, '=');
+			buf_putc(&b, hex[c >> 4]);
+			buf_putc(&b, hex[c & 0xf]);
+		}
+	}
+	dom = util_lower(xstrdup(at + 1));
+	buf_printf(&b, "=%s@%s", dom, domain);
+	free(dom);
+	free(local);
+	util_lower(strrchr(b.data, '@'));
+	return buf_steal(&b, NULL);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whether the local part needs quoting (not a dot-atom). */
+static bool needs_quotes(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.' ||
+	    strstr(s, "..") != NULL)
+		return true;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') ||
+		      strchr(".!#$%&'*+-/=?^_`{|}~", c) != NULL))
+			return true;
+	}
+	return false;
+}
+
+int bounce_verp_decode(const char *encoded, bool case_sensitive,
+		       char **member_r)
+{
+	struct buf local = BUF_INIT, full = BUF_INIT;
+	char *e, *sep, *p;
+	int rc = -1;
+
+	*member_r = NULL;
+	if (encoded == NULL || strlen(encoded) > 2 * ADDR_MAX)
+		return -1;
+	e = util_trim(xstrdup(encoded));
+	/* Quotes or brackets some MTAs leave around a local part. */
+	while (*e != '\0' && (e[0] == '"' || e[0] == '<' || e[0] == '\'')) {
+		memmove(e, e + 1, strlen(e));
+		util_trim(e);
+	}
+	p = e + strlen(e);
+	while (p > e && (p[-1] == '"' || p[-1] == '>' || p[-1] == '\''))
+		*--p = '\0';
+	sep = strrchr(e, '=');
+	if (sep == NULL || sep == e || sep[1] == '\0')
+		goto out;
+	*sep = '\0';
+	for (p = e; *p != '\0'; p++) {
+		if (*p == '=') {
+			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto out;
+			buf_putc(&local, (char)(hi * 16 + lo));
+			p += 2;
+		} else {
+			buf_putc(&local, *p);
+		}
+	}
+	buf_putc(&local, '\0');
+	if (needs_quotes(local.data)) {
+		buf_putc(&full, '"');
+		for (p = local.data; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(&full, '\\');
+			buf_putc(&full, *p);
+		}
+		buf_putc(&full, '"');
+	} else {
+		buf_puts(&full, local.data);
+	}
+	buf_printf(&full, "@%s", sep + 1);
+	*member_r = addr_normalize(buf_cstr(&full), case_sensitive);
+	rc = *member_r != NULL ? 0 : -1;
+out:
+	buf_free(&local);
+	buf_free(&full);
+	free(e);
+	return rc;
+}
+
+/* ---- notices ---- */
+
+/* Renders template `name` for l with the list's placeholders and extra, and
+ * queues it to the n rcpts with the envelope sender env_from (NULL: the
+ * list's bounce address). 0, or -1: a store failure (a template problem is
+ * logged and the notice skipped, so that bounce handling goes on). */
+static int notice(struct store *s, const struct conf *c,
+		  const struct conf_list *l, const char *name,
+		  const struct template_var *extra, size_t nextra,
+		  const char *const *rcpts, size_t n, const char *reply_to,
+		  const char *env_from)
+{
+	struct template_var vars[TEMPLATE_LIST_VARS + 8];
+	char **storage = NULL, *err = NULL;
+	char *from = xasprintf("%s-owner@%s", l->name, c->domain);
+	struct buf to = BUF_INIT, msg = BUF_INIT;
+	struct compose how = { 0 };
+	size_t nv, i;
+	int rc = 0;
+
+	if (n == 0)
+		goto out;
+	nv = template_list_vars(c, l, vars, &storage);
+	for (i = 0; i < nextra && nv < sizeof vars / sizeof vars[0]; i++)
+		vars[nv++] = extra[i];
+	for (i = 0; i < n; i++)
+		buf_printf(&to, "%s%s", i > 0 ? ", " : "", rcpts[i]);
+	how.from = from;
+	how.to = buf_cstr(&to);
+	how.reply_to = reply_to;
+	how.auto_submitted = "auto-generated";
+	if (compose_from_template(c, l, name, vars, nv, &how, &msg,
+				  &err) < 0) {
+		log_error("list=%s: %s notice not sent: %s", l->name, name,
+			  err);
+		free(err);
+	} else if (env_from != NULL) {
+		rc = store_job_add(s, l->name, JOB_DIRECT, 0, env_from,
+				   msg.data, msg.len, rcpts, n, NULL);
+	} else {
+		rc = compose_queue(s, c, l, rcpts, n, &msg);
+	}
+	template_vars_free(&storage);
+out:
+	buf_free(&to);
+	buf_free(&msg);
+	free(from);
+	return rc;
+}
+
+/* The probe to a disabled member: Reply-To NAME-confirm+TOKEN, sent with
+ * the member's VERP return path so that its own bounce names the member. */
+static int send_probe(struct store *s, const struct conf *c,
+		      const struct conf_list *l, const char *address,
+		      const char *token, int count, double score,
+		      const char *reason)
+{
+	char *confirm = xasprintf("%s-confirm+%s@%s", l->name, token,
+				  c->domain);
+	char *verp = bounce_verp_encode(l->name, address, c->domain);
+	char countv[16], scorev[32];
+	struct template_var extra[6];
+	const char *rcpts[1] = { address };
+	int rc;
+
+	snprintf(countv, sizeof countv, "%d", count);
+	snprintf(scorev, sizeof scorev, "%.2f", score);
+	extra[0] = (struct template_var){ "address", address };
+	extra[1] = (struct template_var){ "token", token };
+	extra[2] = (struct template_var){ "confirm_address", confirm };
+	extra[3] = (struct template_var){ "count", countv };
+	extra[4] = (struct template_var){ "score", scorev };
+	extra[5] = (struct template_var){ "reason", reason ? reason : "" };
+	rc = notice(s, c, l, "bounce-probe", extra, 6, rcpts, 1, confirm,
+		    verp);
+	free(confirm);
+	free(verp);
+	return rc;
+}
+
+/* A notice to the leaders about one member. */
+static int tell_leaders(struct store *s, const struct conf *c,
+			const struct conf_list *l, const char *name,
+			const char *address, double score, int probes,
+			const char *reason)
+{
+	char countv[16], scorev[32];
+	struct template_var extra[4];
+
+	snprintf(countv, sizeof countv, "%d", probes);
+	snprintf(scorev, sizeof scorev, "%.2f", score);
+	extra[0] = (struct template_var){ "address", address };
+	extra[1] = (struct template_var){ "count", countv };
+	extra[2] = (struct template_var){ "score", scorev };
+	extra[3] = (struct template_var){ "reason", reason ? reason : "" };
+	return notice(s, c, l, name, extra, 4,
+		      (const char *const *)l->leaders.v, l->leaders.n, NULL,
+		      NULL);
+}
+
+/* ---- scoring ---- */
+
+/* One bounce for member `address` of l, part of the caller's transaction.
+ * 0 or -1 (store failure). */
+static int score(struct store *s, const struct conf *c,
+		 const struct conf_list *l, const char *logid,
+		 const char *address, enum dsn_severity sev,
+		 const char *status)
+{
+	const struct conf_bounces *cb = &l->bounces;
+	struct store_member mem = { 0 };
+	struct store_bounce_info info;
+	time_t now = util_now();
+	int64_t day = (int64_t)(now / 86400);
+	double weight = sev == DSN_HARD ? 1.0 : cb->soft_weight;
+	double add, dayweight, score;
+	char safe[160], detail[96], token[33];
+	bool found, known;
+	int rc = -1;
+
+	log_sanitize(safe, sizeof safe, address, strlen(address));
+	if (store_member_get(s, l->name, address, &mem, &found) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	if (mem.status != MEMBER_ACTIVE) {
+		/* Already disabled (probes are on their way) or pending. */
+		rc = store_bounce_event_add(s, l->name, address,
+					    dsn_severity_name(sev), status, 0,
+					    now);
+		log_info("list=%s message-id=<%s>: %s bounce for %s member "
+			 "<%s>: recorded, not scored", l->name, logid,
+			 dsn_severity_name(sev),
+			 store_member_status_name(mem.status), safe);
+		goto out;
+	}
+	if (store_bounce_info_get(s, l->name, address, &info, &known) < 0)
+		goto out;
+	score = mem.bounce_score;
+	if (known && info.last_bounce_at > 0 &&
+	    now - info.last_bounce_at >= cb->decay_after_s) {
+		score = 0;
+		info.last_day = -1;
+	}
+	/* At most one score a day: the day's worst bounce counts. */
+	if (info.last_day == day) {
+		add = weight > info.last_weight ? weight - info.last_weight : 0;
+		dayweight = weight > info.last_weight ? weight :
+			    info.last_weight;
+	} else {
+		add = weight;
+		dayweight = weight;
+	}
+	score += add;
+	snprintf(detail, sizeof detail, "%s %s +%.2f = %.2f",
+		 dsn_severity_name(sev), status[0] ? status : "-", add, score);
+	if (store_bounce_scored(s, l->name, address, score, day, dayweight,
+				now) < 0 ||
+	    store_bounce_event_add(s, l->name, address,
+				   dsn_severity_name(sev), status, add,
+				   now) < 0 ||
+	    store_event_add(s, l->name, "bounce.scored", address, 0,
+			    detail) < 0)
+		goto out;
+	log_info("list=%s message-id=<%s>: bounce for <%s>: %s", l->name,
+		 logid, safe, detail);
+	rc = 0;
+	if (score + 1e-9 < cb->threshold)
+		goto out;
+	rc = -1;
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	if (store_bounce_disable(s, l->name, address, token, now,
+				 now + cb->probe_interval_s) < 0 ||
+	    store_event_add(s, l->name, "bounce.disabled", address, 0,
+			    detail) < 0 ||
+	    send_probe(s, c, l, address, token, 1, score, status) < 0 ||
+	    tell_leaders(s, c, l, "bounce-disabled", address, score, 1,
+			 status) < 0)
+		goto out;
+	log_info("list=%s: <%s> disabled at bounce score %.2f; probe 1 of "
+		 "%ld sent", l->name, safe, score, cb->probes);
+	rc = 0;
+out:
+	store_member_clear(&mem);
+	return rc;
+}
+
+static int score_member(struct store *s, struct incoming *in,
+			const char *address, enum dsn_severity sev,
+			const char *status)
+{
+	return score(s, in->c, in->list, in->logid, address, sev, status);
+}
+
+int bounce_delivery_failure(struct store *s, const struct conf *c,
+			    const char *list, const char *address, int code)
+{
+	const struct conf_list *l = conf_find_list(c, list);
+	char status[16];
+
+	if (l == NULL || code < 500 || code > 599)
+		return 0;
+	snprintf(status, sizeof status, "%d", code);
+	return score(s, c, l, "-", address, DSN_HARD, status);
+}
+
+/* The member a report address names: exact, else ignoring case. */
+static int member_of(struct store *s, struct incoming *in, const char *a,
+		     char **member_r)
+{
+	char *norm;
+	int rc;
+
+	*member_r = NULL;
+	if (a == NULL)
+		return 0;
+	norm = addr_normalize(a, in->c->local_part_case_sensitive);
+	if (norm == NULL)
+		return 0;
+	rc = store_bounce_find_member(s, in->list->name, norm, member_r);
+	free(norm);
+	return rc;
+}
+
+static bool in_strv(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0)
+			return true;
+	}
+	return false;
+}
+
+enum status bounce_handle(struct store *s, struct incoming *in,
+			  enum receive_outcome *outcome_r)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	struct dsn_limits lim = dsn_default_limits;
+	struct dsn_report rep;
+	char *verp = NULL, **members = NULL, *m;
+	enum dsn_severity *sevs = NULL;
+	const char **stats = NULL;
+	size_t n = 0, i;
+	enum status st = ST_OK;
+
+	lim.max_bytes = (size_t)c->limits.max_message_kb * 1024;
+	lim.max_depth = (size_t)c->limits.max_mime_depth;
+	lim.max_parts = (size_t)c->limits.max_mime_parts;
+	dsn_parse(in->raw, in->len, &lim, &rep);
+	*outcome_r = RECEIVED_DROPPED;
+
+	if (rep.kind == DSN_AUTOREPLY || rep.kind == DSN_FEEDBACK) {
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: %s at "
+			 "the bounce address", l->name, in->logid, in->logfrom,
+			 rep.kind == DSN_AUTOREPLY ? "auto-reply" :
+			 "feedback report");
+		goto out;
+	}
+	if (rep.kind == DSN_NONE) {
+		/* Not a report of a failure: kept for a human to read,
+		 * never counted, never answered. */
+		log_info("list=%s message-id=<%s> from=<%s>: not a delivery "
+			 "failure report", l->name, in->logid, in->logfrom);
+		st = incoming_keep(s, in, outcome_r);
+		goto out;
+	}
+	if (store_begin(s) < 0) {
+		st = incoming_store_failure(s, in, "begin");
+		goto out;
+	}
+	members = xcalloc(rep.n + 1, sizeof *members);
+	sevs = xcalloc(rep.n + 1, sizeof *sevs);
+	stats = xcalloc(rep.n + 1, sizeof *stats);
+	/* The VERP address names the member we sent to; the report's
+	 * recipient may be where that address forwards. */
+	if (in->route.extension != NULL &&
+	    bounce_verp_decode(in->route.extension,
+			       c->local_part_case_sensitive, &verp) == 0) {
+		if (member_of(s, in, verp, &m) < 0)
+			goto fail;
+		if (m != NULL) {
+			enum dsn_severity sev = DSN_HARD;
+			const char *status = "";
+
+			for (i = 0; i < rep.n; i++) {
+				if (i == 0 || strcasecmp(rep.v[i].address,
+							 m) == 0) {
+					sev = rep.v[i].severity;
+					status = rep.v[i].status;
+				}
+			}
+			members[n] = m;
+			sevs[n] = sev;
+			stats[n++] = status;
+		}
+	}
+	for (i = 0; verp == NULL && i < rep.n; i++) {
+		if (member_of(s, in, rep.v[i].address, &m) < 0)
+			goto fail;
+		if (m == NULL && member_of(s, in, rep.v[i].original, &m) < 0)
+			goto fail;
+		if (m == NULL || in_strv(members, n, m)) {
+			free(m);
+			continue;
+		}
+		members[n] = m;
+		sevs[n] = rep.v[i].severity;
+		stats[n++] = rep.v[i].status;
+	}
+	if (n == 0) {
+		char safe[160] = "(none named)";
+
+		store_rollback(s);
+		if (verp != NULL || rep.n > 0)
+			log_sanitize(safe, sizeof safe,
+				     verp != NULL ? verp : rep.v[0].address,
+				     strlen(verp != NULL ? verp :
+					    rep.v[0].address));
+		log_info("list=%s message-id=<%s>: dropped: bounce for a "
+			 "non-member <%s>", l->name, in->logid, safe);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (score_member(s, in, members[i], sevs[i], stats[i]) < 0)
+			goto fail;
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	*outcome_r = RECEIVED_ACCEPTED;
+	goto out;
+fail:
+	st = incoming_store_failure(s, in, "bounce");
+out:
+	if (members != NULL) {
+		for (i = 0; i < n; i++)
+			free(members[i]);
+	}
+	free(members);
+	free(sevs);
+	free(stats);
+	free(verp);
+	dsn_report_free(&rep);
+	return st;
+}
+
+/* ---- re-enabling ---- */
+
+static bool token_shaped(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++) {
+		if (i >= 32 || hexval(t[i]) < 0)
+			return false;
+	}
+	return i == 32;
+}
+
+int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,
+		   enum receive_outcome *outcome_r)
+{
+	const struct conf_list *l = in->list;
+	char *token, *member = NULL, safe[160];
+	bool found = false;
+
+	*st_r = ST_OK;
+	if (in->route.extension == NULL || !token_shaped(in->route.extension))
+		return 0;
+	token = util_lower(xstrdup(in->route.extension));
+	if (store_begin(s) < 0) {
+		*st_r = incoming_store_failure(s, in, "begin");
+		free(token);
+		return 1;
+	}
+	if (store_bounce_token_member(s, l->name, token, &member) < 0) {
+		*st_r = incoming_store_failure(s, in, "probe token");
+		free(token);
+		return 1;
+	}
+	free(token);
+	if (member == NULL) {
+		store_rollback(s);
+		return 0;
+	}
+	if (store_bounce_enable(s, l->name, member, &found) < 0 ||
+	    store_event_add(s, l->name, "bounce.enabled", member, 0,
+			    "probe answered") < 0 ||
+	    store_commit(s) < 0) {
+		*st_r = incoming_store_failure(s, in, "re-enable");
+		free(member);
+		return 1;
+	}
+	log_info("list=%s message-id=<%s> from=<%s>: probe answered: <%s> "
+		 "re-enabled", l->name, in->logid, in->logfrom,
+		 log_sanitize(safe, sizeof safe, member, strlen(member)));
+	*outcome_r = RECEIVED_ACCEPTED;
+	free(member);
+	return 1;
+}
+
+/* ---- the timed part ---- */
+
+static int pass_list(const struct conf *c, struct store *s,
+		     const struct conf_list *l, time_t now)
+{
+	const struct conf_bounces *cb = &l->bounces;
+	struct store_bounce_due *due = NULL;
+	size_t n = 0, i;
+	int64_t decayed = 0;
+	char safe[160];
+
+	if (store_begin(s) < 0)
+		return -1;
+	if (store_bounce_decay(s, l->name, now - cb->decay_after_s,
+			       &decayed) < 0 ||
+	    store_bounce_due_list(s, l->name, now, DUE_BATCH, &due, &n) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const char *a = due[i].address;
+		bool removed;
+
+		log_sanitize(safe, sizeof safe, a, strlen(a));
+		if (due[i].probes >= cb->probes) {
+			if (store_member_remove(s, l->name, a, &removed) < 0 ||
+			    store_event_add(s, l->name, "bounce.removed", a, 0,
+					    "probes unanswered") < 0 ||
+			    tell_leaders(s, c, l, "bounce-removed", a,
+					 due[i].score, due[i].probes,
+					 NULL) < 0)
+				goto fail;
+			log_info("list=%s: <%s> removed: %d probes "
+				 "unanswered", l->name, safe, due[i].probes);
+			continue;
+		}
+		if (due[i].token == NULL)
+			continue;
+		if (send_probe(s, c, l, a, due[i].token, due[i].probes + 1,
+			       due[i].score, NULL) < 0 ||
+		    store_bounce_probe_sent(s, l->name, a,
+					    now + cb->probe_interval_s) < 0)
+			goto fail;
+		log_info("list=%s: probe %d of %ld sent to <%s>", l->name,
+			 due[i].probes + 1, cb->probes, safe);
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	if (decayed > 0)
+		log_info("list=%s: %lld bounce scores reset after a quiet "
+			 "period", l->name, (long long)decayed);
+	store_bounce_due_free(&due, n);
+	return 0;
+fail:
+	store_bounce_due_free(&due, n);
+	store_rollback(s);
+	return -1;
+}
+
+int bounce_pass(const struct conf *c, struct store *s)
+{
+	time_t now = util_now();
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->nlists; i++) {
+		if (pass_list(c, s, &c->lists[i], now) < 0) {
+			log_error("list=%s: bounce probes: %s; retried next "
+				  "pass", c->lists[i].name, store_error(s));
+			rc = -1;
+		}
+	}
+	return rc;
+}

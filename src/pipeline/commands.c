@@ -1,0 +1,1103 @@
+/* commands - NAME-request, NAME-subscribe, NAME-unsubscribe */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "pipeline/commands.h"
+#include "base/addr.h"
+#include "base/buf.h"
+#include "mail/compose.h"
+#include "base/conf.h"
+#include "pipeline/incoming.h"
+#include "base/log.h"
+#include "mail/msg.h"
+#include "mail/reply.h"
+#include "mail/request.h"
+#include "store/store.h"
+#include "store/store_subs.h"
+#include "base/template.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* `who` lists at most this many addresses. */
+#define WHO_MAX 5000
+#define TV_MAX (TEMPLATE_LIST_VARS + 20)
+
+/* ---- template variables ---- */
+
+/* Every name a subscription template may use is always set ("" unless
+ * given), so that any of them renders in any template. */
+static const char *const extra_names[] = {
+	"address", "name", "mode", "token", "confirm_address", "expires",
+	"request_id", "results", "count", "members", "policy", "subscription",
+	"reason", "sender", NULL
+};
+
+struct tv {
+	struct template_var v[TV_MAX];
+	size_t n;
+	char **storage;
+};
+
+static const char *const policy_words[] = {
+	"open", "members", "moderated", "announce"
+};
+static const char *const subscription_words[] = {
+	"confirm", "approve", "closed"
+};
+
+static void tv_set(struct tv *t, const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].name, name) == 0) {
+			t->v[i].value = value != NULL ? value : "";
+			return;
+		}
+	}
+	if (t->n < TV_MAX)
+		t->v[t->n++] = (struct template_var){ name,
+						      value ? value : "" };
+}
+
+static void tv_init(struct tv *t, const struct conf *c,
+		    const struct conf_list *l)
+{
+	size_t i;
+
+	t->n = template_list_vars(c, l, t->v, &t->storage);
+	for (i = 0; extra_names[i] != NULL; i++)
+		tv_set(t, extra_names[i], "");
+	tv_set(t, "policy", (unsigned)l->policy < 4 ?
+	       policy_words[l->policy] : "");
+	tv_set(t, "subscription", (unsigned)l->subscription < 3 ?
+	       subscription_words[l->subscription] : "");
+}
+
+static void tv_free(struct tv *t)
+{
+	template_vars_free(&t->storage);
+}
+
+static void format_time(time_t when, char *dst, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&when, &tm);
+	if (strftime(dst, size, "%a, %d %b %Y %H:%M UTC", &tm) == 0)
+		snprintf(dst, size, "%lld", (long long)when);
+}
+
+/* ---- what convene sends ---- */
+
+struct ctx {
+	struct store *s;
+	const struct conf *c;
+	const struct conf_list *l;
+	const char *in_reply_to;   /* Message-ID answered, or NULL */
+};
+
+/* An address that may go into a header and an envelope as it is. */
+static bool sendable(const char *a)
+{
+	const char *p;
+
+	if (a == NULL || strchr(a, '@') == NULL || strlen(a) > ADDR_MAX)
+		return false;
+	for (p = a; *p; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
+		    strchr("<>,;\\", *p) != NULL)
+			return false;
+	return true;
+}
+
+/* Queues template `name` to rcpt. A template that cannot be rendered is
+ * logged and nothing is sent (the admin fixes it; the mail is not kept
+ * waiting). Returns -1 only for a store failure. */
+static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
+		    const char *reply_to, const char *auto_submitted,
+		    const struct tv *t)
+{
+	char *from = xasprintf("%s-request@%s", x->l->name, x->c->domain);
+	struct compose how = {
+		.from = from, .to = rcpt, .reply_to = reply_to,
+		.in_reply_to = x->in_reply_to,
+		.auto_submitted = auto_submitted,
+	};
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	const char *const rcpts[] = { rcpt };
+	int rc = 0;
+
+	if (compose_from_template(x->c, x->l, name, t->v, t->n, &how, &out,
+				  &err) < 0) {
+		log_error("list=%s: %s: not sent to <%s>", x->l->name, err,
+			  rcpt);
+		free(err);
+	} else {
+		rc = compose_queue(x->s, x->c, x->l, rcpts, 1, &out);
+	}
+	buf_free(&out);
+	free(from);
+	return rc;
+}
+
+/* The rate limit: 1 when rcpt may get one more message now (and it is
+ * counted), 0 when not, -1 for a store failure. */
+static int rate_ok(struct ctx *x, const char *rcpt)
+{
+	bool allowed;
+
+	if (store_sub_rate_take(x->s, rcpt, util_now(),
+				x->c->answer_rate_window_s,
+				x->c->answer_rate_max, &allowed) < 0)
+		return -1;
+	if (!allowed) {
+		char safe[160];
+
+		log_info("list=%s: nothing sent to <%s>: over the answer rate "
+			 "limit (%ld in %lds)", x->l->name,
+			 log_sanitize(safe, sizeof safe, rcpt, strlen(rcpt)),
+			 x->c->answer_rate_max, x->c->answer_rate_window_s);
+	}
+	return allowed ? 1 : 0;
+}
+
+/* The body of a message template (its header lines dropped), newly
+ * allocated; NULL (logged) when it cannot be rendered. */
+static char *template_body(struct ctx *x, const char *name,
+			   const struct tv *t)
+{
+	char *text = NULL, *err = NULL, *p, *body;
+
+	if (template_render(x->c, x->l, name, t->v, t->n, &text, &err) < 0) {
+		log_error("list=%s: %s", x->l->name, err);
+		free(err);
+		return NULL;
+	}
+	p = strstr(text, "\n\n");
+	body = xstrdup(p != NULL ? p + 2 : text);
+	free(text);
+	return body;
+}
+
+/* Appends phrase `key` of the answer-lines template (a line "key: text")
+ * to out. */
+static void phrase(struct ctx *x, const char *key, const struct tv *t,
+		   struct buf *out)
+{
+	char *text = NULL, *err = NULL, *line, *next;
+	size_t k = strlen(key);
+
+	if (template_render(x->c, x->l, "answer-lines", t->v, t->n, &text,
+			    &err) < 0) {
+		log_error("list=%s: %s", x->l->name, err);
+		free(err);
+		buf_printf(out, "[%s]\n", key);
+		return;
+	}
+	for (line = text; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, key, k) == 0 && line[k] == ':') {
+			buf_puts(out, util_trim(line + k + 1));
+			buf_putc(out, '\n');
+			free(text);
+			return;
+		}
+	}
+	log_error("list=%s: template answer-lines has no line \"%s:\"",
+		  x->l->name, key);
+	buf_printf(out, "[%s]\n", key);
+	free(text);
+}
+
+/* ---- requests ---- */
+
+/* Starts a request and sends its confirmation (subscribe, unsubscribe,
+ * invite) to the address concerned. *sent_r: whether it went out (the
+ * rate limit, when `limited`, may stop it: then nothing is recorded). */
+static int start_request(struct ctx *x, enum store_sub_kind kind,
+			 const char *address, const char *name,
+			 enum store_mode mode, bool limited, bool *sent_r,
+			 struct tv *t)
+{
+	static const char *const templates[] = {
+		"confirm-subscribe", "confirm-unsubscribe", "invite"
+	};
+	char token[33], expires[64], *reply_to;
+	time_t until = util_now() + x->c->confirm_expiry_s;
+	int64_t id;
+	int r;
+
+	*sent_r = false;
+	if (limited) {
+		r = rate_ok(x, address);
+		if (r <= 0)
+			return r;
+	}
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	if (store_sub_request_add(x->s, x->l->name, kind, address, name, mode,
+				  token, until, &id) < 0)
+		return -1;
+	reply_to = xasprintf("%s-confirm+%s@%s", x->l->name, token,
+			     x->c->domain);
+	format_time(until, expires, sizeof expires);
+	tv_set(t, "token", token);
+	tv_set(t, "confirm_address", reply_to);
+	tv_set(t, "expires", expires);
+	tv_set(t, "address", address);
+	tv_set(t, "mode", store_mode_name(mode));
+	r = send_tpl(x, templates[kind], address, reply_to, "auto-replied", t);
+	if (r == 0)
+		r = store_event_add(x->s, x->l->name, "subscription.requested",
+				    address, id, store_sub_kind_name(kind));
+	/* The token must not outlive this function in t. */
+	tv_set(t, "token", "");
+	tv_set(t, "confirm_address", "");
+	free(reply_to);
+	*sent_r = r == 0;
+	return r;
+}
+
+/* A confirmed subscription on a list that approves: a new token (the
+ * person's is used up) and a notice to the deciders. */
+static int ask_approval(struct ctx *x, const struct store_sub_request *r)
+{
+	char token[33], id[32], *reply_to, *from;
+	const char **rcpts;
+	struct tv t;
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	struct compose how = { 0 };
+	size_t n;
+	int rc = 0;
+
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	if (store_sub_request_set_state(x->s, r->id, SUBREQ_APPROVE, token,
+					util_now() + x->c->confirm_expiry_s,
+					NULL) < 0)
+		return -1;
+	reply_to = xasprintf("%s-confirm+%s@%s", x->l->name, token,
+			     x->c->domain);
+	from = xasprintf("%s-owner@%s", x->l->name, x->c->domain);
+	snprintf(id, sizeof id, "%lld", (long long)r->id);
+	tv_init(&t, x->c, x->l);
+	tv_set(&t, "address", r->address);
+	tv_set(&t, "name", r->name);
+	tv_set(&t, "mode", store_mode_name(r->mode));
+	tv_set(&t, "token", token);
+	tv_set(&t, "confirm_address", reply_to);
+	tv_set(&t, "request_id", id);
+	how.from = from;
+	how.to = from;
+	how.reply_to = reply_to;
+	rcpts = conf_list_roles(x->l, CONF_LEADERS | CONF_COUNCIL, &n);
+	if (compose_from_template(x->c, x->l, "approval-notice", t.v, t.n,
+				  &how, &out, &err) < 0) {
+		log_error("list=%s: %s: approval notice not sent", x->l->name,
+			  err);
+		free(err);
+	} else if (n > 0) {
+		rc = compose_queue(x->s, x->c, x->l, rcpts, n, &out);
+	}
+	buf_free(&out);
+	free(rcpts);
+	free(reply_to);
+	free(from);
+	tv_free(&t);
+	return rc;
+}
+
+/* Adds the member of a confirmed (or approved) request and welcomes them.
+ * *added_r false when they were a member already. */
+static int admit(struct ctx *x, const struct store_sub_request *r,
+		 const char *decider, bool *added_r)
+{
+	struct tv t;
+	int rc;
+
+	if (store_member_add(x->s, x->l->name, r->address, r->name, r->mode,
+			     added_r) < 0 ||
+	    store_sub_request_set_state(x->s, r->id, SUBREQ_DONE, NULL, 0,
+					decider) < 0)
+		return -1;
+	if (!*added_r)
+		return 0;
+	tv_init(&t, x->c, x->l);
+	tv_set(&t, "address", r->address);
+	tv_set(&t, "name", r->name);
+	tv_set(&t, "mode", store_mode_name(r->mode));
+	rc = send_tpl(x, "welcome", r->address, NULL, "auto-generated", &t);
+	tv_free(&t);
+	if (rc == 0)
+		rc = store_event_add(x->s, x->l->name, "member.subscribed",
+				     r->address, r->id, decider);
+	return rc;
+}
+
+static int part(struct ctx *x, const struct store_sub_request *r,
+		bool *removed_r)
+{
+	struct tv t;
+	int rc;
+
+	if (store_member_remove(x->s, x->l->name, r->address, removed_r) < 0 ||
+	    store_sub_request_set_state(x->s, r->id, SUBREQ_DONE, NULL, 0,
+					r->address) < 0)
+		return -1;
+	if (!*removed_r)
+		return 0;
+	tv_init(&t, x->c, x->l);
+	tv_set(&t, "address", r->address);
+	tv_set(&t, "name", r->name);
+	rc = send_tpl(x, "goodbye", r->address, NULL, "auto-generated", &t);
+	tv_free(&t);
+	if (rc == 0)
+		rc = store_event_add(x->s, x->l->name, "member.unsubscribed",
+				     r->address, r->id, NULL);
+	return rc;
+}
+
+/* What confirming a request did, for the answer. */
+enum confirmed {
+	CONF_SUBSCRIBED,      /* welcome sent to the address */
+	CONF_UNSUBSCRIBED,    /* goodbye sent */
+	CONF_ALREADY,
+	CONF_NOT_MEMBER,
+	CONF_AWAITING,        /* now waits for a leader */
+	CONF_EXPIRED,
+	CONF_CLOSED,
+};
+
+/* The person's side of a request (state confirm), token already checked. */
+static int confirm_request(struct ctx *x, const struct store_sub_request *r,
+			   enum confirmed *what_r)
+{
+	bool changed;
+
+	if (util_now() >= r->expires_at) {
+		*what_r = CONF_EXPIRED;
+		return store_sub_request_set_state(x->s, r->id, SUBREQ_EXPIRED,
+						   NULL, 0, NULL);
+	}
+	switch (r->kind) {
+	case SUBREQ_SUBSCRIBE:
+		if (x->l->subscription == SUB_CLOSED) {
+			*what_r = CONF_CLOSED;
+			return store_sub_request_set_state(
+				x->s, r->id, SUBREQ_REJECTED, NULL, 0, NULL);
+		}
+		if (x->l->subscription == SUB_APPROVE) {
+			struct store_member m = { 0 };
+			bool found;
+
+			if (store_member_get(x->s, x->l->name, r->address, &m,
+					     &found) < 0)
+				return -1;
+			store_member_clear(&m);
+			if (found) {
+				*what_r = CONF_ALREADY;
+				return store_sub_request_set_state(
+					x->s, r->id, SUBREQ_DONE, NULL, 0,
+					NULL);
+			}
+			*what_r = CONF_AWAITING;
+			return ask_approval(x, r);
+		}
+		/* fall through */
+	case SUBREQ_INVITE:
+		if (admit(x, r, r->address, &changed) < 0)
+			return -1;
+		*what_r = changed ? CONF_SUBSCRIBED : CONF_ALREADY;
+		return 0;
+	case SUBREQ_UNSUBSCRIBE:
+		if (part(x, r, &changed) < 0)
+			return -1;
+		*what_r = changed ? CONF_UNSUBSCRIBED : CONF_NOT_MEMBER;
+		return 0;
+	}
+	return 0;
+}
+
+static const char *confirmed_phrase(enum confirmed w)
+{
+	switch (w) {
+	case CONF_SUBSCRIBED:   return "subscribed";
+	case CONF_UNSUBSCRIBED: return "unsubscribed";
+	case CONF_ALREADY:      return "already-member";
+	case CONF_NOT_MEMBER:   return "not-member";
+	case CONF_AWAITING:     return "awaiting-approval";
+	case CONF_EXPIRED:      return "expired";
+	case CONF_CLOSED:       return "closed";
+	}
+	return "unknown-token";
+}
+
+int commands_decide(struct store *s, const struct conf *c,
+		    const struct conf_list *l, int64_t id, bool approve,
+		    const char *decider, const char **result_r)
+{
+	struct ctx x = { s, c, l, NULL };
+	struct store_sub_request r = { 0 };
+	bool found, added;
+	struct tv t;
+	int rc = 0;
+
+	if (store_sub_request_get(s, l->name, id, &r, &found) < 0)
+		return -1;
+	if (!found) {
+		*result_r = "no such request";
+		return 0;
+	}
+	if (r.state != SUBREQ_CONFIRM && r.state != SUBREQ_APPROVE) {
+		*result_r = "already decided";
+	} else if (approve && r.state == SUBREQ_CONFIRM) {
+		*result_r = "waiting for the person's confirmation";
+	} else if (approve) {
+		rc = admit(&x, &r, decider, &added);
+		*result_r = added ? "approved" : "already a member";
+	} else {
+		rc = store_sub_request_set_state(s, r.id, SUBREQ_REJECTED,
+						 NULL, 0, decider);
+		if (rc == 0 && r.kind == SUBREQ_SUBSCRIBE &&
+		    r.state == SUBREQ_APPROVE) {
+			/* Only a person who confirmed is told: a request
+			 * nobody confirmed may be forged. */
+			tv_init(&t, c, l);
+			tv_set(&t, "address", r.address);
+			tv_set(&t, "name", r.name);
+			rc = send_tpl(&x, "subscription-rejected", r.address,
+				      NULL, "auto-generated", &t);
+			tv_free(&t);
+		}
+		if (rc == 0)
+			rc = store_event_add(s, l->name, "subscription.rejected",
+					     r.address, r.id, decider);
+		*result_r = "rejected";
+	}
+	store_sub_request_clear(&r);
+	return rc;
+}
+
+int commands_admin_add(struct store *s, const struct conf *c,
+		       const struct conf_list *l, const char *address,
+		       const char *name, enum commands_add_how how,
+		       const char **result_r)
+{
+	struct ctx x = { s, c, l, NULL };
+	struct store_member m = { 0 };
+	bool found, sent;
+	struct tv t;
+	int rc;
+
+	if (how == COMMANDS_ADD_INVITE) {
+		if (store_member_get(s, l->name, address, &m, &found) < 0)
+			return -1;
+		store_member_clear(&m);
+		if (found) {
+			*result_r = "already a member";
+			return 0;
+		}
+		tv_init(&t, c, l);
+		tv_set(&t, "name", name);
+		rc = start_request(&x, SUBREQ_INVITE, address, name,
+				   MODE_IMMEDIATE, false, &sent, &t);
+		tv_free(&t);
+		*result_r = "invited";
+		return rc;
+	}
+	if (store_member_add(s, l->name, address, name, MODE_IMMEDIATE,
+			     &found) < 0)
+		return -1;
+	*result_r = found ? "added" : "already a member";
+	if (!found || how == COMMANDS_ADD_QUIET)
+		return 0;
+	tv_init(&t, c, l);
+	tv_set(&t, "address", address);
+	tv_set(&t, "name", name);
+	tv_set(&t, "mode", store_mode_name(MODE_IMMEDIATE));
+	rc = send_tpl(&x, "welcome", address, NULL, "auto-generated", &t);
+	tv_free(&t);
+	return rc;
+}
+
+/* ---- who may be answered ---- */
+
+const char *commands_no_answer(const struct msg *m, const char *sender)
+{
+	static const char *const auto_fields[] = {
+		"X-Autoreply", "X-Autorespond", "X-Auto-Response", NULL
+	};
+	const char *why = NULL;
+	char *v;
+	size_t i;
+
+	/* RFC 3834: any keyword but "no" (parameters and comments may
+	 * follow it). */
+	v = msg_header_unfolded(m, "Auto-Submitted");
+	if (v != NULL && !(strncasecmp(v, "no", 2) == 0 &&
+			   strchr(" \t;(", v[2]) != NULL))
+		why = "Auto-Submitted";
+	free(v);
+	if (why == NULL) {
+		v = msg_header_unfolded(m, "Precedence");
+		if (v != NULL && (strcasecmp(v, "bulk") == 0 ||
+				  strcasecmp(v, "junk") == 0 ||
+				  strcasecmp(v, "list") == 0 ||
+				  strcasecmp(v, "auto_reply") == 0))
+			why = "Precedence: bulk, junk or list";
+		free(v);
+	}
+	if (why == NULL && msg_field_cget(m, "List-Id") != NULL)
+		why = "mail from a mailing list (List-Id)";
+	for (i = 0; why == NULL && auto_fields[i] != NULL; i++)
+		if (msg_field_cget(m, auto_fields[i]) != NULL)
+			why = "auto-responder";
+	if (why == NULL) {
+		v = msg_header_unfolded(m, "Return-Path");
+		if (v != NULL && (strcmp(v, "<>") == 0 ||
+				  strncasecmp(v, "<mailer-daemon", 14) == 0 ||
+				  strncasecmp(v, "mailer-daemon", 13) == 0 ||
+				  strspn(v, "<> \t") == strlen(v)))
+			why = "bounce (empty or MAILER-DAEMON envelope sender)";
+		free(v);
+	}
+	if (why == NULL && sender != NULL &&
+	    strncasecmp(sender, "mailer-daemon@", 14) == 0)
+		why = "bounce (from MAILER-DAEMON)";
+	if (why == NULL) {
+		v = msg_header_unfolded(m, "Content-Type");
+		if (v != NULL && strncasecmp(v, "multipart/report", 16) == 0)
+			why = "bounce or receipt (multipart/report)";
+		free(v);
+	}
+	return why;
+}
+
+/* ---- confirmations by reply ---- */
+
+/* A leader's reply to an approval notice: the first word decides. */
+static enum status leader_reply(struct ctx *x, struct incoming *in,
+				const struct store_sub_request *r,
+				enum receive_outcome *outcome_r)
+{
+	const struct conf_list *l = x->l;
+	char *text, *word = NULL, *rest = NULL;
+	const char *result = NULL;
+	int rc = 0;
+
+	if (in->sender == NULL || !(conf_list_is_leader(l, in->sender) ||
+				    conf_list_is_council(l, in->sender))) {
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: reply "
+			 "to approval notice %lld not from a leader",
+			 l->name, in->logid, in->logfrom, (long long)r->id);
+		store_rollback(x->s);
+		return ST_OK;
+	}
+	if (util_now() >= r->expires_at) {
+		if (store_sub_request_set_state(x->s, r->id, SUBREQ_EXPIRED,
+						NULL, 0, NULL) < 0 ||
+		    store_commit(x->s) < 0)
+			return incoming_store_failure(x->s, in, "expire");
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: request "
+			 "%lld expired before a leader decided", l->name,
+			 in->logid, in->logfrom, (long long)r->id);
+		return ST_OK;
+	}
+	text = reply_text(in->raw, in->len);
+	if (text != NULL)
+		reply_first_word(text, &word, &rest);
+	if (word != NULL && strcmp(word, "approve") == 0)
+		rc = commands_decide(x->s, x->c, l, r->id, true, in->sender,
+				     &result);
+	else if (word != NULL && strcmp(word, "reject") == 0)
+		rc = commands_decide(x->s, x->c, l, r->id, false, in->sender,
+				     &result);
+	free(text);
+	free(word);
+	free(rest);
+	if (rc < 0)
+		return incoming_store_failure(x->s, in, "decide request");
+	if (result == NULL) {
+		store_rollback(x->s);
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: no "
+			 "approve or reject in the reply to request %lld",
+			 l->name, in->logid, in->logfrom, (long long)r->id);
+		return ST_OK;
+	}
+	if (store_commit(x->s) < 0)
+		return incoming_store_failure(x->s, in, "commit");
+	*outcome_r = RECEIVED_ACCEPTED;
+	log_info("list=%s message-id=<%s> from=<%s>: request %lld of <%s>: "
+		 "%s", l->name, in->logid, in->logfrom, (long long)r->id,
+		 r->address, result);
+	return ST_OK;
+}
+
+/* Tells r's address what confirming did, when no welcome or goodbye
+ * already did. */
+static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
+			  enum confirmed what)
+{
+	struct tv t;
+	struct buf results = BUF_INIT;
+	int rc;
+
+	if (what == CONF_SUBSCRIBED || what == CONF_UNSUBSCRIBED)
+		return 0;
+	rc = rate_ok(x, r->address);
+	if (rc <= 0)
+		return rc;
+	tv_init(&t, x->c, x->l);
+	tv_set(&t, "address", r->address);
+	tv_set(&t, "mode", store_mode_name(r->mode));
+	phrase(x, confirmed_phrase(what), &t, &results);
+	tv_set(&t, "results", buf_cstr(&results));
+	rc = send_tpl(x, "answer", r->address, NULL, "auto-replied", &t);
+	tv_free(&t);
+	buf_free(&results);
+	return rc;
+}
+
+int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
+		     enum receive_outcome *outcome_r)
+{
+	struct ctx x = { s, in->c, in->list, NULL };
+	struct store_sub_request r = { 0 };
+	char *token;
+	const char *why;
+	enum confirmed what;
+	bool found;
+
+	if (in->route.extension == NULL)
+		return 0;
+	token = util_lower(xstrdup(in->route.extension));
+	if (!request_token_ok(token)) {
+		free(token);
+		return 0;
+	}
+	if (store_begin(s) < 0) {
+		free(token);
+		*st_r = incoming_store_failure(s, in, "begin");
+		return 1;
+	}
+	if (store_sub_request_find(s, token, &r, &found) < 0) {
+		free(token);
+		*st_r = incoming_store_failure(s, in, "find request");
+		return 1;
+	}
+	free(token);
+	if (!found || strcmp(r.list, in->list->name) != 0) {
+		/* Unknown, used, or another list's: not ours, and nothing
+		 * changes. */
+		if (found)
+			log_info("list=%s message-id=<%s> from=<%s>: token of "
+				 "another list's request", in->list->name,
+				 in->logid, in->logfrom);
+		store_sub_request_clear(&r);
+		store_rollback(s);
+		return 0;
+	}
+	*outcome_r = RECEIVED_DROPPED;
+	why = commands_no_answer(&in->m, in->sender);
+	if (why != NULL) {
+		/* A vacation notice that comes back to the Reply-To must not
+		 * confirm what someone else asked for. */
+		store_rollback(s);
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: %s "
+			 "does not confirm request %lld", in->list->name,
+			 in->logid, in->logfrom, why, (long long)r.id);
+		*st_r = ST_OK;
+		store_sub_request_clear(&r);
+		return 1;
+	}
+	if (r.state == SUBREQ_APPROVE) {
+		*st_r = leader_reply(&x, in, &r, outcome_r);
+		store_sub_request_clear(&r);
+		return 1;
+	}
+	x.in_reply_to = NULL;
+	if (confirm_request(&x, &r, &what) < 0 ||
+	    tell_confirmed(&x, &r, what) < 0) {
+		*st_r = incoming_store_failure(s, in, "confirm request");
+		store_sub_request_clear(&r);
+		return 1;
+	}
+	if (store_commit(s) < 0) {
+		*st_r = incoming_store_failure(s, in, "commit");
+		store_sub_request_clear(&r);
+		return 1;
+	}
+	log_info("list=%s message-id=<%s> from=<%s>: %s request %lld of <%s> "
+		 "confirmed: %s", in->list->name, in->logid, in->logfrom,
+		 store_sub_kind_name(r.kind), (long long)r.id, r.address,
+		 confirmed_phrase(what));
+	store_sub_request_clear(&r);
+	*outcome_r = RECEIVED_ACCEPTED;
+	*st_r = ST_OK;
+	return 1;
+}
+
+/* ---- commands ---- */
+
+struct run {
+	struct ctx x;
+	struct incoming *in;
+	struct buf results;
+	size_t done;          /* commands run */
+	size_t told;          /* of them, those whose outcome already went to
+				 the sender (a confirmation, a welcome) */
+	bool closed;          /* a subscribe met a closed list */
+};
+
+static int is_member(struct run *u, enum store_mode *mode_r, bool *found_r)
+{
+	struct store_member m = { 0 };
+
+	if (store_member_get(u->x.s, u->x.l->name, u->in->sender, &m,
+			     found_r) < 0)
+		return -1;
+	if (*found_r && mode_r != NULL)
+		*mode_r = m.mode;
+	store_member_clear(&m);
+	return 0;
+}
+
+struct who_ctx {
+	struct buf *out;
+	size_t n;
+};
+
+static int who_one(const struct store_member *m, void *ctx)
+{
+	struct who_ctx *w = ctx;
+
+	if (w->n++ < WHO_MAX && m->status == MEMBER_ACTIVE)
+		buf_printf(w->out, "  %s\n", m->address);
+	return 0;
+}
+
+static int run_who(struct run *u, struct tv *t)
+{
+	const struct conf_list *l = u->x.l;
+	struct buf list = BUF_INIT;
+	struct who_ctx w = { &list, 0 };
+	char count[32];
+	int64_t n = 0;
+	bool member;
+
+	if (!l->allow_who) {
+		phrase(&u->x, "who-disabled", t, &u->results);
+		return 0;
+	}
+	if (is_member(u, NULL, &member) < 0)
+		return -1;
+	if (!member && !conf_list_is_leader(l, u->in->sender) &&
+	    !conf_list_is_sponsor(l, u->in->sender) &&
+	    !conf_list_is_council(l, u->in->sender)) {
+		phrase(&u->x, "who-members-only", t, &u->results);
+		return 0;
+	}
+	if (store_member_count(u->x.s, l->name, &n) < 0 ||
+	    store_member_foreach(u->x.s, l->name, who_one, &w) < 0) {
+		buf_free(&list);
+		return -1;
+	}
+	snprintf(count, sizeof count, "%lld", (long long)n);
+	tv_set(t, "count", count);
+	phrase(&u->x, "who", t, &u->results);
+	buf_append(&u->results, list.data ? list.data : "", list.len);
+	tv_set(t, "count", "");
+	buf_free(&list);
+	return 0;
+}
+
+static int run_subscribe(struct run *u, const struct request_cmd *cmd,
+			 struct tv *t)
+{
+	enum store_mode mode = MODE_IMMEDIATE, cur;
+	bool member, sent;
+	int rc;
+
+	if (u->x.l->subscription == SUB_CLOSED) {
+		u->closed = true;
+		phrase(&u->x, "closed", t, &u->results);
+		return 0;
+	}
+	if (cmd->arg != NULL && store_mode_parse(cmd->arg, &mode) < 0)
+		mode = MODE_IMMEDIATE;
+	if (is_member(u, &cur, &member) < 0)
+		return -1;
+	if (member) {
+		tv_set(t, "mode", store_mode_name(cur));
+		phrase(&u->x, "already-member", t, &u->results);
+		return 0;
+	}
+	rc = start_request(&u->x, SUBREQ_SUBSCRIBE, u->in->sender,
+			   u->in->sender_name, mode, true, &sent, t);
+	if (rc < 0)
+		return -1;
+	if (sent) {
+		u->told++;
+		phrase(&u->x, "confirm-sent", t, &u->results);
+	}
+	return 0;
+}
+
+static int run_unsubscribe(struct run *u, struct tv *t)
+{
+	bool member, sent;
+
+	if (is_member(u, NULL, &member) < 0)
+		return -1;
+	if (!member) {
+		phrase(&u->x, "not-member", t, &u->results);
+		return 0;
+	}
+	if (start_request(&u->x, SUBREQ_UNSUBSCRIBE, u->in->sender, NULL,
+			  MODE_IMMEDIATE, true, &sent, t) < 0)
+		return -1;
+	if (sent) {
+		u->told++;
+		phrase(&u->x, "unsubscribe-confirm-sent", t, &u->results);
+	}
+	return 0;
+}
+
+static int run_set(struct run *u, const struct request_cmd *cmd,
+		   struct tv *t)
+{
+	enum store_mode mode;
+	bool found;
+
+	if (store_mode_parse(cmd->arg, &mode) < 0) {
+		phrase(&u->x, "bad-command", t, &u->results);
+		return 0;
+	}
+	if (store_member_set_mode(u->x.s, u->x.l->name, u->in->sender, mode,
+				  &found) < 0)
+		return -1;
+	tv_set(t, "mode", store_mode_name(mode));
+	phrase(&u->x, found ? "mode-set" : "not-member", t, &u->results);
+	if (found)
+		return store_event_add(u->x.s, u->x.l->name, "member.mode",
+				       u->in->sender, 0,
+				       store_mode_name(mode));
+	return 0;
+}
+
+/* "confirm TOKEN" written to NAME-request. */
+static int run_confirm(struct run *u, const struct request_cmd *cmd,
+		       struct tv *t)
+{
+	struct store_sub_request r = { 0 };
+	enum confirmed what;
+	bool found;
+	int rc = 0;
+
+	if (store_sub_request_find(u->x.s, cmd->arg, &r, &found) < 0)
+		return -1;
+	if (!found || strcmp(r.list, u->x.l->name) != 0 ||
+	    r.state != SUBREQ_CONFIRM) {
+		phrase(&u->x, "unknown-token", t, &u->results);
+		store_sub_request_clear(&r);
+		return 0;
+	}
+	rc = confirm_request(&u->x, &r, &what);
+	if (rc == 0) {
+		tv_set(t, "address", r.address);
+		tv_set(t, "mode", store_mode_name(r.mode));
+		phrase(&u->x, confirmed_phrase(what), t, &u->results);
+		tv_set(t, "address", u->in->sender);
+		if ((what == CONF_SUBSCRIBED || what == CONF_UNSUBSCRIBED) &&
+		    util_streq_ci(r.address, u->in->sender))
+			u->told++;
+	}
+	store_sub_request_clear(&r);
+	return rc;
+}
+
+static int run_help(struct run *u, struct tv *t)
+{
+	char *body = template_body(&u->x, "help", t);
+
+	if (body != NULL) {
+		buf_puts(&u->results, body);
+		free(body);
+	}
+	return 0;
+}
+
+static int run_one(struct run *u, const struct request_cmd *cmd)
+{
+	struct tv t;
+	int rc = 0;
+
+	tv_init(&t, u->x.c, u->x.l);
+	tv_set(&t, "address", u->in->sender);
+	tv_set(&t, "sender", u->in->sender);
+	if (u->results.len > 0)
+		buf_putc(&u->results, '\n');
+	buf_printf(&u->results, "> %s\n", cmd->line);
+	switch (cmd->verb) {
+	case REQ_HELP:
+		rc = run_help(u, &t);
+		break;
+	case REQ_INFO:
+		phrase(&u->x, "info", &t, &u->results);
+		break;
+	case REQ_SUBSCRIBE:
+		rc = run_subscribe(u, cmd, &t);
+		break;
+	case REQ_UNSUBSCRIBE:
+		rc = run_unsubscribe(u, &t);
+		break;
+	case REQ_SET:
+		rc = run_set(u, cmd, &t);
+		break;
+	case REQ_WHO:
+		rc = run_who(u, &t);
+		break;
+	case REQ_CONFIRM:
+		rc = run_confirm(u, cmd, &t);
+		break;
+	case REQ_BAD:
+		phrase(&u->x, "bad-command", &t, &u->results);
+		break;
+	}
+	u->done++;
+	tv_free(&t);
+	return rc;
+}
+
+/* The one answer to a command message. */
+static int answer(struct run *u, bool invalid)
+{
+	struct tv t;
+	char *help;
+	int rc;
+
+	if (!invalid && u->done > 0 && u->told == u->done)
+		return 0;    /* the confirmation or welcome is the answer */
+	rc = rate_ok(&u->x, u->in->sender);
+	if (rc <= 0)
+		return rc;
+	tv_init(&t, u->x.c, u->x.l);
+	tv_set(&t, "address", u->in->sender);
+	tv_set(&t, "sender", u->in->sender);
+	if (invalid) {
+		phrase(&u->x, "invalid-address", &t, &u->results);
+	} else if (u->done == 0) {
+		phrase(&u->x, "none", &t, &u->results);
+		help = template_body(&u->x, "help", &t);
+		if (help != NULL) {
+			buf_putc(&u->results, '\n');
+			buf_puts(&u->results, help);
+			free(help);
+		}
+	} else if (u->closed && u->done == 1) {
+		rc = send_tpl(&u->x, "closed", u->in->sender, NULL,
+			      "auto-replied", &t);
+		tv_free(&t);
+		return rc;
+	}
+	tv_set(&t, "results", buf_cstr(&u->results));
+	rc = send_tpl(&u->x, "answer", u->in->sender, NULL, "auto-replied",
+		      &t);
+	tv_free(&t);
+	return rc;
+}
+
+/* The Message-ID answered, when it is safe in a header. */
+static const char *reply_id(const struct incoming *in)
+{
+	const char *p;
+
+	if (in->message_id == NULL || strlen(in->message_id) > 250)
+		return NULL;
+	for (p = in->message_id; *p; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
+		    *p == '<' || *p == '>')
+			return NULL;
+	return in->message_id;
+}
+
+enum status commands_handle(struct store *s, struct incoming *in,
+			    enum receive_outcome *outcome_r)
+{
+	struct run u = { { s, in->c, in->list, reply_id(in) }, in,
+			 BUF_INIT, 0, 0, false };
+	struct request_cmds cmds = { NULL, 0 };
+	const char *why = commands_no_answer(&in->m, in->sender);
+	bool invalid;
+	size_t i;
+	int rc = 0;
+
+	*outcome_r = RECEIVED_DROPPED;
+	if (why == NULL && !sendable(in->sender))
+		why = "no usable sender address";
+	if (why != NULL) {
+		log_info("list=%s message-id=<%s> from=<%s>: dropped "
+			 "unanswered: %s", in->list->name, in->logid,
+			 in->logfrom, why);
+		return ST_OK;
+	}
+	invalid = !addr_valid(in->sender);
+	if (invalid) {
+		/* Nothing to run */
+	} else if (in->route.kind == ADDR_SUBSCRIBE) {
+		cmds.v = xcalloc(1, sizeof *cmds.v);
+		cmds.v[0] = (struct request_cmd){ REQ_SUBSCRIBE, NULL,
+						  xstrdup("subscribe") };
+		cmds.n = 1;
+	} else if (in->route.kind == ADDR_UNSUBSCRIBE) {
+		cmds.v = xcalloc(1, sizeof *cmds.v);
+		cmds.v[0] = (struct request_cmd){ REQ_UNSUBSCRIBE, NULL,
+						  xstrdup("unsubscribe") };
+		cmds.n = 1;
+	} else {
+		char *text = reply_text(in->raw, in->len);
+
+		request_parse(in->subject, text ? text : "",
+			      text ? strlen(text) : 0, &cmds);
+		free(text);
+	}
+	if (store_begin(s) < 0) {
+		request_cmds_free(&cmds);
+		return incoming_store_failure(s, in, "begin");
+	}
+	rc = store_sub_request_expire(s, in->list->name, util_now(), NULL);
+	for (i = 0; rc == 0 && i < cmds.n; i++)
+		rc = run_one(&u, &cmds.v[i]);
+	if (rc == 0)
+		rc = answer(&u, invalid);
+	if (rc == 0)
+		rc = store_event_add(s, in->list->name, "commands", in->sender,
+				     (int64_t)u.done, addr_kind_name(
+					     in->route.kind));
+	buf_free(&u.results);
+	if (rc < 0) {
+		request_cmds_free(&cmds);
+		return incoming_store_failure(s, in, "commands");
+	}
+	if (store_commit(s) < 0) {
+		request_cmds_free(&cmds);
+		return incoming_store_failure(s, in, "commit");
+	}
+	log_info("list=%s message-id=<%s> from=<%s>: %zu command%s%s",
+		 in->list->name, in->logid, in->logfrom, cmds.n,
+		 cmds.n == 1 ? "" : "s",
+		 invalid ? " (sender address not valid: refused)" : "");
+	request_cmds_free(&cmds);
+	*outcome_r = RECEIVED_ACCEPTED;
+	return ST_OK;
+}

@@ -1,0 +1,698 @@
+/* moderation - held posts: notices to leaders, decisions by reply */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "pipeline/moderation.h"
+#include "base/buf.h"
+#include "mail/compose.h"
+#include "base/conf.h"
+#include "pipeline/incoming.h"
+#include "base/log.h"
+#include "mail/reply.h"
+#include "store/store.h"
+#include "store/store_holds.h"
+#include "base/template.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* One "awaits moderation" or "rejected" notice per address and list in
+ * this time: a flood of posts must not become a flood of answers. */
+#define POSTER_NOTICE_INTERVAL 86400L
+/* One forgery warning per hold in this time. */
+#define FORGED_NOTICE_INTERVAL 3600L
+/* Holds expired per list and worker pass. */
+#define EXPIRE_BATCH 100
+/* The excerpt of a held post in the notice. */
+#define EXCERPT_LINES 12
+#define EXCERPT_BYTES 800
+
+static const char *const decision_names[] = {
+	"approve", "reject", "discard", "ban", "always"
+};
+
+const char *moderation_decision_name(enum moderation_decision d)
+{
+	return (unsigned)d < 5 ? decision_names[d] : "unknown";
+}
+
+bool moderation_decision_parse(const char *word, enum moderation_decision *d_r)
+{
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		if (strcasecmp(word, decision_names[i]) == 0) {
+			*d_r = (enum moderation_decision)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The state a decision leaves a hold in. */
+static const char *decision_state(enum moderation_decision d)
+{
+	switch (d) {
+	case MOD_APPROVE:
+	case MOD_ALWAYS:
+		return "approved";
+	case MOD_REJECT:
+	case MOD_BAN:
+		return "rejected";
+	case MOD_DISCARD:
+		return "discarded";
+	}
+	return "discarded";
+}
+
+/* Template variables: the list's, then those of one notice. */
+#define VARS_MAX (TEMPLATE_LIST_VARS + 16)
+
+struct vars {
+	struct template_var v[VARS_MAX];
+	size_t n;
+	char **storage;
+	char *owned[16];
+	size_t nowned;
+};
+
+static void vars_init(struct vars *v, const struct conf *c,
+		      const struct conf_list *l)
+{
+	memset(v, 0, sizeof *v);
+	v->n = template_list_vars(c, l, v->v, &v->storage);
+}
+
+static void vars_add(struct vars *v, const char *name, const char *value)
+{
+	if (v->n < VARS_MAX)
+		v->v[v->n++] = (struct template_var){ name, value ? value : "" };
+}
+
+/* Adds a value the vars own (and free). */
+static void vars_own(struct vars *v, const char *name, char *value)
+{
+	if (v->nowned == 16 || v->n == VARS_MAX) {
+		free(value);
+		return;
+	}
+	v->owned[v->nowned++] = value;
+	vars_add(v, name, value);
+}
+
+static void vars_free(struct vars *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nowned; i++)
+		free(v->owned[i]);
+	template_vars_free(&v->storage);
+}
+
+/* Untrusted text for a one-line place (a Subject, a list line): control
+ * bytes become spaces, cut at 200 bytes on a character boundary. */
+static char *oneline(const char *s)
+{
+	char *t = xstrdup(s != NULL ? s : "");
+	size_t i, n = strlen(t);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 32 || t[i] == 127)
+			t[i] = ' ';
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+			n--;
+		t[n] = '\0';
+	}
+	return t;
+}
+
+static char *format_time(time_t t)
+{
+	char b[64];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		return xstrdup("?");
+	return xstrdup(b);
+}
+
+/* Queues the template `name` to n recipients. A template that cannot be
+ * rendered is logged and skipped: a broken notice must not lose the post.
+ * 0, or -1 on a store failure. */
+static int send_notice(struct store *s, const struct conf *c,
+		       const struct conf_list *l, const char *name,
+		       const struct vars *v, const char *to,
+		       const char *reply_to, const char *attach,
+		       size_t attach_len, const char *const *rcpts, size_t n)
+{
+	/* A hold notice comes from a confirm address too, so that a client
+	 * that answers From rather than Reply-To still reaches moderation
+	 * (the token is then found in the Subject); other notices come
+	 * from the owners. */
+	char *from = reply_to != NULL ?
+		     xasprintf("%s-confirm+moderation@%s", l->name,
+			       c->domain) :
+		     xasprintf("%s-owner@%s", l->name, c->domain);
+	struct compose how = {
+		.from = from, .to = to, .reply_to = reply_to,
+		.attach = attach, .attach_len = attach_len,
+	};
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int rc = 0;
+
+	if (n == 0)
+		goto out;
+	if (compose_from_template(c, l, name, v->v, v->n, &how, &out,
+				  &err) < 0) {
+		log_error("list=%s: notice %s not sent: %s", l->name, name,
+			  err);
+		free(err);
+		goto out;
+	}
+	rc = compose_queue(s, c, l, rcpts, n, &out);
+out:
+	buf_free(&out);
+	free(from);
+	return rc;
+}
+
+/* Mail that must never be answered: auto-responders, bounces, list mail
+ * (RFC 3834). */
+static bool is_automatic(const struct incoming *in)
+{
+	char *v;
+	bool yes = false;
+	const char *at;
+
+	if (in->sender == NULL || *in->sender == '\0')
+		return true;
+	at = strchr(in->sender, '@');
+	if (at != NULL && ((size_t)(at - in->sender) == 13 &&
+			   strncasecmp(in->sender, "mailer-daemon", 13) == 0))
+		return true;
+	v = msg_header_unfolded(&in->m, "Auto-Submitted");
+	if (v != NULL && strncasecmp(v, "no", 2) != 0)
+		yes = true;
+	if (v != NULL && strncasecmp(v, "no", 2) == 0 && v[2] != '\0' &&
+	    v[2] != ' ' && v[2] != ';' && v[2] != '(')
+		yes = true;
+	free(v);
+	v = msg_header_unfolded(&in->m, "Precedence");
+	if (v != NULL && (strcasecmp(v, "bulk") == 0 ||
+			  strcasecmp(v, "junk") == 0 ||
+			  strcasecmp(v, "list") == 0))
+		yes = true;
+	free(v);
+	if (msg_field_cget(&in->m, "List-Id") != NULL)
+		yes = true;
+	return yes;
+}
+
+/* Tells the poster of `in` with template `name` unless the message is
+ * automatic or the poster had such a notice lately. 0 or -1 (store). */
+static int tell_poster(struct store *s, struct incoming *in,
+		       const char *name, struct vars *v)
+{
+	const struct conf_list *l = in->list;
+	const char *rcpt = in->sender;
+	bool due;
+
+	if (is_automatic(in))
+		return 0;
+	if (store_holds_notice_due(s, l->name, in->sender, name, util_now(),
+				   POSTER_NOTICE_INTERVAL, &due) < 0)
+		return -1;
+	if (!due)
+		return 0;
+	return send_notice(s, in->c, l, name, v, in->sender, NULL, NULL, 0,
+			   &rcpt, 1);
+}
+
+enum status moderation_hold(struct store *s, struct incoming *in,
+			    int64_t message, const char *reason)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	char token[33], *text, *confirm, *owner;
+	const char **mods;
+	size_t nmods;
+	struct vars v;
+	int64_t hold;
+	time_t now = util_now();
+	int rc;
+
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	if (store_hold_add(s, l->name, message, in->sender, in->subject,
+			   in->message_id, reason, &hold) < 0 ||
+	    store_holds_set_token(s, hold, token) < 0 ||
+	    store_event_add(s, l->name, "post.held", in->sender, hold,
+			    reason) < 0)
+		return incoming_store_failure(s, in, "hold");
+
+	confirm = xasprintf("%s-confirm+%s@%s", l->name, token, c->domain);
+	owner = xasprintf("%s-owner@%s", l->name, c->domain);
+	text = reply_text(in->raw, in->len);
+	vars_init(&v, c, l);
+	vars_own(&v, "sender", oneline(in->sender));
+	vars_own(&v, "sender_name", oneline(in->sender_name));
+	vars_own(&v, "subject", oneline(in->subject));
+	vars_own(&v, "message_id", oneline(in->message_id));
+	vars_add(&v, "reason", reason);
+	vars_add(&v, "token", token);
+	vars_add(&v, "confirm_address", confirm);
+	vars_own(&v, "hold_id", xasprintf("%lld", (long long)hold));
+	vars_own(&v, "held_at", format_time(now));
+	vars_own(&v, "expires", format_time(now + l->hold_expiry_s));
+	vars_own(&v, "excerpt", text != NULL ?
+		 reply_excerpt(text, EXCERPT_LINES, EXCERPT_BYTES) :
+		 xstrdup(""));
+	mods = conf_list_roles(l, CONF_LEADERS | CONF_COUNCIL, &nmods);
+	rc = send_notice(s, c, l, "hold-notice", &v, owner, confirm, in->raw,
+			 in->len, mods, nmods);
+	if (rc == 0)
+		rc = tell_poster(s, in, "hold-pending", &v);
+	free(mods);
+	vars_free(&v);
+	free(text);
+	free(confirm);
+	free(owner);
+	if (rc < 0)
+		return incoming_store_failure(s, in, "hold notice");
+	if (store_commit(s) < 0)
+		return incoming_store_failure(s, in, "commit");
+	log_info("list=%s message-id=<%s> from=<%s>: held as %lld: %s",
+		 l->name, in->logid, in->logfrom, (long long)hold, reason);
+	return ST_OK;
+}
+
+enum status moderation_reject(struct store *s, struct incoming *in,
+			      const char *reason)
+{
+	const struct conf_list *l = in->list;
+	struct vars v;
+	int rc;
+
+	vars_init(&v, in->c, l);
+	vars_own(&v, "sender", oneline(in->sender));
+	vars_own(&v, "subject", oneline(in->subject));
+	vars_own(&v, "message_id", oneline(in->message_id));
+	vars_add(&v, "reason", reason);
+	rc = store_event_add(s, l->name, "post.rejected", in->sender, 0,
+			     reason);
+	if (rc == 0)
+		rc = tell_poster(s, in, "post-rejected", &v);
+	vars_free(&v);
+	if (rc < 0)
+		return incoming_store_failure(s, in, "reject");
+	if (store_commit(s) < 0)
+		return incoming_store_failure(s, in, "commit");
+	log_info("list=%s message-id=<%s> from=<%s>: dropped: rejected: %s",
+		 l->name, in->logid, in->logfrom, reason);
+	return ST_OK;
+}
+
+/* Sends the held post to the members through the accept path, once. */
+static int approve_hold(struct store *s, const struct conf *c,
+			const struct conf_list *l, const struct store_hold *h)
+{
+	struct incoming post;
+	char *raw = NULL;
+	size_t len = 0;
+	int64_t archive, job;
+	bool dup = false;
+	int rc;
+
+	if (store_message_get(s, h->message, &raw, &len) < 0)
+		return -1;
+	if (incoming_init(&post, c, l, raw, len) < 0) {
+		log_error("list=%s hold=%lld: the stored post no longer "
+			  "parses; not sent", l->name, (long long)h->id);
+		free(raw);
+		return 0;
+	}
+	rc = store_archive_has(s, l->name, post.message_id, &dup);
+	if (rc == 0 && !dup)
+		rc = receive_accept(s, &post, h->message, &archive, &job);
+	if (rc == 0 && !dup)
+		log_info("list=%s message-id=<%s> from=<%s>: approved hold "
+			 "%lld: archived as %lld, queued as job %lld",
+			 l->name, post.logid, post.logfrom, (long long)h->id,
+			 (long long)archive, (long long)job);
+	incoming_free(&post);
+	free(raw);
+	return rc;
+}
+
+/* Applies decision d to hold h for actor, inside an open transaction.
+ * *late_r when someone decided first (nothing changed). 0 or -1. */
+static int decide(struct store *s, const struct conf *c,
+		  const struct conf_list *l, const struct store_hold *h,
+		  enum moderation_decision d, const char *reason,
+		  const char *actor, bool *late_r)
+{
+	char *kind = xasprintf("hold.%s", moderation_decision_name(d));
+	bool changed, added, found;
+	struct vars v;
+	int rc;
+
+	*late_r = false;
+	rc = store_holds_decide(s, h->id, decision_state(d), actor,
+				util_now(), &changed);
+	if (rc == 0 && !changed) {
+		*late_r = true;
+		free(kind);
+		return 0;
+	}
+	if (rc == 0)
+		rc = store_event_add(s, l->name, kind, actor, h->id,
+				     reason != NULL && *reason != '\0' ?
+				     reason : h->message_id);
+	free(kind);
+	if (rc < 0)
+		return -1;
+	switch (d) {
+	case MOD_ALWAYS:
+		if (h->sender != NULL &&
+		    (store_holds_unmoderate(s, l->name, h->sender,
+					    &found) < 0 ||
+		     store_holds_allow_add(s, l->name, h->sender, actor) < 0))
+			return -1;
+		/* fall through */
+	case MOD_APPROVE:
+		return approve_hold(s, c, l, h);
+	case MOD_BAN:
+		if (h->sender != NULL &&
+		    store_holds_ban_add(s, l->name, h->sender, actor,
+					&added) < 0)
+			return -1;
+		return 0;
+	case MOD_REJECT:
+		if (h->sender == NULL)
+			return 0;
+		vars_init(&v, c, l);
+		vars_own(&v, "sender", oneline(h->sender));
+		vars_own(&v, "subject", oneline(h->subject));
+		vars_own(&v, "message_id", oneline(h->message_id));
+		vars_add(&v, "reason", reason);
+		rc = send_notice(s, c, l, "hold-rejected", &v, h->sender,
+				 NULL, NULL, 0, (const char *const *)&h->sender,
+				 1);
+		vars_free(&v);
+		return rc;
+	case MOD_DISCARD:
+		return 0;
+	}
+	return 0;
+}
+
+/* The vars of a notice about hold h. */
+static void hold_vars(struct vars *v, const struct conf *c,
+		      const struct conf_list *l, const struct store_hold *h)
+{
+	vars_init(v, c, l);
+	vars_own(v, "sender", oneline(h->sender));
+	vars_own(v, "subject", oneline(h->subject));
+	vars_own(v, "message_id", oneline(h->message_id));
+	vars_own(v, "hold_id", xasprintf("%lld", (long long)h->id));
+	vars_own(v, "held_at", format_time(h->held_at));
+}
+
+/* The hold a reply names: the token of the address, else one in the
+ * Subject. */
+static int find_hold(struct store *s, struct incoming *in,
+		     struct store_hold *h, bool *found_r)
+{
+	const char *ext = in->route.extension;
+	char tok[33];
+
+	*found_r = false;
+	if (ext != NULL && strlen(ext) == 32 && reply_find_token(ext, tok) &&
+	    store_holds_by_token(s, in->list->name, tok, h, found_r) < 0)
+		return -1;
+	if (!*found_r && reply_find_token(in->subject, tok) &&
+	    store_holds_by_token(s, in->list->name, tok, h, found_r) < 0)
+		return -1;
+	return 0;
+}
+
+/* A reply from someone who may not decide: nothing changes, the leaders
+ * hear of it (once an hour per hold). */
+static int forged(struct store *s, struct incoming *in,
+		  const struct store_hold *h)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	char *key = xasprintf("hold:%lld", (long long)h->id);
+	char *owner = xasprintf("%s-owner@%s", l->name, c->domain);
+	struct vars v;
+	bool due;
+	int rc;
+
+	rc = store_event_add(s, l->name, "hold.forged", in->sender, h->id,
+			     in->message_id);
+	if (rc == 0)
+		rc = store_holds_notice_due(s, l->name, key, "hold-forged",
+					    util_now(), FORGED_NOTICE_INTERVAL,
+					    &due);
+	if (rc == 0 && due) {
+		hold_vars(&v, c, l, h);
+		vars_own(&v, "decider", oneline(in->sender));
+		rc = send_notice(s, c, l, "hold-forged", &v, owner, NULL,
+				 NULL, 0, (const char *const *)l->leaders.v,
+				 l->leaders.n);
+		vars_free(&v);
+	}
+	free(key);
+	free(owner);
+	log_warn("list=%s message-id=<%s> from=<%s>: a reply with the token "
+		 "of hold %lld from someone who may not decide; ignored",
+		 l->name, in->logid, in->logfrom, (long long)h->id);
+	return rc;
+}
+
+/* Answers the decider with template name. */
+static int tell_decider(struct store *s, struct incoming *in,
+			const char *name, struct vars *v)
+{
+	const char *rcpt = in->sender;
+
+	return send_notice(s, in->c, in->list, name, v, in->sender, NULL,
+			   NULL, 0, &rcpt, 1);
+}
+
+int moderation_confirm(struct store *s, struct incoming *in,
+		       enum status *st_r, enum receive_outcome *outcome_r)
+{
+	const struct conf_list *l = in->list;
+	struct store_hold h = { 0 };
+	enum moderation_decision d = MOD_APPROVE;
+	char *text = NULL, *word = NULL, *rest = NULL;
+	bool found, may, known = false, late = false;
+	struct vars v;
+	int rc = 0;
+
+	*st_r = ST_OK;
+	if (store_begin(s) < 0) {
+		*st_r = incoming_store_failure(s, in, "begin");
+		return 1;
+	}
+	if (find_hold(s, in, &h, &found) < 0) {
+		*st_r = incoming_store_failure(s, in, "find hold");
+		return 1;
+	}
+	if (!found) {
+		store_rollback(s);
+		return 0;
+	}
+	*outcome_r = RECEIVED_DROPPED;
+	if (is_automatic(in)) {
+		store_rollback(s);
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: an "
+			 "automatic reply to hold %lld", l->name, in->logid,
+			 in->logfrom, (long long)h.id);
+		store_hold_clear(&h);
+		return 1;
+	}
+	may = conf_list_is_leader(l, in->sender) ||
+	      (l->council_may_approve && conf_list_is_council(l, in->sender));
+	if (!may) {
+		rc = forged(s, in, &h);
+		goto commit;
+	}
+	text = reply_text(in->raw, in->len);
+	if (text != NULL && reply_first_word(text, &word, &rest))
+		known = moderation_decision_parse(word, &d);
+	hold_vars(&v, in->c, l, &h);
+	if (strcmp(h.state, "held") == 0 && known) {
+		rc = decide(s, in->c, l, &h, d, rest, in->sender, &late);
+		if (rc == 0 && late) {
+			/* Decided between our read and our write. */
+			int64_t id = h.id;
+
+			store_hold_clear(&h);
+			rc = store_holds_get(s, l->name, id, &h, &found);
+		}
+	}
+	if (rc == 0 && (strcmp(h.state, "held") != 0 || late)) {
+		vars_own(&v, "decider", oneline(h.decided_by));
+		vars_own(&v, "decided_at", format_time(h.decided_at));
+		vars_add(&v, "decision", h.state);
+		rc = store_event_add(s, l->name, "hold.late", in->sender,
+				     h.id, h.state);
+		if (rc == 0)
+			rc = tell_decider(s, in, "hold-late", &v);
+		log_info("list=%s message-id=<%s> from=<%s>: hold %lld was "
+			 "already %s by %s", l->name, in->logid, in->logfrom,
+			 (long long)h.id, h.state,
+			 h.decided_by ? h.decided_by : "?");
+	} else if (rc == 0 && !known) {
+		vars_own(&v, "decision", oneline(word));
+		rc = tell_decider(s, in, "hold-unclear", &v);
+		log_info("list=%s message-id=<%s> from=<%s>: reply to hold "
+			 "%lld names no decision", l->name, in->logid,
+			 in->logfrom, (long long)h.id);
+	} else if (rc == 0) {
+		char safe[160];
+
+		vars_add(&v, "decision", moderation_decision_name(d));
+		vars_add(&v, "reason", rest);
+		rc = tell_decider(s, in, "hold-decided", &v);
+		log_info("list=%s message-id=<%s> from=<%s>: hold %lld: %s%s%s",
+			 l->name, in->logid, in->logfrom, (long long)h.id,
+			 moderation_decision_name(d), *rest ? ": " : "",
+			 log_sanitize(safe, sizeof safe, rest, strlen(rest)));
+		*outcome_r = RECEIVED_ACCEPTED;
+	}
+	vars_free(&v);
+commit:
+	free(text);
+	free(word);
+	free(rest);
+	store_hold_clear(&h);
+	if (rc < 0) {
+		*st_r = incoming_store_failure(s, in, "moderation decision");
+		return 1;
+	}
+	if (store_commit(s) < 0)
+		*st_r = incoming_store_failure(s, in, "commit");
+	return 1;
+}
+
+enum status moderation_decide(struct store *s, const struct conf *c,
+			      const struct conf_list *l, int64_t id,
+			      enum moderation_decision d, const char *reason,
+			      const char *actor,
+			      enum moderation_result *result_r, char **by_r,
+			      time_t *at_r)
+{
+	struct store_hold h = { 0 };
+	bool found, late = false;
+
+	*result_r = MODR_NOT_FOUND;
+	*by_r = NULL;
+	*at_r = 0;
+	if (store_begin(s) < 0)
+		return ST_TEMPFAIL;
+	if (store_holds_get(s, l->name, id, &h, &found) < 0)
+		goto fail;
+	if (!found) {
+		store_rollback(s);
+		return ST_OK;
+	}
+	if (strcmp(h.state, "held") == 0 &&
+	    decide(s, c, l, &h, d, reason, actor, &late) < 0)
+		goto fail;
+	if (strcmp(h.state, "held") != 0 || late) {
+		store_rollback(s);
+		*result_r = MODR_DECIDED;
+		*by_r = xstrdup(h.decided_by ? h.decided_by : h.state);
+		*at_r = h.decided_at;
+		store_hold_clear(&h);
+		return ST_OK;
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	log_info("list=%s hold=%lld: %s by %s", l->name, (long long)id,
+		 moderation_decision_name(d), actor);
+	*result_r = MODR_DONE;
+	store_hold_clear(&h);
+	return ST_OK;
+fail:
+	store_rollback(s);
+	store_hold_clear(&h);
+	return ST_TEMPFAIL;
+}
+
+/* Expires hold id of l in its own transaction. */
+static int expire_one(struct store *s, const struct conf *c,
+		      const struct conf_list *l, int64_t id, bool *done_r)
+{
+	struct store_hold h = { 0 };
+	struct vars v;
+	bool found, changed = false;
+	int rc;
+
+	*done_r = false;
+	if (store_begin(s) < 0)
+		return -1;
+	rc = store_holds_get(s, l->name, id, &h, &found);
+	if (rc == 0 && found)
+		rc = store_holds_decide(s, id, "expired", "expiry", util_now(),
+					&changed);
+	if (rc == 0 && changed)
+		rc = store_event_add(s, l->name, "hold.expired", NULL, id,
+				     h.message_id);
+	if (rc == 0 && changed && h.sender != NULL) {
+		hold_vars(&v, c, l, &h);
+		vars_own(&v, "expires", format_time(util_now()));
+		rc = send_notice(s, c, l, "hold-expired", &v, h.sender, NULL,
+				 NULL, 0, (const char *const *)&h.sender, 1);
+		vars_free(&v);
+	}
+	store_hold_clear(&h);
+	if (rc < 0 || store_commit(s) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (changed)
+		log_info("list=%s hold=%lld: expired", l->name, (long long)id);
+	*done_r = changed;
+	return 0;
+}
+
+int moderation_expire(struct store *s, const struct conf *c, size_t *n_r)
+{
+	time_t now = util_now();
+	size_t i, k;
+
+	*n_r = 0;
+	for (i = 0; i < c->nlists; i++) {
+		const struct conf_list *l = &c->lists[i];
+		int64_t *ids;
+		size_t n;
+
+		if (store_holds_due(s, l->name, now - l->hold_expiry_s,
+				    EXPIRE_BATCH, &ids, &n) < 0)
+			return -1;
+		for (k = 0; k < n; k++) {
+			bool done;
+
+			if (expire_one(s, c, l, ids[k], &done) < 0) {
+				free(ids);
+				return -1;
+			}
+			*n_r += done;
+		}
+		free(ids);
+	}
+	return 0;
+}

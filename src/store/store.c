@@ -1,0 +1,442 @@
+/* store - the one SQLite database: open, migrate, transactions, statements */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store_int.h"
+#include "base/xalloc.h"
+#include "base/log.h"
+#include "base/util.h"
+
+
+static const char *const schema_v1[] = {
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  raw BLOB NOT NULL,"
+	"  received_at INTEGER NOT NULL)",
+
+	"CREATE TABLE members ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  display_name TEXT,"
+	"  mode TEXT NOT NULL DEFAULT 'immediate'"
+	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail')),"
+	"  status TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (status IN ('active','disabled','pending')),"
+	"  moderated INTEGER NOT NULL DEFAULT 0,"
+	"  bounce_score REAL NOT NULL DEFAULT 0,"
+	"  subscribed_at INTEGER NOT NULL,"
+	"  UNIQUE (list, address))",
+	"CREATE INDEX members_by_list ON members (list, id)",
+
+	"CREATE TABLE archive ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  message INTEGER NOT NULL REFERENCES messages (id),"
+	"  message_id TEXT NOT NULL,"
+	"  date INTEGER NOT NULL,"
+	"  sender TEXT,"
+	"  sender_name TEXT,"
+	"  subject TEXT,"
+	"  in_reply_to TEXT,"
+	"  parent INTEGER REFERENCES archive (id),"
+	"  thread INTEGER,"
+	"  archived_at INTEGER NOT NULL,"
+	"  UNIQUE (list, message_id))",
+	"CREATE INDEX archive_by_thread ON archive (list, thread, date)",
+	"CREATE TABLE archive_refs ("
+	"  archive INTEGER NOT NULL REFERENCES archive (id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  PRIMARY KEY (archive, position))",
+
+	"CREATE TABLE holds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  message INTEGER NOT NULL REFERENCES messages (id),"
+	"  sender TEXT,"
+	"  subject TEXT,"
+	"  message_id TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  token TEXT UNIQUE,"
+	"  state TEXT NOT NULL DEFAULT 'held'"
+	"    CHECK (state IN ('held','approved','rejected','discarded','expired')),"
+	"  held_at INTEGER NOT NULL,"
+	"  decided_at INTEGER,"
+	"  decided_by TEXT)",
+	"CREATE INDEX holds_by_list ON holds (list, state)",
+
+	"CREATE TABLE inbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  extension TEXT,"
+	"  message INTEGER NOT NULL REFERENCES messages (id),"
+	"  sender TEXT,"
+	"  received_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'new')",
+
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  actor TEXT,"
+	"  ref INTEGER,"
+	"  detail TEXT)",
+	"CREATE INDEX events_by_list ON events (list, at)",
+
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('post','direct')),"
+	"  archive INTEGER REFERENCES archive (id),"
+	"  data BLOB NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  cursor INTEGER NOT NULL DEFAULT 0,"
+	"  members_done INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued','done')),"
+	"  sent INTEGER NOT NULL DEFAULT 0,"
+	"  total INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  done_at INTEGER)",
+	"CREATE INDEX jobs_due ON jobs (state, next_attempt)",
+
+	"CREATE TABLE job_rcpts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  address TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued','retry','done','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_code INTEGER,"
+	"  last_error TEXT)",
+	"CREATE INDEX job_rcpts_due ON job_rcpts (job, state, next_attempt)",
+};
+
+/* 2: ranges of a job's member stream delivered ahead of its cursor. */
+static const char *const schema_v2[] = {
+	"CREATE TABLE job_ranges ("
+	"  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  after_id INTEGER NOT NULL,"
+	"  last_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (job, after_id))",
+};
+
+static bool rc_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void store_set_err(struct store *s, int rc, const char *what)
+{
+	free(s->err);
+	s->err = xasprintf("%s: %s", what, s->db ? sqlite3_errmsg(s->db) :
+			   sqlite3_errstr(rc));
+	s->transient = rc_transient(rc);
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err ? s->err : "no error";
+}
+
+bool store_transient(const struct store *s)
+{
+	return s->transient;
+}
+
+/* A cached prepared statement for the SQL literal `sql`, reset and with its
+ * bindings cleared. */
+sqlite3_stmt *store_prep(struct store *s, const char *sql)
+{
+	size_t i;
+	int rc;
+	sqlite3_stmt *st;
+
+	for (i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].stmt);
+			sqlite3_clear_bindings(s->cache[i].stmt);
+			return s->cache[i].stmt;
+		}
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				&st, NULL);
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, "prepare");
+		return NULL;
+	}
+	if (s->ncache < STMT_CACHE) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache].stmt = st;
+		s->ncache++;
+	} else {
+		log_fatal("store: statement cache full");
+	}
+	return st;
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+char *store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* Steps a statement that returns no row. */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_exec(struct store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, sql);
+		return -1;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *s)
+{
+	return store_exec(s, "COMMIT");
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_schema_version(struct store *s, int *version_r)
+{
+	sqlite3_stmt *st = store_prep(s, "PRAGMA user_version");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		store_set_err(s, rc, "user_version");
+		sqlite3_reset(st);
+		return -1;
+	}
+	*version_r = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* The schema's history: migration i takes user_version i to i + 1. A
+ * feature that needs tables adds its step at the end, never edits one that
+ * has shipped. */
+static const size_t schema_v1_n = sizeof schema_v1 / sizeof schema_v1[0];
+static const size_t schema_v2_n = sizeof schema_v2 / sizeof schema_v2[0];
+
+static const struct {
+	const char *const *sql;
+	const size_t *n;
+} migrations[] = {
+	{ schema_v1, &schema_v1_n },
+	{ schema_v2, &schema_v2_n },
+	{ store_schema_moderation, &store_schema_moderation_n },
+	{ store_schema_subscriptions, &store_schema_subscriptions_n },
+	{ store_schema_bounces, &store_schema_bounces_n },
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] ==
+	       STORE_SCHEMA_VERSION, "STORE_SCHEMA_VERSION is the migration count");
+
+static int migrate(struct store *s)
+{
+	int version;
+	size_t i;
+	char pragma[64];
+
+	if (store_schema_version(s, &version) < 0)
+		return -1;
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	if (version > STORE_SCHEMA_VERSION) {
+		free(s->err);
+		s->err = xasprintf("database schema version %d is newer than "
+				   "this convene (%d)", version,
+				   STORE_SCHEMA_VERSION);
+		s->transient = false;
+		return -1;
+	}
+	if (store_begin(s) < 0)
+		return -1;
+	/* Read again inside the write transaction: another process may have
+	 * migrated in between. */
+	if (store_schema_version(s, &version) < 0)
+		goto fail;
+	for (; version < STORE_SCHEMA_VERSION; version++) {
+		for (i = 0; i < *migrations[version].n; i++)
+			if (store_exec(s, migrations[version].sql[i]) < 0)
+				goto fail;
+	}
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		 STORE_SCHEMA_VERSION);
+	if (store_exec(s, pragma) < 0)
+		goto fail;
+	return store_commit(s);
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+struct store *store_open(const char *path, long busy_timeout_ms,
+			 char **error_r, bool *transient_r)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	int rc;
+
+	*transient_r = false;
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = xasprintf("cannot open database %s: %s", path,
+				     s->db ? sqlite3_errmsg(s->db) :
+				     sqlite3_errstr(rc));
+		*transient_r = true;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, (int)busy_timeout_ms);
+	/* Each process that closes the database last checkpoints and
+	 * removes the WAL: a WAL left behind would be read whole by the next
+	 * process to open it, so receive would slow down as it grew. */
+	if (store_exec(s, "PRAGMA foreign_keys = ON") < 0 ||
+	    store_exec(s, "PRAGMA journal_mode = WAL") < 0 ||
+	    store_exec(s, "PRAGMA synchronous = FULL") < 0 ||
+	    migrate(s) < 0) {
+		*error_r = xasprintf("database %s: %s", path, store_error(s));
+		*transient_r = s->transient;
+		goto fail;
+	}
+	return s;
+fail:
+	store_close(&s);
+	return NULL;
+}
+
+int store_set_fast_commits(struct store *s)
+{
+	return store_exec(s, "PRAGMA synchronous = NORMAL");
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].stmt);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s->err);
+	free(s);
+	*sp = NULL;
+}
+
+int store_count_query(struct store *s, sqlite3_stmt *st, int64_t *count_r,
+		       const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW) {
+		store_set_err(s, rc, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	*count_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_insert_id(struct store *s, sqlite3_stmt *st, const char *what,
+		     int64_t *id_r)
+{
+	if (store_step_done(s, st, what) < 0)
+		return -1;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_get_blob(struct store *s, sqlite3_stmt *st, const char *what,
+		    char **data_r, size_t *len_r)
+{
+	int rc = sqlite3_step(st);
+	const void *p;
+	size_t n;
+
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			free(s->err);
+			s->err = xasprintf("%s: not found", what);
+			s->transient = false;
+		} else {
+			store_set_err(s, rc, what);
+		}
+		sqlite3_reset(st);
+		return -1;
+	}
+	p = sqlite3_column_blob(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	*data_r = xmalloc(n + 1);
+	if (n)
+		memcpy(*data_r, p, n);
+	(*data_r)[n] = '\0';
+	*len_r = n;
+	sqlite3_reset(st);
+	return 0;
+}

@@ -1,0 +1,282 @@
+/* store_archive - raw messages, the archive and its threads, holds, inbox, events */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store_int.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* ---- messages, archive, holds ---- */
+
+int store_message_add(struct store *s, const char *raw, size_t len,
+		      int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO messages (raw, received_at) VALUES (?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_blob64(st, 1, raw, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)util_now());
+	return store_insert_id(s, st, "store message", id_r);
+}
+
+int store_message_get(struct store *s, int64_t id, char **raw_r,
+		      size_t *len_r)
+{
+	static const char sql[] = "SELECT raw FROM messages WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return store_get_blob(s, st, "read message", raw_r, len_r);
+}
+
+/* The archive row and thread of the post whose Message-ID is mid. */
+static int find_by_mid(struct store *s, const char *list, const char *mid,
+		       int64_t *id_r, int64_t *thread_r)
+{
+	static const char sql[] =
+		"SELECT id, thread FROM archive WHERE list = ? AND message_id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	*id_r = 0;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, mid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(st, 0);
+		*thread_r = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "find parent");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_archive_add(struct store *s, const struct store_post *p,
+		      int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO archive (list, message, message_id, date, sender,"
+		" sender_name, subject, in_reply_to, parent, thread,"
+		" archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char sql_thread[] =
+		"UPDATE archive SET thread = id WHERE id = ?";
+	static const char sql_adopt[] =
+		"UPDATE archive SET parent = ?1, thread = ?2"
+		" WHERE list = ?3 AND parent IS NULL AND id <> ?1"
+		" AND (in_reply_to = ?4 OR id IN (SELECT archive FROM"
+		" archive_refs WHERE message_id = ?4))";
+	static const char sql_ref[] =
+		"INSERT INTO archive_refs (archive, position, message_id)"
+		" VALUES (?, ?, ?)";
+	sqlite3_stmt *st;
+	int64_t parent = 0, thread = 0, id;
+	size_t i, nrefs = 0;
+
+	/* The parent: In-Reply-To first, else the newest known reference. */
+	if (p->in_reply_to != NULL &&
+	    find_by_mid(s, p->list, p->in_reply_to, &parent, &thread) < 0)
+		return -1;
+	if (p->references != NULL)
+		while (p->references[nrefs] != NULL)
+			nrefs++;
+	for (i = nrefs; parent == 0 && i > 0; i--)
+		if (find_by_mid(s, p->list, p->references[i - 1], &parent,
+				&thread) < 0)
+			return -1;
+
+	st = store_prep(s, sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, p->list);
+	sqlite3_bind_int64(st, 2, p->message);
+	store_bind_text(st, 3, p->message_id);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)p->date);
+	store_bind_text(st, 5, p->sender);
+	store_bind_text(st, 6, p->sender_name);
+	store_bind_text(st, 7, p->subject);
+	store_bind_text(st, 8, p->in_reply_to);
+	if (parent)
+		sqlite3_bind_int64(st, 9, parent);
+	else
+		sqlite3_bind_null(st, 9);
+	if (thread)
+		sqlite3_bind_int64(st, 10, thread);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)util_now());
+	if (store_insert_id(s, st, "archive post", &id) < 0)
+		return -1;
+	if (!parent) {
+		thread = id;
+		st = store_prep(s, sql_thread);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		if (store_step_done(s, st, "start thread") < 0)
+			return -1;
+	}
+	for (i = 0; i < nrefs; i++) {
+		st = store_prep(s, sql_ref);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		store_bind_text(st, 3, p->references[i]);
+		if (store_step_done(s, st, "archive references") < 0)
+			return -1;
+	}
+	/* Replies that arrived before this post (out of order) were roots of
+	 * their own: link them to it. Their own replies keep their old
+	 * thread id; a full re-thread belongs to the archive tools. */
+	st = store_prep(s, sql_adopt);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, thread);
+	store_bind_text(st, 3, p->list);
+	store_bind_text(st, 4, p->message_id);
+	if (store_step_done(s, st, "adopt replies") < 0)
+		return -1;
+	*id_r = id;
+	return 0;
+}
+
+int store_archive_has(struct store *s, const char *list,
+		      const char *message_id, bool *found_r)
+{
+	int64_t id = 0, thread = 0;
+
+	if (find_by_mid(s, list, message_id, &id, &thread) < 0)
+		return -1;
+	*found_r = id != 0;
+	return 0;
+}
+
+int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
+		      bool *found_r)
+{
+	static const char sql[] =
+		"SELECT id, message, coalesce(parent, 0), coalesce(thread, 0),"
+		" message_id, sender, subject, date FROM archive WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		a->message = sqlite3_column_int64(st, 1);
+		a->parent = sqlite3_column_int64(st, 2);
+		a->thread = sqlite3_column_int64(st, 3);
+		a->message_id = store_col_text(st, 4);
+		a->sender = store_col_text(st, 5);
+		a->subject = store_col_text(st, 6);
+		a->date = (time_t)sqlite3_column_int64(st, 7);
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read archive");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+void store_archived_clear(struct store_archived *a)
+{
+	xfree(&a->message_id);
+	xfree(&a->sender);
+	xfree(&a->subject);
+}
+
+int store_hold_add(struct store *s, const char *list, int64_t message,
+		   const char *sender, const char *subject,
+		   const char *message_id, const char *reason, int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO holds (list, message, sender, subject, message_id,"
+		" reason, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, message);
+	store_bind_text(st, 3, sender);
+	store_bind_text(st, 4, subject);
+	store_bind_text(st, 5, message_id);
+	store_bind_text(st, 6, reason);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)util_now());
+	return store_insert_id(s, st, "hold post", id_r);
+}
+
+int store_hold_count(struct store *s, const char *list, int64_t *count_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM holds WHERE list = ? AND state = 'held'";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	return store_count_query(s, st, count_r, "count holds");
+}
+
+int store_inbox_add(struct store *s, const char *list, const char *kind,
+		    const char *extension, int64_t message, const char *sender)
+{
+	static const char sql[] =
+		"INSERT INTO inbox (list, kind, extension, message, sender,"
+		" received_at) VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, extension);
+	sqlite3_bind_int64(st, 4, message);
+	store_bind_text(st, 5, sender);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)util_now());
+	return store_insert_id(s, st, "keep mail", NULL);
+}
+
+int store_event_add(struct store *s, const char *list, const char *kind,
+		    const char *actor, int64_t ref, const char *detail)
+{
+	static const char sql[] =
+		"INSERT INTO events (list, at, kind, actor, ref, detail)"
+		" VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)util_now());
+	store_bind_text(st, 3, kind);
+	store_bind_text(st, 4, actor);
+	if (ref)
+		sqlite3_bind_int64(st, 5, ref);
+	else
+		sqlite3_bind_null(st, 5);
+	store_bind_text(st, 6, detail);
+	return store_insert_id(s, st, "log event", NULL);
+}

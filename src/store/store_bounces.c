@@ -1,0 +1,351 @@
+/* store_bounces - bounce reports, scores, probes */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_bounces.h"
+#include "store_int.h"
+#include "base/xalloc.h"
+
+/* The schema step for bounce reports, scores, probes (see migrations in
+ * store.c). bounce_events keeps every bounce as it came (history for
+ * reports); bounce_state holds one row per member with a bounce record:
+ * what was scored on which day, and the probes once delivery is disabled.
+ * A state row goes with its member. */
+const char *const store_schema_bounces[] = {
+	"CREATE TABLE bounce_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  severity TEXT NOT NULL CHECK (severity IN ('hard','soft')),"
+	"  status TEXT,"
+	"  scored REAL NOT NULL DEFAULT 0)",
+	"CREATE INDEX bounce_events_by_member ON bounce_events"
+	"  (list, address, at)",
+	"CREATE TABLE bounce_state ("
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  last_day INTEGER NOT NULL DEFAULT -1,"
+	"  last_weight REAL NOT NULL DEFAULT 0,"
+	"  last_bounce_at INTEGER NOT NULL DEFAULT 0,"
+	"  probes INTEGER NOT NULL DEFAULT 0,"
+	"  next_probe_at INTEGER,"
+	"  token TEXT UNIQUE,"
+	"  disabled_at INTEGER,"
+	"  PRIMARY KEY (list, address),"
+	"  FOREIGN KEY (list, address) REFERENCES members (list, address)"
+	"    ON DELETE CASCADE)",
+	"CREATE INDEX bounce_state_due ON bounce_state (list, next_probe_at)"
+	"  WHERE next_probe_at IS NOT NULL",
+	"CREATE INDEX bounce_state_quiet ON bounce_state (list, last_bounce_at)",
+};
+const size_t store_schema_bounces_n =
+	sizeof store_schema_bounces / sizeof store_schema_bounces[0];
+
+/* Steps a statement that returns at most one text column into *v_r. */
+static int one_text(struct store *s, sqlite3_stmt *st, const char *what,
+		    char **v_r)
+{
+	int rc = sqlite3_step(st);
+
+	*v_r = NULL;
+	if (rc == SQLITE_ROW) {
+		*v_r = store_col_text(st, 0);
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_bounce_find_member(struct store *s, const char *list,
+			     const char *address, char **member_r)
+{
+	static const char sql[] =
+		"SELECT address FROM members WHERE list = ?"
+		" AND address = ? COLLATE NOCASE ORDER BY address = ? DESC,"
+		" id LIMIT 1";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*member_r = NULL;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, address);
+	return one_text(s, st, "find member", member_r);
+}
+
+int store_bounce_event_add(struct store *s, const char *list,
+			   const char *address, const char *severity,
+			   const char *status, double scored, time_t at)
+{
+	static const char sql[] =
+		"INSERT INTO bounce_events (list, address, at, severity,"
+		" status, scored) VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
+	store_bind_text(st, 4, severity);
+	store_bind_text(st, 5, status != NULL && *status != '\0' ? status :
+			NULL);
+	sqlite3_bind_double(st, 6, scored);
+	return store_step_done(s, st, "add bounce event");
+}
+
+int store_bounce_info_get(struct store *s, const char *list,
+			  const char *address, struct store_bounce_info *b,
+			  bool *found_r)
+{
+	static const char sql[] =
+		"SELECT last_day, last_weight, last_bounce_at, probes,"
+		" coalesce(next_probe_at, 0) FROM bounce_state"
+		" WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	b->last_day = -1;
+	*found_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		b->last_day = sqlite3_column_int64(st, 0);
+		b->last_weight = sqlite3_column_double(st, 1);
+		b->last_bounce_at = (time_t)sqlite3_column_int64(st, 2);
+		b->probes = sqlite3_column_int(st, 3);
+		b->next_probe_at = (time_t)sqlite3_column_int64(st, 4);
+		*found_r = true;
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "get bounce state");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_bounce_scored(struct store *s, const char *list,
+			const char *address, double score, int64_t day,
+			double weight, time_t at)
+{
+	static const char upd[] =
+		"UPDATE members SET bounce_score = ? WHERE list = ?"
+		" AND address = ?";
+	static const char ups[] =
+		"INSERT INTO bounce_state (list, address, last_day,"
+		" last_weight, last_bounce_at) VALUES (?, ?, ?, ?, ?)"
+		" ON CONFLICT (list, address) DO UPDATE SET"
+		" last_day = excluded.last_day,"
+		" last_weight = excluded.last_weight,"
+		" last_bounce_at = excluded.last_bounce_at";
+	sqlite3_stmt *st = store_prep(s, upd);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_double(st, 1, score);
+	store_bind_text(st, 2, list);
+	store_bind_text(st, 3, address);
+	if (store_step_done(s, st, "set bounce score") < 0)
+		return -1;
+	st = store_prep(s, ups);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)day);
+	sqlite3_bind_double(st, 4, weight);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
+	return store_step_done(s, st, "set bounce state");
+}
+
+int store_bounce_disable(struct store *s, const char *list,
+			 const char *address, const char *token, time_t now,
+			 time_t next_probe_at)
+{
+	static const char upd[] =
+		"UPDATE members SET status = 'disabled' WHERE list = ?"
+		" AND address = ?";
+	static const char ups[] =
+		"INSERT INTO bounce_state (list, address, probes,"
+		" next_probe_at, token, disabled_at)"
+		" VALUES (?, ?, 1, ?, ?, ?)"
+		" ON CONFLICT (list, address) DO UPDATE SET probes = 1,"
+		" next_probe_at = excluded.next_probe_at,"
+		" token = excluded.token, disabled_at = excluded.disabled_at";
+	sqlite3_stmt *st = store_prep(s, upd);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	if (store_step_done(s, st, "disable member") < 0)
+		return -1;
+	st = store_prep(s, ups);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_probe_at);
+	store_bind_text(st, 4, token);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	return store_step_done(s, st, "record probe");
+}
+
+int store_bounce_probe_sent(struct store *s, const char *list,
+			    const char *address, time_t next_probe_at)
+{
+	static const char sql[] =
+		"UPDATE bounce_state SET probes = probes + 1,"
+		" next_probe_at = ? WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)next_probe_at);
+	store_bind_text(st, 2, list);
+	store_bind_text(st, 3, address);
+	return store_step_done(s, st, "count probe");
+}
+
+int store_bounce_enable(struct store *s, const char *list,
+			const char *address, bool *found_r)
+{
+	static const char upd[] =
+		"UPDATE members SET status = 'active', bounce_score = 0"
+		" WHERE list = ? AND address = ? AND status != 'pending'";
+	static const char del[] =
+		"DELETE FROM bounce_state WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, upd);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	if (store_step_done(s, st, "enable member") < 0)
+		return -1;
+	*found_r = sqlite3_changes(s->db) > 0;
+	st = store_prep(s, del);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	return store_step_done(s, st, "forget bounce state");
+}
+
+int store_bounce_token_member(struct store *s, const char *list,
+			      const char *token, char **member_r)
+{
+	static const char sql[] =
+		"SELECT b.address FROM bounce_state b JOIN members m"
+		" ON m.list = b.list AND m.address = b.address"
+		" WHERE b.list = ? AND b.token = ? AND m.status = 'disabled'";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*member_r = NULL;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, token);
+	return one_text(s, st, "find probe token", member_r);
+}
+
+int store_bounce_due_list(struct store *s, const char *list, time_t now,
+			  size_t max, struct store_bounce_due **v_r,
+			  size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT b.address, b.token, b.probes, m.bounce_score"
+		" FROM bounce_state b JOIN members m"
+		" ON m.list = b.list AND m.address = b.address"
+		" WHERE b.list = ? AND b.next_probe_at IS NOT NULL"
+		" AND b.next_probe_at <= ? AND m.status = 'disabled'"
+		" ORDER BY b.next_probe_at LIMIT ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_bounce_due *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n].address = store_col_text(st, 0);
+		v[n].token = store_col_text(st, 1);
+		v[n].probes = sqlite3_column_int(st, 2);
+		v[n].score = sqlite3_column_double(st, 3);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "due probes");
+		sqlite3_reset(st);
+		store_bounce_due_free(&v, n);
+		return -1;
+	}
+	sqlite3_reset(st);
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+void store_bounce_due_free(struct store_bounce_due **v, size_t n)
+{
+	size_t i;
+
+	if (*v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((*v)[i].address);
+		free((*v)[i].token);
+	}
+	xfree(v);
+}
+
+int store_bounce_decay(struct store *s, const char *list, time_t quiet,
+		       int64_t *n_r)
+{
+	static const char upd[] =
+		"UPDATE members SET bounce_score = 0 WHERE list = ?"
+		" AND status = 'active' AND address IN (SELECT address"
+		" FROM bounce_state WHERE list = ? AND last_bounce_at < ?"
+		" AND next_probe_at IS NULL)";
+	static const char del[] =
+		"DELETE FROM bounce_state WHERE list = ? AND last_bounce_at < ?"
+		" AND next_probe_at IS NULL";
+	sqlite3_stmt *st = store_prep(s, upd);
+
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, list);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)quiet);
+	if (store_step_done(s, st, "decay scores") < 0)
+		return -1;
+	*n_r = sqlite3_changes(s->db);
+	st = store_prep(s, del);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)quiet);
+	return store_step_done(s, st, "forget quiet bounces");
+}

@@ -1,0 +1,356 @@
+/* store_holds - held posts, tokens, moderation decisions */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_holds.h"
+#include "store_int.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* The schema step for held posts, tokens, moderation decisions (see
+ * migrations in store.c). A token is looked up by its first 8 digits and
+ * then compared whole in constant time, so the index never answers for a
+ * whole guessed token. */
+const char *const store_schema_moderation[] = {
+	"CREATE INDEX holds_by_token_prefix ON holds (substr(token, 1, 8))",
+	"CREATE INDEX holds_by_age ON holds (list, state, held_at)",
+	"CREATE TABLE mod_bans ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  added_by TEXT,"
+	"  UNIQUE (list, address))",
+	"CREATE TABLE mod_allow ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  added_by TEXT,"
+	"  UNIQUE (list, address))",
+	"CREATE TABLE mod_notices ("
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  sent_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (list, address, kind))",
+};
+const size_t store_schema_moderation_n =
+	sizeof store_schema_moderation / sizeof store_schema_moderation[0];
+
+#define HOLD_COLUMNS \
+	"id, message, list, sender, subject, message_id, reason, token," \
+	" state, held_at, coalesce(decided_at, 0), decided_by"
+
+void store_hold_clear(struct store_hold *h)
+{
+	xfree(&h->list);
+	xfree(&h->sender);
+	xfree(&h->subject);
+	xfree(&h->message_id);
+	xfree(&h->reason);
+	xfree(&h->token);
+	xfree(&h->state);
+	xfree(&h->decided_by);
+}
+
+static void hold_from_row(sqlite3_stmt *st, struct store_hold *h)
+{
+	h->id = sqlite3_column_int64(st, 0);
+	h->message = sqlite3_column_int64(st, 1);
+	h->list = store_col_text(st, 2);
+	h->sender = store_col_text(st, 3);
+	h->subject = store_col_text(st, 4);
+	h->message_id = store_col_text(st, 5);
+	h->reason = store_col_text(st, 6);
+	h->token = store_col_text(st, 7);
+	h->state = store_col_text(st, 8);
+	h->held_at = (time_t)sqlite3_column_int64(st, 9);
+	h->decided_at = (time_t)sqlite3_column_int64(st, 10);
+	h->decided_by = store_col_text(st, 11);
+}
+
+int store_holds_set_token(struct store *s, int64_t id, const char *token)
+{
+	static const char sql[] = "UPDATE holds SET token = ? WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, token);
+	sqlite3_bind_int64(st, 2, id);
+	return store_step_done(s, st, "set hold token");
+}
+
+int store_holds_by_token(struct store *s, const char *list, const char *token,
+			 struct store_hold *h, bool *found_r)
+{
+	static const char sql[] =
+		"SELECT " HOLD_COLUMNS " FROM holds"
+		" WHERE substr(token, 1, 8) = ? AND list = ?";
+	sqlite3_stmt *st;
+	char prefix[9];
+	int rc;
+
+	*found_r = false;
+	if (strlen(token) != 32)
+		return 0;
+	st = store_prep(s, sql);
+	if (st == NULL)
+		return -1;
+	memcpy(prefix, token, 8);
+	prefix[8] = '\0';
+	store_bind_text(st, 1, prefix);
+	store_bind_text(st, 2, list);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 7);
+
+		if (t != NULL && util_token_equal(t, token) && !*found_r) {
+			hold_from_row(st, h);
+			*found_r = true;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		if (*found_r)
+			store_hold_clear(h);
+		*found_r = false;
+		store_set_err(s, rc, "find hold by token");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_holds_get(struct store *s, const char *list, int64_t id,
+		    struct store_hold *h, bool *found_r)
+{
+	static const char sql[] =
+		"SELECT " HOLD_COLUMNS " FROM holds WHERE id = ? AND list = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	*found_r = false;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, list);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		hold_from_row(st, h);
+		*found_r = true;
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "get hold");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_holds_foreach(struct store *s, const char *list,
+			int (*fn)(const struct store_hold *h, void *ctx),
+			void *ctx)
+{
+	static const char sql[] =
+		"SELECT " HOLD_COLUMNS " FROM holds"
+		" WHERE list = ? AND state = 'held' ORDER BY id";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_hold h = { 0 };
+
+		hold_from_row(st, &h);
+		ret = fn(&h, ctx);
+		store_hold_clear(&h);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		store_set_err(s, rc, "list holds");
+		ret = -1;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_holds_decide(struct store *s, int64_t id, const char *state,
+		       const char *by, time_t at, bool *changed_r)
+{
+	static const char sql[] =
+		"UPDATE holds SET state = ?, decided_by = ?, decided_at = ?"
+		" WHERE id = ? AND state = 'held'";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*changed_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, state);
+	store_bind_text(st, 2, by);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 4, id);
+	if (store_step_done(s, st, "decide hold") < 0)
+		return -1;
+	*changed_r = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+int store_holds_due(struct store *s, const char *list, time_t before,
+		    size_t max, int64_t **ids_r, size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT id FROM holds WHERE list = ? AND state = 'held'"
+		" AND held_at <= ? ORDER BY held_at, id LIMIT ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int64_t *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*ids_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "due holds");
+		sqlite3_reset(st);
+		free(v);
+		return -1;
+	}
+	sqlite3_reset(st);
+	*ids_r = v;
+	*n_r = n;
+	return 0;
+}
+
+int store_holds_ban_add(struct store *s, const char *list,
+			const char *address, const char *by, bool *added_r)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO mod_bans (list, address, added_at,"
+		" added_by) VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*added_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)util_now());
+	store_bind_text(st, 4, by);
+	if (store_step_done(s, st, "add ban") < 0)
+		return -1;
+	*added_r = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+/* Whether (list, address) is a row of a table, by a statement given. */
+static int has_row(struct store *s, const char *sql, const char *list,
+		   const char *address, bool *has_r, const char *what)
+{
+	sqlite3_stmt *st = store_prep(s, sql);
+	int64_t n;
+
+	*has_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	if (store_count_query(s, st, &n, what) < 0)
+		return -1;
+	*has_r = n > 0;
+	return 0;
+}
+
+int store_holds_banned(struct store *s, const char *list, const char *address,
+		       bool *banned_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM mod_bans WHERE list = ? AND address = ?";
+
+	return has_row(s, sql, list, address, banned_r, "check ban");
+}
+
+int store_holds_allow_add(struct store *s, const char *list,
+			  const char *address, const char *by)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO mod_allow (list, address, added_at,"
+		" added_by) VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)util_now());
+	store_bind_text(st, 4, by);
+	return store_step_done(s, st, "allow sender");
+}
+
+int store_holds_allowed(struct store *s, const char *list,
+			const char *address, bool *allowed_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM mod_allow WHERE list = ? AND address = ?";
+
+	return has_row(s, sql, list, address, allowed_r, "check allow list");
+}
+
+int store_holds_unmoderate(struct store *s, const char *list,
+			   const char *address, bool *found_r)
+{
+	static const char sql[] =
+		"UPDATE members SET moderated = 0 WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*found_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	if (store_step_done(s, st, "unmoderate member") < 0)
+		return -1;
+	*found_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+int store_holds_notice_due(struct store *s, const char *list,
+			   const char *address, const char *kind, time_t now,
+			   long interval, bool *due_r)
+{
+	static const char sql[] =
+		"INSERT INTO mod_notices (list, address, kind, sent_at)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (list, address, kind) DO UPDATE SET sent_at = ?4"
+		" WHERE sent_at <= ?4 - ?5";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	*due_r = false;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, kind);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)interval);
+	if (store_step_done(s, st, "notice rate limit") < 0)
+		return -1;
+	*due_r = sqlite3_changes(s->db) == 1;
+	return 0;
+}

@@ -1,0 +1,447 @@
+/* store_jobs - delivery jobs and their recipients */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store_int.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* ---- delivery jobs ---- */
+
+void store_job_clear(struct store_job *j)
+{
+	xfree(&j->list);
+	xfree(&j->env_from);
+	xfree(&j->last_error);
+}
+
+int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
+		  int64_t archive, const char *env_from, const char *data,
+		  size_t len, const char *const *rcpts, size_t n,
+		  int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO jobs (list, kind, archive, data, env_from,"
+		" members_done, total, next_attempt, created_at)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	/* A post's total is counted by the worker when it starts: receive
+	 * must cost the same for any list size. */
+	int64_t total = kind == JOB_POST ? -1 : (int64_t)n, id;
+	time_t now = util_now();
+	size_t i;
+
+	st = store_prep(s, sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, kind == JOB_POST ? "post" : "direct");
+	if (archive)
+		sqlite3_bind_int64(st, 3, archive);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
+	store_bind_text(st, 5, env_from);
+	sqlite3_bind_int(st, 6, kind == JOB_DIRECT);
+	sqlite3_bind_int64(st, 7, total);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+	if (store_insert_id(s, st, "queue job", &id) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (store_job_rcpt_add(s, id, rcpts[i], RCPT_QUEUED, 0, 0, 0,
+				       NULL) < 0)
+			return -1;
+	if (id_r != NULL)
+		*id_r = id;
+	return 0;
+}
+
+int store_job_next_due(struct store *s, time_t now, int64_t after,
+		       struct store_job *j, bool *found_r)
+{
+	/* A job is due when its member stream has work and it is not
+	 * deferred, or when one of its recipients is due. */
+	static const char sql[] =
+		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
+		" members_done, sent, total, attempts, next_attempt, last_error"
+		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
+		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
+		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
+		"   r.state IN ('queued','retry') AND r.next_attempt <= ?1))"
+		" ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+	char *kind;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, after);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		j->id = sqlite3_column_int64(st, 0);
+		j->list = store_col_text(st, 1);
+		kind = store_col_text(st, 2);
+		j->kind = kind && strcmp(kind, "direct") == 0 ? JOB_DIRECT :
+			  JOB_POST;
+		free(kind);
+		j->archive = sqlite3_column_int64(st, 3);
+		j->env_from = store_col_text(st, 4);
+		j->cursor = sqlite3_column_int64(st, 5);
+		j->members_done = sqlite3_column_int(st, 6) != 0;
+		j->sent = sqlite3_column_int64(st, 7);
+		j->total = sqlite3_column_int64(st, 8);
+		j->attempts = sqlite3_column_int(st, 9);
+		j->next_attempt = (time_t)sqlite3_column_int64(st, 10);
+		j->last_error = store_col_text(st, 11);
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "next job");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r)
+{
+	static const char sql[] = "SELECT data FROM jobs WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return store_get_blob(s, st, "read job", data_r, len_r);
+}
+
+int store_job_progress(struct store *s, int64_t id, int64_t cursor,
+		       int64_t sent_delta, bool members_done, bool succeeded)
+{
+	static const char sql[] =
+		"UPDATE jobs SET cursor = ?1, sent = sent + ?2, members_done = ?3,"
+		" attempts = CASE WHEN ?5 THEN 0 ELSE attempts END,"
+		" last_error = CASE WHEN ?5 THEN NULL ELSE last_error END"
+		" WHERE id = ?4";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, cursor);
+	sqlite3_bind_int64(st, 2, sent_delta);
+	sqlite3_bind_int(st, 3, members_done);
+	sqlite3_bind_int64(st, 4, id);
+	sqlite3_bind_int(st, 5, succeeded);
+	return store_step_done(s, st, "job progress");
+}
+
+int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
+		    const char *error)
+{
+	static const char sql[] =
+		"UPDATE jobs SET attempts = attempts + 1, next_attempt = ?,"
+		" last_error = ? WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)next_attempt);
+	store_bind_text(st, 2, error);
+	sqlite3_bind_int64(st, 3, id);
+	return store_step_done(s, st, "defer job");
+}
+
+int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r)
+{
+	static const char sql[] =
+		"UPDATE jobs SET state = 'done', done_at = ?2 WHERE id = ?1"
+		" AND members_done = 1 AND NOT EXISTS (SELECT 1 FROM job_rcpts"
+		" WHERE job = ?1 AND state IN ('queued','retry'))";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)util_now());
+	if (store_step_done(s, st, "finish job") < 0)
+		return -1;
+	*done_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+static const char *const rcpt_state_names[] = {
+	"queued", "retry", "done", "failed"
+};
+
+int store_job_rcpt_add(struct store *s, int64_t job, const char *address,
+		       enum store_rcpt_state rst, int attempts,
+		       time_t next_attempt, int code, const char *error)
+{
+	static const char sql[] =
+		"INSERT INTO job_rcpts (job, address, state, attempts,"
+		" next_attempt, last_code, last_error)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, rcpt_state_names[rst]);
+	sqlite3_bind_int(st, 4, attempts);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)next_attempt);
+	if (code)
+		sqlite3_bind_int(st, 6, code);
+	else
+		sqlite3_bind_null(st, 6);
+	store_bind_text(st, 7, error);
+	return store_step_done(s, st, "add recipient");
+}
+
+int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
+			struct store_rcpt **v_r, size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT id, address, attempts FROM job_rcpts WHERE job = ?"
+		" AND state IN ('queued','retry') AND next_attempt <= ?"
+		" ORDER BY id LIMIT ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rcpt *v;
+	size_t n = 0;
+	int rc;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	v = xcalloc(max + 1, sizeof *v);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v[n].id = sqlite3_column_int64(st, 0);
+		v[n].address = store_col_text(st, 1);
+		v[n].attempts = sqlite3_column_int(st, 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read recipients");
+		store_rcpts_free(&v, n);
+		return -1;
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+void store_rcpts_free(struct store_rcpt **vp, size_t n)
+{
+	size_t i;
+
+	if (*vp == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*vp)[i].address);
+	xfree(vp);
+}
+
+int store_job_rcpt_update(struct store *s, int64_t rcpt,
+			  enum store_rcpt_state rst, int attempts,
+			  time_t next_attempt, int code, const char *error)
+{
+	static const char sql[] =
+		"UPDATE job_rcpts SET state = ?, attempts = ?, next_attempt = ?,"
+		" last_code = ?, last_error = ? WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, rcpt_state_names[rst]);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_attempt);
+	sqlite3_bind_int(st, 4, code);
+	store_bind_text(st, 5, error);
+	sqlite3_bind_int64(st, 6, rcpt);
+	return store_step_done(s, st, "update recipient");
+}
+
+int store_job_rcpt_next_time(struct store *s, int64_t job, time_t *t_r)
+{
+	static const char sql[] =
+		"SELECT coalesce(min(next_attempt), 0) FROM job_rcpts"
+		" WHERE job = ? AND state IN ('queued','retry')";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int64_t t;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	if (store_count_query(s, st, &t, "next retry") < 0)
+		return -1;
+	*t_r = (time_t)t;
+	return 0;
+}
+
+int store_job_foreach(struct store *s,
+		      int (*fn)(const struct store_job_info *j, void *ctx),
+		      void *ctx)
+{
+	static const char sql[] =
+		"SELECT id, list, state, sent, total, attempts, next_attempt,"
+		" last_error,"
+		" (SELECT count(*) FROM job_rcpts r WHERE r.job = jobs.id AND"
+		"  r.state IN ('queued','retry')),"
+		" (SELECT count(*) FROM job_rcpts r WHERE r.job = jobs.id AND"
+		"  r.state = 'failed')"
+		" FROM jobs WHERE state <> 'done' ORDER BY id";
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, "list jobs");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_job_info j = { 0 };
+
+		j.id = sqlite3_column_int64(st, 0);
+		j.list = store_col_text(st, 1);
+		j.state = store_col_text(st, 2);
+		j.sent = sqlite3_column_int64(st, 3);
+		j.total = sqlite3_column_int64(st, 4);
+		j.attempts = sqlite3_column_int(st, 5);
+		j.next_attempt = (time_t)sqlite3_column_int64(st, 6);
+		j.last_error = store_col_text(st, 7);
+		j.waiting = sqlite3_column_int64(st, 8);
+		j.failed = sqlite3_column_int64(st, 9);
+		ret = fn(&j, ctx);
+		free(j.list);
+		free(j.state);
+		free(j.last_error);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		store_set_err(s, rc, "list jobs");
+		ret = -1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_job_range_add(struct store *s, int64_t job, int64_t after,
+			int64_t last)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO job_ranges (job, after_id, last_id)"
+		" VALUES (?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, last);
+	return store_step_done(s, st, "record range");
+}
+
+int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
+		     size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT after_id, last_id FROM job_ranges WHERE job = ?"
+		" ORDER BY after_id";
+	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_range *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[n].after = sqlite3_column_int64(st, 0);
+		v[n].last = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read ranges");
+		free(v);
+		return -1;
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor)
+{
+	static const char sql[] =
+		"DELETE FROM job_ranges WHERE job = ? AND last_id <= ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, cursor);
+	return store_step_done(s, st, "prune ranges");
+}
+
+int store_job_retry_now(struct store *s, int64_t id, time_t now,
+			int64_t *n_r)
+{
+	static const char sql_jobs[] =
+		"UPDATE jobs SET next_attempt = ?2 WHERE state = 'queued'"
+		" AND next_attempt > ?2 AND (?1 = 0 OR id = ?1)";
+	static const char sql_rcpts[] =
+		"UPDATE job_rcpts SET next_attempt = ?2 WHERE state = 'retry'"
+		" AND next_attempt > ?2 AND (?1 = 0 OR job = ?1)";
+	sqlite3_stmt *st;
+	int64_t n;
+
+	st = store_prep(s, sql_jobs);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (store_step_done(s, st, "retry jobs") < 0)
+		return -1;
+	n = sqlite3_changes(s->db);
+	st = store_prep(s, sql_rcpts);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (store_step_done(s, st, "retry recipients") < 0)
+		return -1;
+	*n_r = n + sqlite3_changes(s->db);
+	return 0;
+}
+
+int store_job_set_total(struct store *s, int64_t id, int64_t total)
+{
+	static const char sql[] = "UPDATE jobs SET total = ? WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, total);
+	sqlite3_bind_int64(st, 2, id);
+	return store_step_done(s, st, "job total");
+}

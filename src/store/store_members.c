@@ -1,0 +1,278 @@
+/* store_members - members and the recipient stream */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store_int.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* ---- members ---- */
+
+static const char *const mode_names[] = {
+	"immediate", "digest", "digest-plain", "nomail"
+};
+static const char *const status_names[] = { "active", "disabled", "pending" };
+
+const char *store_mode_name(enum store_mode m)
+{
+	return (unsigned)m < 4 ? mode_names[m] : "immediate";
+}
+
+int store_mode_parse(const char *str, enum store_mode *m_r)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(str, mode_names[i]) == 0) {
+			*m_r = (enum store_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *store_member_status_name(enum store_member_status st)
+{
+	return (unsigned)st < 3 ? status_names[st] : "active";
+}
+
+int store_member_status_parse(const char *str, enum store_member_status *st_r)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcmp(str, status_names[i]) == 0) {
+			*st_r = (enum store_member_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void store_member_clear(struct store_member *m)
+{
+	xfree(&m->list);
+	xfree(&m->address);
+	xfree(&m->name);
+}
+
+int store_member_add(struct store *s, const char *list, const char *address,
+		     const char *name, enum store_mode mode, bool *added_r)
+{
+	static const char sql[] =
+		"INSERT INTO members (list, address, display_name, mode,"
+		" subscribed_at) VALUES (?, ?, ?, ?, ?)"
+		" ON CONFLICT (list, address) DO NOTHING";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, name);
+	store_bind_text(st, 4, store_mode_name(mode));
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)util_now());
+	if (store_step_done(s, st, "add member") < 0)
+		return -1;
+	*added_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+int store_member_remove(struct store *s, const char *list, const char *address,
+			bool *removed_r)
+{
+	static const char sql[] =
+		"DELETE FROM members WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	if (store_step_done(s, st, "remove member") < 0)
+		return -1;
+	*removed_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+#define MEMBER_COLS "id, list, address, display_name, mode, status," \
+	" moderated, bounce_score, subscribed_at"
+
+static void member_from_row(sqlite3_stmt *st, struct store_member *m)
+{
+	char *mode, *status;
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->list = store_col_text(st, 1);
+	m->address = store_col_text(st, 2);
+	m->name = store_col_text(st, 3);
+	mode = store_col_text(st, 4);
+	status = store_col_text(st, 5);
+	if (mode == NULL || store_mode_parse(mode, &m->mode) < 0)
+		m->mode = MODE_IMMEDIATE;
+	if (status == NULL || store_member_status_parse(status, &m->status) < 0)
+		m->status = MEMBER_ACTIVE;
+	free(mode);
+	free(status);
+	m->moderated = sqlite3_column_int(st, 6) != 0;
+	m->bounce_score = sqlite3_column_double(st, 7);
+	m->subscribed_at = (time_t)sqlite3_column_int64(st, 8);
+}
+
+int store_member_get(struct store *s, const char *list, const char *address,
+		     struct store_member *m, bool *found_r)
+{
+	static const char sql[] = "SELECT " MEMBER_COLS
+		" FROM members WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		member_from_row(st, m);
+		*found_r = true;
+	} else if (rc == SQLITE_DONE) {
+		*found_r = false;
+	} else {
+		store_set_err(s, rc, "get member");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_member_set_mode(struct store *s, const char *list,
+			  const char *address, enum store_mode mode,
+			  bool *found_r)
+{
+	static const char sql[] =
+		"UPDATE members SET mode = ? WHERE list = ? AND address = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, store_mode_name(mode));
+	store_bind_text(st, 2, list);
+	store_bind_text(st, 3, address);
+	if (store_step_done(s, st, "set mode") < 0)
+		return -1;
+	*found_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+int store_member_count(struct store *s, const char *list, int64_t *count_r)
+{
+	static const char sql[] = "SELECT count(*) FROM members WHERE list = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	return store_count_query(s, st, count_r, "count members");
+}
+
+int store_recipients_count(struct store *s, const char *list, int64_t *count_r)
+{
+	static const char sql[] = "SELECT count(*) FROM members WHERE list = ?"
+		" AND status = 'active' AND mode = 'immediate'";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	return store_count_query(s, st, count_r, "count recipients");
+}
+
+int store_member_foreach(struct store *s, const char *list,
+			 int (*fn)(const struct store_member *m, void *ctx),
+			 void *ctx)
+{
+	/* Not the cached statement: fn may call back into the store. */
+	static const char sql[] = "SELECT " MEMBER_COLS
+		" FROM members WHERE list = ? ORDER BY id";
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, "list members");
+		return -1;
+	}
+	store_bind_text(st, 1, list);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_member m = { 0 };
+
+		member_from_row(st, &m);
+		ret = fn(&m, ctx);
+		store_member_clear(&m);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		store_set_err(s, rc, "list members");
+		ret = -1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_recipients_next(struct store *s, const char *list, int64_t after,
+			  int64_t before, size_t max, char ***addrs_r,
+			  size_t *n_r, int64_t *last_id_r)
+{
+	static const char sql[] =
+		"SELECT id, address FROM members WHERE list = ?1 AND id > ?2"
+		" AND (?4 = 0 OR id < ?4)"
+		" AND status = 'active' AND mode = 'immediate'"
+		" ORDER BY id LIMIT ?3";
+	sqlite3_stmt *st = store_prep(s, sql);
+	char **v;
+	size_t n = 0;
+	int rc;
+
+	*addrs_r = NULL;
+	*n_r = 0;
+	*last_id_r = after;
+	if (st == NULL)
+		return -1;
+	v = xcalloc(max + 1, sizeof *v);
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 4, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last_id_r = sqlite3_column_int64(st, 0);
+		v[n++] = store_col_text(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read recipients");
+		store_strv_free(&v, n);
+		return -1;
+	}
+	*addrs_r = v;
+	*n_r = n;
+	return 0;
+}
+
+void store_strv_free(char ***vp, size_t n)
+{
+	size_t i;
+
+	if (*vp == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*vp)[i]);
+	xfree(vp);
+}

@@ -1,0 +1,354 @@
+/* store_subs - subscription requests, confirmations, rate limits */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store_int.h"
+#include "store/store_subs.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* The schema step for subscription requests, confirmations, rate limits
+ * (see migrations in store.c). Invitations are requests of kind 'invite'.
+ * A token is found by its first 8 digits (the selector) and then compared
+ * whole in constant time, so that the time a lookup takes says nothing
+ * about the secret part. */
+const char *const store_schema_subscriptions[] = {
+	"CREATE TABLE sub_requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('subscribe','unsubscribe','invite')),"
+	"  address TEXT NOT NULL,"
+	"  display_name TEXT,"
+	"  mode TEXT NOT NULL DEFAULT 'immediate'"
+	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail')),"
+	"  selector TEXT NOT NULL,"
+	"  token TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL DEFAULT 'confirm'"
+	"    CHECK (state IN ('confirm','approve','done','rejected','expired')),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  decided_at INTEGER,"
+	"  decided_by TEXT)",
+	"CREATE INDEX sub_requests_by_selector ON sub_requests (selector)",
+	"CREATE INDEX sub_requests_by_list ON sub_requests (list, state, id)",
+
+	"CREATE TABLE answer_log ("
+	"  address TEXT NOT NULL,"
+	"  at INTEGER NOT NULL)",
+	"CREATE INDEX answer_log_by_address ON answer_log (address, at)",
+};
+const size_t store_schema_subscriptions_n =
+	sizeof store_schema_subscriptions / sizeof store_schema_subscriptions[0];
+
+static const char *const kind_names[] = {
+	"subscribe", "unsubscribe", "invite"
+};
+static const char *const state_names[] = {
+	"confirm", "approve", "done", "rejected", "expired"
+};
+
+#define SELECTOR_LEN 8
+
+const char *store_sub_kind_name(enum store_sub_kind k)
+{
+	return (unsigned)k < 3 ? kind_names[k] : "subscribe";
+}
+
+const char *store_sub_state_name(enum store_sub_state st)
+{
+	return (unsigned)st < 5 ? state_names[st] : "confirm";
+}
+
+void store_sub_request_clear(struct store_sub_request *r)
+{
+	xfree(&r->list);
+	xfree(&r->address);
+	xfree(&r->name);
+	xfree(&r->decided_by);
+}
+
+/* These statements run a few times per message or per admin command: they
+ * are prepared each time rather than take slots of the shared cache. */
+static sqlite3_stmt *prep(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, "prepare");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = store_step_done(s, st, what);
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int name_index(const char *v, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return 0;
+}
+
+#define REQ_COLS "id, list, kind, address, display_name, mode, state," \
+	" created_at, expires_at, decided_by"
+
+static void request_from_row(sqlite3_stmt *st, struct store_sub_request *r)
+{
+	char *v;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->list = store_col_text(st, 1);
+	v = store_col_text(st, 2);
+	r->kind = (enum store_sub_kind)name_index(v, kind_names, 3);
+	free(v);
+	r->address = store_col_text(st, 3);
+	r->name = store_col_text(st, 4);
+	v = store_col_text(st, 5);
+	if (v == NULL || store_mode_parse(v, &r->mode) < 0)
+		r->mode = MODE_IMMEDIATE;
+	free(v);
+	v = store_col_text(st, 6);
+	r->state = (enum store_sub_state)name_index(v, state_names, 5);
+	free(v);
+	r->created_at = (time_t)sqlite3_column_int64(st, 7);
+	r->expires_at = (time_t)sqlite3_column_int64(st, 8);
+	r->decided_by = store_col_text(st, 9);
+}
+
+static void bind_token(sqlite3_stmt *st, int sel, int tok, const char *token)
+{
+	char selector[SELECTOR_LEN + 1];
+
+	snprintf(selector, sizeof selector, "%s", token);
+	store_bind_text(st, sel, selector);
+	store_bind_text(st, tok, token);
+}
+
+int store_sub_request_add(struct store *s, const char *list,
+			  enum store_sub_kind kind, const char *address,
+			  const char *name, enum store_mode mode,
+			  const char *token, time_t expires_at,
+			  int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO sub_requests (list, kind, address, display_name,"
+		" mode, selector, token, created_at, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+	sqlite3_stmt *st = prep(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, store_sub_kind_name(kind));
+	store_bind_text(st, 3, address);
+	store_bind_text(st, 4, name);
+	store_bind_text(st, 5, store_mode_name(mode));
+	bind_token(st, 6, 7, token);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)util_now());
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires_at);
+	rc = store_insert_id(s, st, "add subscription request", id_r);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_sub_request_find(struct store *s, const char *token,
+			   struct store_sub_request *r, bool *found_r)
+{
+	static const char sql[] = "SELECT " REQ_COLS ", token"
+		" FROM sub_requests WHERE selector = ?1"
+		" AND state IN ('confirm','approve') ORDER BY id";
+	sqlite3_stmt *st;
+	int rc;
+
+	*found_r = false;
+	if (strlen(token) < SELECTOR_LEN)
+		return 0;
+	st = prep(s, sql);
+	if (st == NULL)
+		return -1;
+	bind_token(st, 1, 2, token);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 10);
+
+		if (!*found_r && t != NULL && util_token_equal(t, token)) {
+			request_from_row(st, r);
+			*found_r = true;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "find subscription request");
+		if (*found_r)
+			store_sub_request_clear(r);
+		*found_r = false;
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_sub_request_get(struct store *s, const char *list, int64_t id,
+			  struct store_sub_request *r, bool *found_r)
+{
+	static const char sql[] = "SELECT " REQ_COLS
+		" FROM sub_requests WHERE id = ?1 AND list = ?2";
+	sqlite3_stmt *st = prep(s, sql);
+	int rc;
+
+	*found_r = false;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, list);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		request_from_row(st, r);
+		*found_r = true;
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "get subscription request");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_sub_request_set_state(struct store *s, int64_t id,
+				enum store_sub_state state, const char *token,
+				time_t expires_at, const char *decided_by)
+{
+	static const char sql[] =
+		"UPDATE sub_requests SET state = ?1,"
+		" selector = coalesce(?2, selector), token = coalesce(?3, token),"
+		" expires_at = CASE WHEN ?4 > 0 THEN ?4 ELSE expires_at END,"
+		" decided_at = CASE WHEN ?1 IN ('confirm','approve') THEN NULL"
+		"   ELSE ?5 END,"
+		" decided_by = coalesce(?6, decided_by)"
+		" WHERE id = ?7";
+	sqlite3_stmt *st = prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, store_sub_state_name(state));
+	if (token != NULL)
+		bind_token(st, 2, 3, token);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)expires_at);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)util_now());
+	store_bind_text(st, 6, decided_by);
+	sqlite3_bind_int64(st, 7, id);
+	return done(s, st, "update subscription request");
+}
+
+int store_sub_request_expire(struct store *s, const char *list, time_t now,
+			     int64_t *n_r)
+{
+	static const char sql[] =
+		"UPDATE sub_requests SET state = 'expired', decided_at = ?2"
+		" WHERE list = ?1 AND state IN ('confirm','approve')"
+		" AND expires_at <= ?2";
+	sqlite3_stmt *st = prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (store_step_done(s, st, "expire subscription requests") < 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (n_r != NULL)
+		*n_r = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_sub_request_foreach(struct store *s, const char *list,
+			      int (*fn)(const struct store_sub_request *r,
+					void *ctx),
+			      void *ctx)
+{
+	static const char sql[] = "SELECT " REQ_COLS
+		" FROM sub_requests WHERE list = ?1"
+		" AND state IN ('confirm','approve') ORDER BY id";
+	sqlite3_stmt *st = prep(s, sql);
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_sub_request r = { 0 };
+
+		request_from_row(st, &r);
+		ret = fn(&r, ctx);
+		store_sub_request_clear(&r);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		store_set_err(s, rc, "list subscription requests");
+		ret = -1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_sub_rate_take(struct store *s, const char *address, time_t now,
+			long window, long max, bool *allowed_r)
+{
+	static const char prune_sql[] =
+		"DELETE FROM answer_log WHERE address = ?1 AND at <= ?2";
+	static const char count_sql[] =
+		"SELECT count(*) FROM answer_log WHERE address = ?1";
+	static const char add_sql[] =
+		"INSERT INTO answer_log (address, at) VALUES (?1, ?2)";
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
+	*allowed_r = false;
+	st = prep(s, prune_sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, address);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - window));
+	if (done(s, st, "prune answer log") < 0)
+		return -1;
+	st = prep(s, count_sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, address);
+	rc = store_count_query(s, st, &n, "count answers");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return -1;
+	if (n >= max)
+		return 0;
+	st = prep(s, add_sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, address);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (done(s, st, "log answer") < 0)
+		return -1;
+	*allowed_r = true;
+	return 0;
+}
