@@ -1,4 +1,5 @@
-/* addr - addresses: validation, normalisation, the list's sub-addresses */
+/* addr - pure address syntax: validation, normalisation, the list's
+ * sub-addresses (no libetpan: mail/mailbox.h reads "Name <addr>" lines) */
 #ifndef CONVENE_ADDR_H
 #define CONVENE_ADDR_H
 
@@ -17,12 +18,6 @@ bool addr_valid(const char *s);
  * the local part too unless `case_sensitive_local`. Newly allocated; NULL if
  * the address is not valid. */
 char *addr_normalize(const char *s, bool case_sensitive_local);
-
-/* Parses one line of user input ("Name <a@b>", "<a@b>", "a@b") into its
- * address (normalised as above) and display name (NULL when none). Returns
- * -1 when it holds no single valid address. */
-int addr_parse_mailbox(const char *s, bool case_sensitive_local,
-		       char **addr_r, char **name_r);
 
 /* What a recipient address of the list domain is for. */
 enum addr_kind {

@@ -151,6 +151,12 @@ const char *conf_default_path(const char *explicit_path);
 /* The list named `name` (case-insensitive), or NULL. */
 const struct conf_list *conf_find_list(const struct conf *c, const char *name);
 
+/* The config's spelling of a list's policy ("open", "members", "moderated",
+ * "announce") and subscription ("confirm", "approve", "closed"): static
+ * text, "" for a value out of range. */
+const char *conf_policy_name(enum conf_policy p);
+const char *conf_subscription_name(enum conf_subscription s);
+
 /* Role checks: address compared case-insensitively. */
 bool conf_list_is_leader(const struct conf_list *l, const char *addr);
 bool conf_list_is_sponsor(const struct conf_list *l, const char *addr);

@@ -13,7 +13,6 @@
 struct buf;
 struct conf;
 struct conf_list;
-struct store;
 struct template_var;
 
 struct compose {
@@ -39,12 +38,5 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 /* Builds a message from a subject and a body (both UTF-8). */
 void compose_message(const struct conf *c, const struct compose *how,
 		     const char *subject, const char *body, struct buf *out);
-
-/* Queues msg for the n recipients as a direct job of list, with the list's
- * bounce address as the envelope sender. Part of the caller's transaction.
- * 0, or -1 (the store's error). */
-int compose_queue(struct store *s, const struct conf *c,
-		  const struct conf_list *l, const char *const *rcpts,
-		  size_t n, const struct buf *msg);
 
 #endif

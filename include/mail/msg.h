@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct buf;
 
@@ -98,6 +99,10 @@ char *msg_message_id(const struct msg *m);
 char **msg_references(const struct msg *m);
 char *msg_in_reply_to(const struct msg *m);
 void msg_idlist_free(char ***ids);
+
+/* The Date field as a time: true with *t_r, false (t_r untouched) when it
+ * is absent, unparseable or before 1970. */
+bool msg_date(const struct msg *m, time_t *t_r);
 
 /* Converts LF to CRLF (and bare CR to CRLF) with SMTP dot-stuffing into
  * `out`; no final "." line is added. */

@@ -32,37 +32,18 @@ enum status bounce_handle(struct store *s, struct incoming *in,
 int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		   enum receive_outcome *outcome_r);
 
-/* The relay refused `address` for good (a 5xx answer to RCPT) while
- * delivering list mail: a hard bounce for that member of list, scored as
- * a report would be, part of the caller's transaction. 0, or -1 on a store
- * failure. Addresses that are not members are ignored. */
-int bounce_delivery_failure(struct store *s, const struct conf *c,
-			    const char *list, const char *address, int code);
+/* Scores the refusals Delivery recorded (store_failure_add: the relay
+ * refused a member for good while delivering list mail): each is a hard
+ * bounce for that member of its list, scored as a report would be. One
+ * transaction per batch; failures of lists no longer configured and of
+ * addresses that are not members are forgotten unscored. Returns 0, or -1
+ * after logging a store failure (the next pass tries again). */
+int bounce_score_failures(const struct conf *c, struct store *s);
 
 /* The timed part, for the worker's every pass: scores of quiet members
  * decay, due probes go out, members past the last probe are removed (and
  * the leaders told). One transaction per list. Returns 0, or -1 after
  * logging a store failure (the next pass tries again). */
 int bounce_pass(const struct conf *c, struct store *s);
-
-/* VERP. The return path for `member` of list `list` at the lists' domain:
- * LIST-bounces+ENCODED@DOMAIN, ENCODED being the member's local part, '=',
- * its domain ("bob=example.net"). In the local part every byte other than
- * a letter, digit, '.', '-', '_' or '+' (so '=' itself too, and the
- * characters of a quoted local part) is written "=XX" with two hex digits:
- * the domain never holds '=', so the last '=' always starts it, and the
- * encoding is unambiguous. Newly allocated; NULL when member is not a
- * valid address or its domain is an address literal. */
-char *bounce_verp_encode(const char *list, const char *member,
-			 const char *domain);
-
-/* Decodes ENCODED (the extension of a bounce address, as addr_route gives
- * it) back into the member address, normalised as addr_normalize does with
- * case_sensitive. Tolerates what MTAs do to local parts: a changed case
- * (hex digits in either case, domain lower-cased), surrounding quotes or
- * angle brackets, white space. Returns 0 and *member_r (newly allocated),
- * or -1 when it is not an encoded address. */
-int bounce_verp_decode(const char *encoded, bool case_sensitive,
-		       char **member_r);
 
 #endif

@@ -13,7 +13,6 @@
 struct conf;
 struct conf_list;
 struct incoming;
-struct msg;
 struct store;
 
 /* Handles mail to the list's command addresses: reads the commands, acts,
@@ -28,13 +27,6 @@ enum status commands_handle(struct store *s, struct incoming *in,
  * is not (unknown, used, expired, or another list's): then nothing changed. */
 int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		     enum receive_outcome *outcome_r);
-
-/* Why a message must never be answered (an auto-responder, a list, a
- * bounce: Auto-Submitted other than "no", Precedence bulk/junk/list/
- * auto_reply, List-Id, X-Autoreply, multipart/report, an empty or
- * MAILER-DAEMON Return-Path or sender), as static text; NULL when it may
- * be. */
-const char *commands_no_answer(const struct msg *m, const char *sender);
 
 /* ---- the admin's side (members CLI); each is part of the caller's
  * transaction and returns 0, or -1 with the store's error ---- */

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -239,6 +239,26 @@ struct store_job_info {
 	time_t next_attempt;
 	char *last_error;
 };
+/* A recipient the relay refused for good (a 5xx answer for that recipient,
+ * not for the whole message), recorded by Delivery in the transaction that
+ * records the job's progress, for the Pipeline to score (bounce.h). */
+struct store_failure {
+	int64_t id;
+	char *list;
+	char *address;
+	int code;
+	time_t at;
+};
+int store_failure_add(struct store *s, const char *list, const char *address,
+		      int code, time_t at);
+/* The oldest up to max recorded failures, newly allocated (free with
+ * store_failures_free); *n_r is 0 when there is none. */
+int store_failures_next(struct store *s, size_t max,
+			struct store_failure **v_r, size_t *n_r);
+void store_failures_free(struct store_failure **v, size_t n);
+/* Forgets failure `id` once it has been scored. */
+int store_failure_forget(struct store *s, int64_t id);
+
 /* Calls fn for every unfinished job (for `queue list`). */
 int store_job_foreach(struct store *s,
 		      int (*fn)(const struct store_job_info *j, void *ctx),

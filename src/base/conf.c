@@ -1465,6 +1465,19 @@ const char *conf_default_path(const char *explicit_path)
 	return SYSCONFDIR "/convene/convene.conf";
 }
 
+const char *conf_policy_name(enum conf_policy p)
+{
+	return (unsigned)p < sizeof policy_names / sizeof policy_names[0] - 1 ?
+	       policy_names[p] : "";
+}
+
+const char *conf_subscription_name(enum conf_subscription s)
+{
+	return (unsigned)s < sizeof subscription_names /
+			     sizeof subscription_names[0] - 1 ?
+	       subscription_names[s] : "";
+}
+
 const struct conf_list *conf_find_list(const struct conf *c, const char *name)
 {
 	size_t i;

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "delivery/deliver.h"
-#include "pipeline/bounce.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "mail/verp.h"
 #include "store/store.h"
 #include "delivery/transport.h"
 #include "base/util.h"
@@ -238,7 +238,7 @@ static void per_recipient_sender(const struct conf *c, const char *list,
 {
 	if (c->outbound.verp != VERP_PER_RECIPIENT || x->n != 1)
 		return;
-	x->owned_from = bounce_verp_encode(list, x->r[0].addr, c->domain);
+	x->owned_from = verp_encode(list, x->r[0].addr, c->domain);
 	if (x->owned_from != NULL)
 		x->env_from = x->owned_from;
 }
@@ -301,10 +301,10 @@ static int64_t record(const struct conf *c, struct store *s,
 				    x->r[i].addr, j->id, NULL) < 0)
 			return -1;
 		/* A refusal of this recipient (not of the whole message)
-		 * counts towards the member's bounce score. */
+		 * is recorded for the Pipeline, which scores it. */
 		if (st == RCPT_FAILED && x->result == TRANSPORT_OK &&
-		    bounce_delivery_failure(s, c, j->list, x->r[i].addr,
-					    code) < 0)
+		    store_failure_add(s, j->list, x->r[i].addr, code,
+				      now) < 0)
 			return -1;
 	}
 	return ok;

@@ -8,10 +8,6 @@
 #include "base/status.h"
 #include "store/store.h"
 
-static const char *const policy_names[] = {
-	"open", "members", "moderated", "announce"
-};
-
 int cmd_lists(int argc, char **argv, const char *config)
 {
 	struct conf *c = front_load_conf(config);
@@ -41,7 +37,7 @@ int cmd_lists(int argc, char **argv, const char *config)
 		}
 		snprintf(addr, sizeof addr, "%s@%s", l->name, c->domain);
 		printf("%-20s %-36s %-9s %8lld %5lld\n", l->name, addr,
-		       policy_names[l->policy], (long long)members,
+		       conf_policy_name(l->policy), (long long)members,
 		       (long long)held);
 	}
 	store_close(&s);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/addr.h"
+#include "mail/mailbox.h"
 #include "pipeline/commands.h"
 #include "base/conf.h"
 #include "front/front.h"
@@ -84,8 +85,8 @@ static enum status do_add_remove(struct store *s, const struct conf *c,
 		st = ST_USAGE;
 	}
 	for (i = 0; i < argc; i++) {
-		if (addr_parse_mailbox(argv[i], c->local_part_case_sensitive,
-				       &addrs[i], &names[i]) < 0) {
+		if (mailbox_parse(argv[i], c->local_part_case_sensitive,
+				  &addrs[i], &names[i]) < 0) {
 			fprintf(stderr, "convene: not a valid address: %s\n",
 				argv[i]);
 			st = ST_USAGE;
@@ -146,8 +147,8 @@ static enum status do_set(struct store *s, const struct conf *c,
 		fprintf(stderr, "convene: unknown mode: %s\n", argv[1]);
 		return ST_USAGE;
 	}
-	if (addr_parse_mailbox(argv[0], c->local_part_case_sensitive, &addr,
-			       &name) < 0) {
+	if (mailbox_parse(argv[0], c->local_part_case_sensitive, &addr,
+			  &name) < 0) {
 		fprintf(stderr, "convene: not a valid address: %s\n", argv[0]);
 		return ST_USAGE;
 	}
@@ -277,8 +278,8 @@ static enum status do_enable(struct store *s, const struct conf *c,
 		fputs(usage_text, stderr);
 		return ST_USAGE;
 	}
-	if (addr_parse_mailbox(argv[0], c->local_part_case_sensitive, &addr,
-			       &name) < 0) {
+	if (mailbox_parse(argv[0], c->local_part_case_sensitive, &addr,
+			  &name) < 0) {
 		fprintf(stderr, "convene: not a valid address: %s\n", argv[0]);
 		return ST_USAGE;
 	}

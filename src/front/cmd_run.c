@@ -1,10 +1,7 @@
 /* cmd_run - the worker: delivers the queue, once or as a daemon */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/bounce.h"
 #include "base/conf.h"
 #include "delivery/deliver.h"
 #include "front/front.h"
 #include "base/log.h"
-#include "pipeline/moderation.h"
+#include "base/privs.h"
+#include "pipeline/worker.h"
 #include "base/status.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -30,29 +27,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-/* setgroups, setresgid, setresuid, each checked. */
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (pw == NULL) {
-		fprintf(stderr, "convene: no such user: %s\n", user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) < 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-		fprintf(stderr, "convene: cannot become %s: %s\n", user,
-			strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0 && pw->pw_uid != 0) {
-		fprintf(stderr, "convene: privileges were not dropped\n");
-		return -1;
-	}
-	return 0;
 }
 
 static void install_signals(void)
@@ -75,15 +49,6 @@ struct worker {
 	struct store *s;
 	struct deliver *d;
 };
-
-/* The timed work of moderation: holds past their expiry. */
-static void expire_holds(struct worker *w)
-{
-	size_t n;
-
-	if (moderation_expire(w->s, w->c, &n) < 0)
-		log_error("hold expiry: %s", store_error(w->s));
-}
 
 static void worker_close(struct worker *w)
 {
@@ -125,6 +90,7 @@ int cmd_run(int argc, char **argv, const char *config)
 	struct worker w = { .config = config };
 	struct deliver_stats stats = { 0 };
 	const char *user = NULL;
+	char *err = NULL;
 	bool once = false;
 	time_t last_expiry = 0;
 	int opt, ret;
@@ -141,8 +107,11 @@ int cmd_run(int argc, char **argv, const char *config)
 			return status_to_exit(ST_USAGE);
 		}
 	}
-	if (user != NULL && drop_privileges(user) < 0)
+	if (user != NULL && privs_drop(user, &err) < 0) {
+		fprintf(stderr, "convene: %s\n", err);
+		free(err);
 		return status_to_exit(ST_SOFTWARE);
+	}
 	if (!once && geteuid() == 0) {
 		fprintf(stderr, "convene: the worker does not run as root: "
 			"give --user USER\n");
@@ -154,8 +123,7 @@ int cmd_run(int argc, char **argv, const char *config)
 		return status_to_exit(ST_TEMPFAIL);
 	}
 	if (once) {
-		expire_holds(&w);
-		(void)bounce_pass(w.c, w.s);
+		(void)worker_timed_pass(w.c, w.s);
 		ret = deliver_pass(w.d, w.s, true, &stats);
 		printf("%llu transactions, %llu delivered, %llu deferred, "
 		       "%llu failed, %llu jobs done\n",
@@ -185,10 +153,9 @@ int cmd_run(int argc, char **argv, const char *config)
 					  "configuration");
 			}
 		}
-		/* Hold expiry and bounce probes are looked at once a minute. */
+		/* The timed work is looked at once a minute. */
 		if (util_now() - last_expiry >= 60) {
-			expire_holds(&w);
-			(void)bounce_pass(w.c, w.s);
+			(void)worker_timed_pass(w.c, w.s);
 			last_expiry = util_now();
 		}
 		if (deliver_pass(w.d, w.s, false, &stats) < 0)

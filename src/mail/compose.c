@@ -12,7 +12,6 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "mail/msg.h"
-#include "store/store.h"
 #include "base/template.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -146,17 +145,4 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 	free(subject);
 	free(text);
 	return 0;
-}
-
-int compose_queue(struct store *s, const struct conf *c,
-		  const struct conf_list *l, const char *const *rcpts,
-		  size_t n, const struct buf *msg)
-{
-	char *env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
-	int rc;
-
-	rc = store_job_add(s, l->name, JOB_DIRECT, 0, env_from, msg->data,
-			   msg->len, rcpts, n, NULL);
-	free(env_from);
-	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libetpan/libetpan.h>
 
@@ -1280,6 +1281,40 @@ char **msg_references(const struct msg *m)
 		l.v = xcalloc(1, sizeof *l.v);
 	l.v[l.n] = NULL;
 	return l.v;
+}
+
+bool msg_date(const struct msg *m, time_t *t_r)
+{
+	char *v = msg_header_unfolded(m, "Date");
+	struct mailimf_date_time *dt = NULL;
+	size_t idx = 0;
+	bool ok = false;
+
+	if (v != NULL &&
+	    mailimf_date_time_parse(v, strlen(v), &idx, &dt) ==
+	    MAILIMF_NO_ERROR) {
+		struct tm tm = { 0 };
+		long zone = dt->dt_zone;   /* e.g. +0130 as 130 */
+		time_t parsed;
+
+		tm.tm_year = dt->dt_year - 1900;
+		tm.tm_mon = dt->dt_month - 1;
+		tm.tm_mday = dt->dt_day;
+		tm.tm_hour = dt->dt_hour;
+		tm.tm_min = dt->dt_min;
+		tm.tm_sec = dt->dt_sec;
+		parsed = timegm(&tm);
+		if (parsed != (time_t)-1 && dt->dt_year >= 1970 &&
+		    dt->dt_year < 10000) {
+			long off = (zone / 100) * 3600 + (zone % 100) * 60;
+
+			*t_r = parsed - off;
+			ok = true;
+		}
+		mailimf_date_time_free(dt);
+	}
+	free(v);
+	return ok;
 }
 
 void msg_idlist_free(char ***ids)

@@ -10,9 +10,10 @@
 #include "pipeline/bounce.h"
 #include "base/addr.h"
 #include "base/buf.h"
-#include "mail/compose.h"
 #include "base/conf.h"
 #include "mail/dsn.h"
+#include "mail/verp.h"
+#include "pipeline/notice.h"
 #include "pipeline/incoming.h"
 #include "base/log.h"
 #include "store/store.h"
@@ -22,154 +23,6 @@
 #include "base/xalloc.h"
 
 #define DUE_BATCH 100     /* probes handled per list and pass */
-
-/* ---- VERP ---- */
-
-static bool verp_plain(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
-	       c == '+';
-}
-
-/* The local part of a valid address as its bytes: a quoted one unquoted. */
-static char *local_bytes(const char *addr, const char *at)
-{
-	struct buf b = BUF_INIT;
-	const char *p = addr;
-
-	if (*p != '"')
-		return xstrndup(addr, (size_t)(at - addr));
-	for (p++; p < at && *p != '"'; p++) {
-		if (*p == '\\' && p + 1 < at)
-			p++;
-		buf_putc(&b, *p);
-	}
-	buf_putc(&b, '\0');
-	return buf_steal(&b, NULL);
-}
-
-char *bounce_verp_encode(const char *list, const char *member,
-			 const char *domain)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	struct buf b = BUF_INIT;
-	const char *at;
-	char *local, *dom, *p;
-
-	if (list == NULL || member == NULL || domain == NULL ||
-	    !addr_valid(member))
-		return NULL;
-	at = strrchr(member, '@');
-	if (at == NULL || at[1] == '[')
-		return NULL;
-	local = local_bytes(member, at);
-	buf_printf(&b, "%s-bounces+", list);
-	for (p = local; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (verp_plain((char)c)) {
-			buf_putc(&b, (char)c);
-		} else {
-			buf_putc(&b, '=');
-			buf_putc(&b, hex[c >> 4]);
-			buf_putc(&b, hex[c & 0xf]);
-		}
-	}
-	dom = util_lower(xstrdup(at + 1));
-	buf_printf(&b, "=%s@%s", dom, domain);
-	free(dom);
-	free(local);
-	util_lower(strrchr(b.data, '@'));
-	return buf_steal(&b, NULL);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Whether the local part needs quoting (not a dot-atom). */
-static bool needs_quotes(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || s[0] == '.' || s[n - 1] == '.' ||
-	    strstr(s, "..") != NULL)
-		return true;
-	for (; *s != '\0'; s++) {
-		char c = *s;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') ||
-		      strchr(".!#$%&'*+-/=?^_`{|}~", c) != NULL))
-			return true;
-	}
-	return false;
-}
-
-int bounce_verp_decode(const char *encoded, bool case_sensitive,
-		       char **member_r)
-{
-	struct buf local = BUF_INIT, full = BUF_INIT;
-	char *e, *sep, *p;
-	int rc = -1;
-
-	*member_r = NULL;
-	if (encoded == NULL || strlen(encoded) > 2 * ADDR_MAX)
-		return -1;
-	e = util_trim(xstrdup(encoded));
-	/* Quotes or brackets some MTAs leave around a local part. */
-	while (*e != '\0' && (e[0] == '"' || e[0] == '<' || e[0] == '\'')) {
-		memmove(e, e + 1, strlen(e));
-		util_trim(e);
-	}
-	p = e + strlen(e);
-	while (p > e && (p[-1] == '"' || p[-1] == '>' || p[-1] == '\''))
-		*--p = '\0';
-	sep = strrchr(e, '=');
-	if (sep == NULL || sep == e || sep[1] == '\0')
-		goto out;
-	*sep = '\0';
-	for (p = e; *p != '\0'; p++) {
-		if (*p == '=') {
-			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				goto out;
-			buf_putc(&local, (char)(hi * 16 + lo));
-			p += 2;
-		} else {
-			buf_putc(&local, *p);
-		}
-	}
-	buf_putc(&local, '\0');
-	if (needs_quotes(local.data)) {
-		buf_putc(&full, '"');
-		for (p = local.data; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_putc(&full, '\\');
-			buf_putc(&full, *p);
-		}
-		buf_putc(&full, '"');
-	} else {
-		buf_puts(&full, local.data);
-	}
-	buf_printf(&full, "@%s", sep + 1);
-	*member_r = addr_normalize(buf_cstr(&full), case_sensitive);
-	rc = *member_r != NULL ? 0 : -1;
-out:
-	buf_free(&local);
-	buf_free(&full);
-	free(e);
-	return rc;
-}
 
 /* ---- notices ---- */
 
@@ -183,41 +36,16 @@ static int notice(struct store *s, const struct conf *c,
 		  const char *const *rcpts, size_t n, const char *reply_to,
 		  const char *env_from)
 {
-	struct template_var vars[TEMPLATE_LIST_VARS + 8];
-	char **storage = NULL, *err = NULL;
-	char *from = xasprintf("%s-owner@%s", l->name, c->domain);
-	struct buf to = BUF_INIT, msg = BUF_INIT;
-	struct compose how = { 0 };
-	size_t nv, i;
-	int rc = 0;
+	struct notice how = { .reply_to = reply_to, .env_from = env_from };
+	struct notice_vars v;
+	size_t i;
+	int rc;
 
-	if (n == 0)
-		goto out;
-	nv = template_list_vars(c, l, vars, &storage);
-	for (i = 0; i < nextra && nv < sizeof vars / sizeof vars[0]; i++)
-		vars[nv++] = extra[i];
-	for (i = 0; i < n; i++)
-		buf_printf(&to, "%s%s", i > 0 ? ", " : "", rcpts[i]);
-	how.from = from;
-	how.to = buf_cstr(&to);
-	how.reply_to = reply_to;
-	how.auto_submitted = "auto-generated";
-	if (compose_from_template(c, l, name, vars, nv, &how, &msg,
-				  &err) < 0) {
-		log_error("list=%s: %s notice not sent: %s", l->name, name,
-			  err);
-		free(err);
-	} else if (env_from != NULL) {
-		rc = store_job_add(s, l->name, JOB_DIRECT, 0, env_from,
-				   msg.data, msg.len, rcpts, n, NULL);
-	} else {
-		rc = compose_queue(s, c, l, rcpts, n, &msg);
-	}
-	template_vars_free(&storage);
-out:
-	buf_free(&to);
-	buf_free(&msg);
-	free(from);
+	notice_vars_init(&v, c, l);
+	for (i = 0; i < nextra; i++)
+		notice_vars_set(&v, extra[i].name, extra[i].value);
+	rc = notice_send(s, c, l, name, &v, &how, rcpts, n);
+	notice_vars_free(&v);
 	return rc;
 }
 
@@ -230,7 +58,7 @@ static int send_probe(struct store *s, const struct conf *c,
 {
 	char *confirm = xasprintf("%s-confirm+%s@%s", l->name, token,
 				  c->domain);
-	char *verp = bounce_verp_encode(l->name, address, c->domain);
+	char *verp = verp_encode(l->name, address, c->domain);
 	char countv[16], scorev[32];
 	struct template_var extra[6];
 	const char *rcpts[1] = { address };
@@ -278,12 +106,11 @@ static int tell_leaders(struct store *s, const struct conf *c,
 static int score(struct store *s, const struct conf *c,
 		 const struct conf_list *l, const char *logid,
 		 const char *address, enum dsn_severity sev,
-		 const char *status)
+		 const char *status, time_t now)
 {
 	const struct conf_bounces *cb = &l->bounces;
 	struct store_member mem = { 0 };
 	struct store_bounce_info info;
-	time_t now = util_now();
 	int64_t day = (int64_t)(now / 86400);
 	double weight = sev == DSN_HARD ? 1.0 : cb->soft_weight;
 	double add, dayweight, score;
@@ -363,19 +190,57 @@ static int score_member(struct store *s, struct incoming *in,
 			const char *address, enum dsn_severity sev,
 			const char *status)
 {
-	return score(s, in->c, in->list, in->logid, address, sev, status);
+	return score(s, in->c, in->list, in->logid, address, sev, status,
+		     util_now());
 }
 
-int bounce_delivery_failure(struct store *s, const struct conf *c,
-			    const char *list, const char *address, int code)
+/* One batch of the failures Delivery recorded, in one transaction. *n_r
+ * counts them. 0 or -1 (store). */
+static int score_failures(const struct conf *c, struct store *s, size_t *n_r)
 {
-	const struct conf_list *l = conf_find_list(c, list);
+	struct store_failure *v = NULL;
+	size_t n = 0, i;
 	char status[16];
 
-	if (l == NULL || code < 500 || code > 599)
-		return 0;
-	snprintf(status, sizeof status, "%d", code);
-	return score(s, c, l, "-", address, DSN_HARD, status);
+	*n_r = 0;
+	if (store_begin(s) < 0)
+		return -1;
+	if (store_failures_next(s, DUE_BATCH, &v, &n) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct conf_list *l = conf_find_list(c, v[i].list);
+
+		snprintf(status, sizeof status, "%d", v[i].code);
+		if (l != NULL && v[i].code >= 500 && v[i].code <= 599 &&
+		    score(s, c, l, "-", v[i].address, DSN_HARD, status,
+			  v[i].at) < 0)
+			goto fail;
+		if (store_failure_forget(s, v[i].id) < 0)
+			goto fail;
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	store_failures_free(&v, n);
+	*n_r = n;
+	return 0;
+fail:
+	store_failures_free(&v, n);
+	store_rollback(s);
+	return -1;
+}
+
+int bounce_score_failures(const struct conf *c, struct store *s)
+{
+	size_t n;
+
+	do {
+		if (score_failures(c, s, &n) < 0) {
+			log_error("scoring delivery failures: %s; retried next "
+				  "pass", store_error(s));
+			return -1;
+		}
+	} while (n == DUE_BATCH);
+	return 0;
 }
 
 /* The member a report address names: exact, else ignoring case. */
@@ -451,8 +316,8 @@ enum status bounce_handle(struct store *s, struct incoming *in,
 	/* The VERP address names the member we sent to; the report's
 	 * recipient may be where that address forwards. */
 	if (in->route.extension != NULL &&
-	    bounce_verp_decode(in->route.extension,
-			       c->local_part_case_sensitive, &verp) == 0) {
+	    verp_decode(in->route.extension, c->local_part_case_sensitive,
+			&verp) == 0) {
 		if (member_of(s, in, verp, &m) < 0)
 			goto fail;
 		if (m != NULL) {
@@ -524,13 +389,8 @@ out:
 
 static bool token_shaped(const char *t)
 {
-	size_t i;
-
-	for (i = 0; t[i] != '\0'; i++) {
-		if (i >= 32 || hexval(t[i]) < 0)
-			return false;
-	}
-	return i == 32;
+	return strlen(t) == 32 &&
+	       strspn(t, "0123456789abcdefABCDEF") == 32;
 }
 
 int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,

@@ -10,13 +10,14 @@
 #include "pipeline/commands.h"
 #include "base/addr.h"
 #include "base/buf.h"
-#include "mail/compose.h"
 #include "base/conf.h"
 #include "pipeline/incoming.h"
 #include "base/log.h"
 #include "mail/msg.h"
 #include "mail/reply.h"
 #include "mail/request.h"
+#include "mail/robot.h"
+#include "pipeline/notice.h"
 #include "store/store.h"
 #include "store/store_subs.h"
 #include "base/template.h"
@@ -25,7 +26,6 @@
 
 /* `who` lists at most this many addresses. */
 #define WHO_MAX 5000
-#define TV_MAX (TEMPLATE_LIST_VARS + 20)
 
 /* ---- template variables ---- */
 
@@ -37,51 +37,17 @@ static const char *const extra_names[] = {
 	"reason", "sender", NULL
 };
 
-struct tv {
-	struct template_var v[TV_MAX];
-	size_t n;
-	char **storage;
-};
-
-static const char *const policy_words[] = {
-	"open", "members", "moderated", "announce"
-};
-static const char *const subscription_words[] = {
-	"confirm", "approve", "closed"
-};
-
-static void tv_set(struct tv *t, const char *name, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		if (strcmp(t->v[i].name, name) == 0) {
-			t->v[i].value = value != NULL ? value : "";
-			return;
-		}
-	}
-	if (t->n < TV_MAX)
-		t->v[t->n++] = (struct template_var){ name,
-						      value ? value : "" };
-}
-
-static void tv_init(struct tv *t, const struct conf *c,
+static void tv_init(struct notice_vars *t, const struct conf *c,
 		    const struct conf_list *l)
 {
 	size_t i;
 
-	t->n = template_list_vars(c, l, t->v, &t->storage);
+	notice_vars_init(t, c, l);
 	for (i = 0; extra_names[i] != NULL; i++)
-		tv_set(t, extra_names[i], "");
-	tv_set(t, "policy", (unsigned)l->policy < 4 ?
-	       policy_words[l->policy] : "");
-	tv_set(t, "subscription", (unsigned)l->subscription < 3 ?
-	       subscription_words[l->subscription] : "");
-}
-
-static void tv_free(struct tv *t)
-{
-	template_vars_free(&t->storage);
+		notice_vars_set(t, extra_names[i], "");
+	notice_vars_set(t, "policy", conf_policy_name(l->policy));
+	notice_vars_set(t, "subscription",
+			conf_subscription_name(l->subscription));
 }
 
 static void format_time(time_t when, char *dst, size_t size)
@@ -100,6 +66,7 @@ struct ctx {
 	const struct conf *c;
 	const struct conf_list *l;
 	const char *in_reply_to;   /* Message-ID answered, or NULL */
+	const struct incoming *in; /* the mail answered; NULL for the CLI */
 };
 
 /* An address that may go into a header and an envelope as it is. */
@@ -116,33 +83,25 @@ static bool sendable(const char *a)
 	return true;
 }
 
-/* Queues template `name` to rcpt. A template that cannot be rendered is
- * logged and nothing is sent (the admin fixes it; the mail is not kept
- * waiting). Returns -1 only for a store failure. */
+/* Queues template `name` to rcpt (never to a robot: see notice.h). A
+ * template that cannot be rendered is logged and nothing is sent (the
+ * admin fixes it; the mail is not kept waiting). Returns -1 only for a
+ * store failure. */
 static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 		    const char *reply_to, const char *auto_submitted,
-		    const struct tv *t)
+		    const struct notice_vars *t)
 {
 	char *from = xasprintf("%s-request@%s", x->l->name, x->c->domain);
-	struct compose how = {
+	struct notice how = {
 		.from = from, .to = rcpt, .reply_to = reply_to,
 		.in_reply_to = x->in_reply_to,
 		.auto_submitted = auto_submitted,
+		.answers = x->in != NULL ? &x->in->m : NULL,
+		.answers_sender = x->in != NULL ? x->in->sender : NULL,
 	};
-	struct buf out = BUF_INIT;
-	char *err = NULL;
-	const char *const rcpts[] = { rcpt };
-	int rc = 0;
+	int rc;
 
-	if (compose_from_template(x->c, x->l, name, t->v, t->n, &how, &out,
-				  &err) < 0) {
-		log_error("list=%s: %s: not sent to <%s>", x->l->name, err,
-			  rcpt);
-		free(err);
-	} else {
-		rc = compose_queue(x->s, x->c, x->l, rcpts, 1, &out);
-	}
-	buf_free(&out);
+	rc = notice_send(x->s, x->c, x->l, name, t, &how, &rcpt, 1);
 	free(from);
 	return rc;
 }
@@ -171,7 +130,7 @@ static int rate_ok(struct ctx *x, const char *rcpt)
 /* The body of a message template (its header lines dropped), newly
  * allocated; NULL (logged) when it cannot be rendered. */
 static char *template_body(struct ctx *x, const char *name,
-			   const struct tv *t)
+			   const struct notice_vars *t)
 {
 	char *text = NULL, *err = NULL, *p, *body;
 
@@ -188,7 +147,7 @@ static char *template_body(struct ctx *x, const char *name,
 
 /* Appends phrase `key` of the answer-lines template (a line "key: text")
  * to out. */
-static void phrase(struct ctx *x, const char *key, const struct tv *t,
+static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
 	char *text = NULL, *err = NULL, *line, *next;
@@ -226,7 +185,7 @@ static void phrase(struct ctx *x, const char *key, const struct tv *t,
 static int start_request(struct ctx *x, enum store_sub_kind kind,
 			 const char *address, const char *name,
 			 enum store_mode mode, bool limited, bool *sent_r,
-			 struct tv *t)
+			 struct notice_vars *t)
 {
 	static const char *const templates[] = {
 		"confirm-subscribe", "confirm-unsubscribe", "invite"
@@ -250,18 +209,18 @@ static int start_request(struct ctx *x, enum store_sub_kind kind,
 	reply_to = xasprintf("%s-confirm+%s@%s", x->l->name, token,
 			     x->c->domain);
 	format_time(until, expires, sizeof expires);
-	tv_set(t, "token", token);
-	tv_set(t, "confirm_address", reply_to);
-	tv_set(t, "expires", expires);
-	tv_set(t, "address", address);
-	tv_set(t, "mode", store_mode_name(mode));
+	notice_vars_set(t, "token", token);
+	notice_vars_set(t, "confirm_address", reply_to);
+	notice_vars_set(t, "expires", expires);
+	notice_vars_set(t, "address", address);
+	notice_vars_set(t, "mode", store_mode_name(mode));
 	r = send_tpl(x, templates[kind], address, reply_to, "auto-replied", t);
 	if (r == 0)
 		r = store_event_add(x->s, x->l->name, "subscription.requested",
 				    address, id, store_sub_kind_name(kind));
 	/* The token must not outlive this function in t. */
-	tv_set(t, "token", "");
-	tv_set(t, "confirm_address", "");
+	notice_vars_set(t, "token", "");
+	notice_vars_set(t, "confirm_address", "");
 	free(reply_to);
 	*sent_r = r == 0;
 	return r;
@@ -273,10 +232,8 @@ static int ask_approval(struct ctx *x, const struct store_sub_request *r)
 {
 	char token[33], id[32], *reply_to, *from;
 	const char **rcpts;
-	struct tv t;
-	struct buf out = BUF_INIT;
-	char *err = NULL;
-	struct compose how = { 0 };
+	struct notice_vars t;
+	struct notice how = { 0 };
 	size_t n;
 	int rc = 0;
 
@@ -291,29 +248,22 @@ static int ask_approval(struct ctx *x, const struct store_sub_request *r)
 	from = xasprintf("%s-owner@%s", x->l->name, x->c->domain);
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
 	tv_init(&t, x->c, x->l);
-	tv_set(&t, "address", r->address);
-	tv_set(&t, "name", r->name);
-	tv_set(&t, "mode", store_mode_name(r->mode));
-	tv_set(&t, "token", token);
-	tv_set(&t, "confirm_address", reply_to);
-	tv_set(&t, "request_id", id);
+	notice_vars_set(&t, "address", r->address);
+	notice_vars_set(&t, "name", r->name);
+	notice_vars_set(&t, "mode", store_mode_name(r->mode));
+	notice_vars_set(&t, "token", token);
+	notice_vars_set(&t, "confirm_address", reply_to);
+	notice_vars_set(&t, "request_id", id);
 	how.from = from;
 	how.to = from;
 	how.reply_to = reply_to;
 	rcpts = conf_list_roles(x->l, CONF_LEADERS | CONF_COUNCIL, &n);
-	if (compose_from_template(x->c, x->l, "approval-notice", t.v, t.n,
-				  &how, &out, &err) < 0) {
-		log_error("list=%s: %s: approval notice not sent", x->l->name,
-			  err);
-		free(err);
-	} else if (n > 0) {
-		rc = compose_queue(x->s, x->c, x->l, rcpts, n, &out);
-	}
-	buf_free(&out);
+	rc = notice_send(x->s, x->c, x->l, "approval-notice", &t, &how, rcpts,
+			 n);
 	free(rcpts);
 	free(reply_to);
 	free(from);
-	tv_free(&t);
+	notice_vars_free(&t);
 	return rc;
 }
 
@@ -322,7 +272,7 @@ static int ask_approval(struct ctx *x, const struct store_sub_request *r)
 static int admit(struct ctx *x, const struct store_sub_request *r,
 		 const char *decider, bool *added_r)
 {
-	struct tv t;
+	struct notice_vars t;
 	int rc;
 
 	if (store_member_add(x->s, x->l->name, r->address, r->name, r->mode,
@@ -333,11 +283,11 @@ static int admit(struct ctx *x, const struct store_sub_request *r,
 	if (!*added_r)
 		return 0;
 	tv_init(&t, x->c, x->l);
-	tv_set(&t, "address", r->address);
-	tv_set(&t, "name", r->name);
-	tv_set(&t, "mode", store_mode_name(r->mode));
+	notice_vars_set(&t, "address", r->address);
+	notice_vars_set(&t, "name", r->name);
+	notice_vars_set(&t, "mode", store_mode_name(r->mode));
 	rc = send_tpl(x, "welcome", r->address, NULL, "auto-generated", &t);
-	tv_free(&t);
+	notice_vars_free(&t);
 	if (rc == 0)
 		rc = store_event_add(x->s, x->l->name, "member.subscribed",
 				     r->address, r->id, decider);
@@ -347,7 +297,7 @@ static int admit(struct ctx *x, const struct store_sub_request *r,
 static int part(struct ctx *x, const struct store_sub_request *r,
 		bool *removed_r)
 {
-	struct tv t;
+	struct notice_vars t;
 	int rc;
 
 	if (store_member_remove(x->s, x->l->name, r->address, removed_r) < 0 ||
@@ -357,10 +307,10 @@ static int part(struct ctx *x, const struct store_sub_request *r,
 	if (!*removed_r)
 		return 0;
 	tv_init(&t, x->c, x->l);
-	tv_set(&t, "address", r->address);
-	tv_set(&t, "name", r->name);
+	notice_vars_set(&t, "address", r->address);
+	notice_vars_set(&t, "name", r->name);
 	rc = send_tpl(x, "goodbye", r->address, NULL, "auto-generated", &t);
-	tv_free(&t);
+	notice_vars_free(&t);
 	if (rc == 0)
 		rc = store_event_add(x->s, x->l->name, "member.unsubscribed",
 				     r->address, r->id, NULL);
@@ -446,10 +396,10 @@ int commands_decide(struct store *s, const struct conf *c,
 		    const struct conf_list *l, int64_t id, bool approve,
 		    const char *decider, const char **result_r)
 {
-	struct ctx x = { s, c, l, NULL };
+	struct ctx x = { s, c, l, NULL, NULL };
 	struct store_sub_request r = { 0 };
 	bool found, added;
-	struct tv t;
+	struct notice_vars t;
 	int rc = 0;
 
 	if (store_sub_request_get(s, l->name, id, &r, &found) < 0)
@@ -473,11 +423,11 @@ int commands_decide(struct store *s, const struct conf *c,
 			/* Only a person who confirmed is told: a request
 			 * nobody confirmed may be forged. */
 			tv_init(&t, c, l);
-			tv_set(&t, "address", r.address);
-			tv_set(&t, "name", r.name);
+			notice_vars_set(&t, "address", r.address);
+			notice_vars_set(&t, "name", r.name);
 			rc = send_tpl(&x, "subscription-rejected", r.address,
 				      NULL, "auto-generated", &t);
-			tv_free(&t);
+			notice_vars_free(&t);
 		}
 		if (rc == 0)
 			rc = store_event_add(s, l->name, "subscription.rejected",
@@ -493,10 +443,10 @@ int commands_admin_add(struct store *s, const struct conf *c,
 		       const char *name, enum commands_add_how how,
 		       const char **result_r)
 {
-	struct ctx x = { s, c, l, NULL };
+	struct ctx x = { s, c, l, NULL, NULL };
 	struct store_member m = { 0 };
 	bool found, sent;
-	struct tv t;
+	struct notice_vars t;
 	int rc;
 
 	if (how == COMMANDS_ADD_INVITE) {
@@ -508,10 +458,10 @@ int commands_admin_add(struct store *s, const struct conf *c,
 			return 0;
 		}
 		tv_init(&t, c, l);
-		tv_set(&t, "name", name);
+		notice_vars_set(&t, "name", name);
 		rc = start_request(&x, SUBREQ_INVITE, address, name,
 				   MODE_IMMEDIATE, false, &sent, &t);
-		tv_free(&t);
+		notice_vars_free(&t);
 		*result_r = "invited";
 		return rc;
 	}
@@ -522,65 +472,12 @@ int commands_admin_add(struct store *s, const struct conf *c,
 	if (!found || how == COMMANDS_ADD_QUIET)
 		return 0;
 	tv_init(&t, c, l);
-	tv_set(&t, "address", address);
-	tv_set(&t, "name", name);
-	tv_set(&t, "mode", store_mode_name(MODE_IMMEDIATE));
+	notice_vars_set(&t, "address", address);
+	notice_vars_set(&t, "name", name);
+	notice_vars_set(&t, "mode", store_mode_name(MODE_IMMEDIATE));
 	rc = send_tpl(&x, "welcome", address, NULL, "auto-generated", &t);
-	tv_free(&t);
+	notice_vars_free(&t);
 	return rc;
-}
-
-/* ---- who may be answered ---- */
-
-const char *commands_no_answer(const struct msg *m, const char *sender)
-{
-	static const char *const auto_fields[] = {
-		"X-Autoreply", "X-Autorespond", "X-Auto-Response", NULL
-	};
-	const char *why = NULL;
-	char *v;
-	size_t i;
-
-	/* RFC 3834: any keyword but "no" (parameters and comments may
-	 * follow it). */
-	v = msg_header_unfolded(m, "Auto-Submitted");
-	if (v != NULL && !(strncasecmp(v, "no", 2) == 0 &&
-			   strchr(" \t;(", v[2]) != NULL))
-		why = "Auto-Submitted";
-	free(v);
-	if (why == NULL) {
-		v = msg_header_unfolded(m, "Precedence");
-		if (v != NULL && (strcasecmp(v, "bulk") == 0 ||
-				  strcasecmp(v, "junk") == 0 ||
-				  strcasecmp(v, "list") == 0 ||
-				  strcasecmp(v, "auto_reply") == 0))
-			why = "Precedence: bulk, junk or list";
-		free(v);
-	}
-	if (why == NULL && msg_field_cget(m, "List-Id") != NULL)
-		why = "mail from a mailing list (List-Id)";
-	for (i = 0; why == NULL && auto_fields[i] != NULL; i++)
-		if (msg_field_cget(m, auto_fields[i]) != NULL)
-			why = "auto-responder";
-	if (why == NULL) {
-		v = msg_header_unfolded(m, "Return-Path");
-		if (v != NULL && (strcmp(v, "<>") == 0 ||
-				  strncasecmp(v, "<mailer-daemon", 14) == 0 ||
-				  strncasecmp(v, "mailer-daemon", 13) == 0 ||
-				  strspn(v, "<> \t") == strlen(v)))
-			why = "bounce (empty or MAILER-DAEMON envelope sender)";
-		free(v);
-	}
-	if (why == NULL && sender != NULL &&
-	    strncasecmp(sender, "mailer-daemon@", 14) == 0)
-		why = "bounce (from MAILER-DAEMON)";
-	if (why == NULL) {
-		v = msg_header_unfolded(m, "Content-Type");
-		if (v != NULL && strncasecmp(v, "multipart/report", 16) == 0)
-			why = "bounce or receipt (multipart/report)";
-		free(v);
-	}
-	return why;
 }
 
 /* ---- confirmations by reply ---- */
@@ -648,7 +545,7 @@ static enum status leader_reply(struct ctx *x, struct incoming *in,
 static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
 			  enum confirmed what)
 {
-	struct tv t;
+	struct notice_vars t;
 	struct buf results = BUF_INIT;
 	int rc;
 
@@ -658,12 +555,12 @@ static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
 	if (rc <= 0)
 		return rc;
 	tv_init(&t, x->c, x->l);
-	tv_set(&t, "address", r->address);
-	tv_set(&t, "mode", store_mode_name(r->mode));
+	notice_vars_set(&t, "address", r->address);
+	notice_vars_set(&t, "mode", store_mode_name(r->mode));
 	phrase(x, confirmed_phrase(what), &t, &results);
-	tv_set(&t, "results", buf_cstr(&results));
+	notice_vars_set(&t, "results", buf_cstr(&results));
 	rc = send_tpl(x, "answer", r->address, NULL, "auto-replied", &t);
-	tv_free(&t);
+	notice_vars_free(&t);
 	buf_free(&results);
 	return rc;
 }
@@ -671,7 +568,7 @@ static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
 int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		     enum receive_outcome *outcome_r)
 {
-	struct ctx x = { s, in->c, in->list, NULL };
+	struct ctx x = { s, in->c, in->list, NULL, in };
 	struct store_sub_request r = { 0 };
 	char *token;
 	const char *why;
@@ -708,7 +605,7 @@ int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		return 0;
 	}
 	*outcome_r = RECEIVED_DROPPED;
-	why = commands_no_answer(&in->m, in->sender);
+	why = robot_reason(&in->m, in->sender);
 	if (why != NULL) {
 		/* A vacation notice that comes back to the Reply-To must not
 		 * confirm what someone else asked for. */
@@ -786,7 +683,7 @@ static int who_one(const struct store_member *m, void *ctx)
 	return 0;
 }
 
-static int run_who(struct run *u, struct tv *t)
+static int run_who(struct run *u, struct notice_vars *t)
 {
 	const struct conf_list *l = u->x.l;
 	struct buf list = BUF_INIT;
@@ -813,16 +710,16 @@ static int run_who(struct run *u, struct tv *t)
 		return -1;
 	}
 	snprintf(count, sizeof count, "%lld", (long long)n);
-	tv_set(t, "count", count);
+	notice_vars_set(t, "count", count);
 	phrase(&u->x, "who", t, &u->results);
 	buf_append(&u->results, list.data ? list.data : "", list.len);
-	tv_set(t, "count", "");
+	notice_vars_set(t, "count", "");
 	buf_free(&list);
 	return 0;
 }
 
 static int run_subscribe(struct run *u, const struct request_cmd *cmd,
-			 struct tv *t)
+			 struct notice_vars *t)
 {
 	enum store_mode mode = MODE_IMMEDIATE, cur;
 	bool member, sent;
@@ -838,7 +735,7 @@ static int run_subscribe(struct run *u, const struct request_cmd *cmd,
 	if (is_member(u, &cur, &member) < 0)
 		return -1;
 	if (member) {
-		tv_set(t, "mode", store_mode_name(cur));
+		notice_vars_set(t, "mode", store_mode_name(cur));
 		phrase(&u->x, "already-member", t, &u->results);
 		return 0;
 	}
@@ -853,7 +750,7 @@ static int run_subscribe(struct run *u, const struct request_cmd *cmd,
 	return 0;
 }
 
-static int run_unsubscribe(struct run *u, struct tv *t)
+static int run_unsubscribe(struct run *u, struct notice_vars *t)
 {
 	bool member, sent;
 
@@ -874,7 +771,7 @@ static int run_unsubscribe(struct run *u, struct tv *t)
 }
 
 static int run_set(struct run *u, const struct request_cmd *cmd,
-		   struct tv *t)
+		   struct notice_vars *t)
 {
 	enum store_mode mode;
 	bool found;
@@ -886,7 +783,7 @@ static int run_set(struct run *u, const struct request_cmd *cmd,
 	if (store_member_set_mode(u->x.s, u->x.l->name, u->in->sender, mode,
 				  &found) < 0)
 		return -1;
-	tv_set(t, "mode", store_mode_name(mode));
+	notice_vars_set(t, "mode", store_mode_name(mode));
 	phrase(&u->x, found ? "mode-set" : "not-member", t, &u->results);
 	if (found)
 		return store_event_add(u->x.s, u->x.l->name, "member.mode",
@@ -897,7 +794,7 @@ static int run_set(struct run *u, const struct request_cmd *cmd,
 
 /* "confirm TOKEN" written to NAME-request. */
 static int run_confirm(struct run *u, const struct request_cmd *cmd,
-		       struct tv *t)
+		       struct notice_vars *t)
 {
 	struct store_sub_request r = { 0 };
 	enum confirmed what;
@@ -914,10 +811,10 @@ static int run_confirm(struct run *u, const struct request_cmd *cmd,
 	}
 	rc = confirm_request(&u->x, &r, &what);
 	if (rc == 0) {
-		tv_set(t, "address", r.address);
-		tv_set(t, "mode", store_mode_name(r.mode));
+		notice_vars_set(t, "address", r.address);
+		notice_vars_set(t, "mode", store_mode_name(r.mode));
 		phrase(&u->x, confirmed_phrase(what), t, &u->results);
-		tv_set(t, "address", u->in->sender);
+		notice_vars_set(t, "address", u->in->sender);
 		if ((what == CONF_SUBSCRIBED || what == CONF_UNSUBSCRIBED) &&
 		    util_streq_ci(r.address, u->in->sender))
 			u->told++;
@@ -926,7 +823,7 @@ static int run_confirm(struct run *u, const struct request_cmd *cmd,
 	return rc;
 }
 
-static int run_help(struct run *u, struct tv *t)
+static int run_help(struct run *u, struct notice_vars *t)
 {
 	char *body = template_body(&u->x, "help", t);
 
@@ -939,12 +836,12 @@ static int run_help(struct run *u, struct tv *t)
 
 static int run_one(struct run *u, const struct request_cmd *cmd)
 {
-	struct tv t;
+	struct notice_vars t;
 	int rc = 0;
 
 	tv_init(&t, u->x.c, u->x.l);
-	tv_set(&t, "address", u->in->sender);
-	tv_set(&t, "sender", u->in->sender);
+	notice_vars_set(&t, "address", u->in->sender);
+	notice_vars_set(&t, "sender", u->in->sender);
 	if (u->results.len > 0)
 		buf_putc(&u->results, '\n');
 	buf_printf(&u->results, "> %s\n", cmd->line);
@@ -975,14 +872,14 @@ static int run_one(struct run *u, const struct request_cmd *cmd)
 		break;
 	}
 	u->done++;
-	tv_free(&t);
+	notice_vars_free(&t);
 	return rc;
 }
 
 /* The one answer to a command message. */
 static int answer(struct run *u, bool invalid)
 {
-	struct tv t;
+	struct notice_vars t;
 	char *help;
 	int rc;
 
@@ -992,8 +889,8 @@ static int answer(struct run *u, bool invalid)
 	if (rc <= 0)
 		return rc;
 	tv_init(&t, u->x.c, u->x.l);
-	tv_set(&t, "address", u->in->sender);
-	tv_set(&t, "sender", u->in->sender);
+	notice_vars_set(&t, "address", u->in->sender);
+	notice_vars_set(&t, "sender", u->in->sender);
 	if (invalid) {
 		phrase(&u->x, "invalid-address", &t, &u->results);
 	} else if (u->done == 0) {
@@ -1007,13 +904,13 @@ static int answer(struct run *u, bool invalid)
 	} else if (u->closed && u->done == 1) {
 		rc = send_tpl(&u->x, "closed", u->in->sender, NULL,
 			      "auto-replied", &t);
-		tv_free(&t);
+		notice_vars_free(&t);
 		return rc;
 	}
-	tv_set(&t, "results", buf_cstr(&u->results));
+	notice_vars_set(&t, "results", buf_cstr(&u->results));
 	rc = send_tpl(&u->x, "answer", u->in->sender, NULL, "auto-replied",
 		      &t);
-	tv_free(&t);
+	notice_vars_free(&t);
 	return rc;
 }
 
@@ -1034,10 +931,10 @@ static const char *reply_id(const struct incoming *in)
 enum status commands_handle(struct store *s, struct incoming *in,
 			    enum receive_outcome *outcome_r)
 {
-	struct run u = { { s, in->c, in->list, reply_id(in) }, in,
+	struct run u = { { s, in->c, in->list, reply_id(in), in }, in,
 			 BUF_INIT, 0, 0, false };
 	struct request_cmds cmds = { NULL, 0 };
-	const char *why = commands_no_answer(&in->m, in->sender);
+	const char *why = robot_reason(&in->m, in->sender);
 	bool invalid;
 	size_t i;
 	int rc = 0;

@@ -9,6 +9,7 @@
 #include "pipeline/members.h"
 #include "base/addr.h"
 #include "base/buf.h"
+#include "mail/mailbox.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -190,8 +191,8 @@ int members_import(struct store *s, const char *list, const char *path,
 				free(name);
 				continue;
 			}
-		} else if (addr_parse_mailbox(line, case_sensitive_local,
-					      &addr, &name) < 0) {
+		} else if (mailbox_parse(line, case_sensitive_local,
+					 &addr, &name) < 0) {
 			fprintf(err, "%s:%zu: not a valid address: %s\n", path,
 				lineno, line);
 			r->bad++;

@@ -9,11 +9,12 @@
 
 #include "pipeline/moderation.h"
 #include "base/buf.h"
-#include "mail/compose.h"
 #include "base/conf.h"
 #include "pipeline/incoming.h"
 #include "base/log.h"
 #include "mail/reply.h"
+#include "mail/robot.h"
+#include "pipeline/notice.h"
 #include "store/store.h"
 #include "store/store_holds.h"
 #include "base/template.h"
@@ -69,171 +70,65 @@ static const char *decision_state(enum moderation_decision d)
 	return "discarded";
 }
 
-/* Template variables: the list's, then those of one notice. */
-#define VARS_MAX (TEMPLATE_LIST_VARS + 16)
-
-struct vars {
-	struct template_var v[VARS_MAX];
-	size_t n;
-	char **storage;
-	char *owned[16];
-	size_t nowned;
-};
-
-static void vars_init(struct vars *v, const struct conf *c,
-		      const struct conf_list *l)
+/* Tells `rcpt` with template `name`, from the owners. `answers` is the
+ * message the notice answers, when it answers one (the robot check). */
+static int tell(struct store *s, const struct conf *c,
+		const struct conf_list *l, const char *name,
+		const struct notice_vars *v, const char *rcpt,
+		const struct incoming *answers)
 {
-	memset(v, 0, sizeof *v);
-	v->n = template_list_vars(c, l, v->v, &v->storage);
-}
-
-static void vars_add(struct vars *v, const char *name, const char *value)
-{
-	if (v->n < VARS_MAX)
-		v->v[v->n++] = (struct template_var){ name, value ? value : "" };
-}
-
-/* Adds a value the vars own (and free). */
-static void vars_own(struct vars *v, const char *name, char *value)
-{
-	if (v->nowned == 16 || v->n == VARS_MAX) {
-		free(value);
-		return;
-	}
-	v->owned[v->nowned++] = value;
-	vars_add(v, name, value);
-}
-
-static void vars_free(struct vars *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->nowned; i++)
-		free(v->owned[i]);
-	template_vars_free(&v->storage);
-}
-
-/* Untrusted text for a one-line place (a Subject, a list line): control
- * bytes become spaces, cut at 200 bytes on a character boundary. */
-static char *oneline(const char *s)
-{
-	char *t = xstrdup(s != NULL ? s : "");
-	size_t i, n = strlen(t);
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)t[i] < 32 || t[i] == 127)
-			t[i] = ' ';
-	if (n > 200) {
-		n = 200;
-		while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
-			n--;
-		t[n] = '\0';
-	}
-	return t;
-}
-
-static char *format_time(time_t t)
-{
-	char b[64];
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		return xstrdup("?");
-	return xstrdup(b);
-}
-
-/* Queues the template `name` to n recipients. A template that cannot be
- * rendered is logged and skipped: a broken notice must not lose the post.
- * 0, or -1 on a store failure. */
-static int send_notice(struct store *s, const struct conf *c,
-		       const struct conf_list *l, const char *name,
-		       const struct vars *v, const char *to,
-		       const char *reply_to, const char *attach,
-		       size_t attach_len, const char *const *rcpts, size_t n)
-{
-	/* A hold notice comes from a confirm address too, so that a client
-	 * that answers From rather than Reply-To still reaches moderation
-	 * (the token is then found in the Subject); other notices come
-	 * from the owners. */
-	char *from = reply_to != NULL ?
-		     xasprintf("%s-confirm+moderation@%s", l->name,
-			       c->domain) :
-		     xasprintf("%s-owner@%s", l->name, c->domain);
-	struct compose how = {
-		.from = from, .to = to, .reply_to = reply_to,
-		.attach = attach, .attach_len = attach_len,
+	struct notice how = {
+		.to = rcpt,
+		.answers = answers != NULL ? &answers->m : NULL,
+		.answers_sender = answers != NULL ? answers->sender : NULL,
 	};
-	struct buf out = BUF_INIT;
-	char *err = NULL;
-	int rc = 0;
 
-	if (n == 0)
-		goto out;
-	if (compose_from_template(c, l, name, v->v, v->n, &how, &out,
-				  &err) < 0) {
-		log_error("list=%s: notice %s not sent: %s", l->name, name,
-			  err);
-		free(err);
-		goto out;
-	}
-	rc = compose_queue(s, c, l, rcpts, n, &out);
-out:
-	buf_free(&out);
-	free(from);
-	return rc;
+	return notice_send(s, c, l, name, v, &how, &rcpt, 1);
 }
 
-/* Mail that must never be answered: auto-responders, bounces, list mail
- * (RFC 3834). */
-static bool is_automatic(const struct incoming *in)
-{
-	char *v;
-	bool yes = false;
-	const char *at;
-
-	if (in->sender == NULL || *in->sender == '\0')
-		return true;
-	at = strchr(in->sender, '@');
-	if (at != NULL && ((size_t)(at - in->sender) == 13 &&
-			   strncasecmp(in->sender, "mailer-daemon", 13) == 0))
-		return true;
-	v = msg_header_unfolded(&in->m, "Auto-Submitted");
-	if (v != NULL && strncasecmp(v, "no", 2) != 0)
-		yes = true;
-	if (v != NULL && strncasecmp(v, "no", 2) == 0 && v[2] != '\0' &&
-	    v[2] != ' ' && v[2] != ';' && v[2] != '(')
-		yes = true;
-	free(v);
-	v = msg_header_unfolded(&in->m, "Precedence");
-	if (v != NULL && (strcasecmp(v, "bulk") == 0 ||
-			  strcasecmp(v, "junk") == 0 ||
-			  strcasecmp(v, "list") == 0))
-		yes = true;
-	free(v);
-	if (msg_field_cget(&in->m, "List-Id") != NULL)
-		yes = true;
-	return yes;
-}
-
-/* Tells the poster of `in` with template `name` unless the message is
- * automatic or the poster had such a notice lately. 0 or -1 (store). */
+/* Tells the poster of `in` with template `name` unless a robot sent it or
+ * the poster had such a notice lately. 0 or -1 (store). */
 static int tell_poster(struct store *s, struct incoming *in,
-		       const char *name, struct vars *v)
+		       const char *name, const struct notice_vars *v)
 {
 	const struct conf_list *l = in->list;
-	const char *rcpt = in->sender;
 	bool due;
 
-	if (is_automatic(in))
+	if (robot_reason(&in->m, in->sender) != NULL)
 		return 0;
 	if (store_holds_notice_due(s, l->name, in->sender, name, util_now(),
 				   POSTER_NOTICE_INTERVAL, &due) < 0)
 		return -1;
 	if (!due)
 		return 0;
-	return send_notice(s, in->c, l, name, v, in->sender, NULL, NULL, 0,
-			   &rcpt, 1);
+	return tell(s, in->c, l, name, v, in->sender, in);
+}
+
+/* The notice to the leaders (and council) about a new hold, with the post
+ * attached. It comes from a confirm address too, so that a client that
+ * answers From rather than Reply-To still reaches moderation (the token is
+ * then found in the Subject). */
+static int notice_leaders(struct store *s, struct incoming *in,
+			  const struct notice_vars *v, const char *confirm)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	char *from = xasprintf("%s-confirm+moderation@%s", l->name, c->domain);
+	char *owner = xasprintf("%s-owner@%s", l->name, c->domain);
+	struct notice how = {
+		.from = from, .to = owner, .reply_to = confirm,
+		.attach = in->raw, .attach_len = in->len,
+	};
+	const char **mods;
+	size_t n;
+	int rc;
+
+	mods = conf_list_roles(l, CONF_LEADERS | CONF_COUNCIL, &n);
+	rc = notice_send(s, c, l, "hold-notice", v, &how, mods, n);
+	free(mods);
+	free(from);
+	free(owner);
+	return rc;
 }
 
 enum status moderation_hold(struct store *s, struct incoming *in,
@@ -241,10 +136,8 @@ enum status moderation_hold(struct store *s, struct incoming *in,
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
-	char token[33], *text, *confirm, *owner;
-	const char **mods;
-	size_t nmods;
-	struct vars v;
+	char token[33], *text, *confirm;
+	struct notice_vars v;
 	int64_t hold;
 	time_t now = util_now();
 	int rc;
@@ -259,32 +152,27 @@ enum status moderation_hold(struct store *s, struct incoming *in,
 		return incoming_store_failure(s, in, "hold");
 
 	confirm = xasprintf("%s-confirm+%s@%s", l->name, token, c->domain);
-	owner = xasprintf("%s-owner@%s", l->name, c->domain);
 	text = reply_text(in->raw, in->len);
-	vars_init(&v, c, l);
-	vars_own(&v, "sender", oneline(in->sender));
-	vars_own(&v, "sender_name", oneline(in->sender_name));
-	vars_own(&v, "subject", oneline(in->subject));
-	vars_own(&v, "message_id", oneline(in->message_id));
-	vars_add(&v, "reason", reason);
-	vars_add(&v, "token", token);
-	vars_add(&v, "confirm_address", confirm);
-	vars_own(&v, "hold_id", xasprintf("%lld", (long long)hold));
-	vars_own(&v, "held_at", format_time(now));
-	vars_own(&v, "expires", format_time(now + l->hold_expiry_s));
-	vars_own(&v, "excerpt", text != NULL ?
-		 reply_excerpt(text, EXCERPT_LINES, EXCERPT_BYTES) :
-		 xstrdup(""));
-	mods = conf_list_roles(l, CONF_LEADERS | CONF_COUNCIL, &nmods);
-	rc = send_notice(s, c, l, "hold-notice", &v, owner, confirm, in->raw,
-			 in->len, mods, nmods);
+	notice_vars_init(&v, c, l);
+	notice_vars_oneline(&v, "sender", in->sender);
+	notice_vars_oneline(&v, "sender_name", in->sender_name);
+	notice_vars_oneline(&v, "subject", in->subject);
+	notice_vars_oneline(&v, "message_id", in->message_id);
+	notice_vars_set(&v, "reason", reason);
+	notice_vars_set(&v, "token", token);
+	notice_vars_set(&v, "confirm_address", confirm);
+	notice_vars_own(&v, "hold_id", xasprintf("%lld", (long long)hold));
+	notice_vars_time(&v, "held_at", now);
+	notice_vars_time(&v, "expires", now + l->hold_expiry_s);
+	notice_vars_own(&v, "excerpt", text != NULL ?
+			reply_excerpt(text, EXCERPT_LINES, EXCERPT_BYTES) :
+			xstrdup(""));
+	rc = notice_leaders(s, in, &v, confirm);
 	if (rc == 0)
 		rc = tell_poster(s, in, "hold-pending", &v);
-	free(mods);
-	vars_free(&v);
+	notice_vars_free(&v);
 	free(text);
 	free(confirm);
-	free(owner);
 	if (rc < 0)
 		return incoming_store_failure(s, in, "hold notice");
 	if (store_commit(s) < 0)
@@ -298,19 +186,19 @@ enum status moderation_reject(struct store *s, struct incoming *in,
 			      const char *reason)
 {
 	const struct conf_list *l = in->list;
-	struct vars v;
+	struct notice_vars v;
 	int rc;
 
-	vars_init(&v, in->c, l);
-	vars_own(&v, "sender", oneline(in->sender));
-	vars_own(&v, "subject", oneline(in->subject));
-	vars_own(&v, "message_id", oneline(in->message_id));
-	vars_add(&v, "reason", reason);
+	notice_vars_init(&v, in->c, l);
+	notice_vars_oneline(&v, "sender", in->sender);
+	notice_vars_oneline(&v, "subject", in->subject);
+	notice_vars_oneline(&v, "message_id", in->message_id);
+	notice_vars_set(&v, "reason", reason);
 	rc = store_event_add(s, l->name, "post.rejected", in->sender, 0,
 			     reason);
 	if (rc == 0)
 		rc = tell_poster(s, in, "post-rejected", &v);
-	vars_free(&v);
+	notice_vars_free(&v);
 	if (rc < 0)
 		return incoming_store_failure(s, in, "reject");
 	if (store_commit(s) < 0)
@@ -352,6 +240,35 @@ static int approve_hold(struct store *s, const struct conf *c,
 	return rc;
 }
 
+/* Tells the poster of held post h with template `name`, unless a robot
+ * sent the post (it is read again for the check). 0 or -1 (store). */
+static int tell_held_poster(struct store *s, const struct conf *c,
+			    const struct conf_list *l,
+			    const struct store_hold *h, const char *name,
+			    const struct notice_vars *v)
+{
+	struct incoming post;
+	char *raw = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (h->sender == NULL)
+		return 0;
+	if (store_message_get(s, h->message, &raw, &len) < 0)
+		return -1;
+	if (incoming_init(&post, c, l, raw, len) < 0) {
+		log_error("list=%s hold=%lld: the stored post no longer "
+			  "parses; %s not sent", l->name, (long long)h->id,
+			  name);
+		free(raw);
+		return 0;
+	}
+	rc = tell(s, c, l, name, v, h->sender, &post);
+	incoming_free(&post);
+	free(raw);
+	return rc;
+}
+
 /* Applies decision d to hold h for actor, inside an open transaction.
  * *late_r when someone decided first (nothing changed). 0 or -1. */
 static int decide(struct store *s, const struct conf *c,
@@ -361,7 +278,7 @@ static int decide(struct store *s, const struct conf *c,
 {
 	char *kind = xasprintf("hold.%s", moderation_decision_name(d));
 	bool changed, added, found;
-	struct vars v;
+	struct notice_vars v;
 	int rc;
 
 	*late_r = false;
@@ -398,15 +315,13 @@ static int decide(struct store *s, const struct conf *c,
 	case MOD_REJECT:
 		if (h->sender == NULL)
 			return 0;
-		vars_init(&v, c, l);
-		vars_own(&v, "sender", oneline(h->sender));
-		vars_own(&v, "subject", oneline(h->subject));
-		vars_own(&v, "message_id", oneline(h->message_id));
-		vars_add(&v, "reason", reason);
-		rc = send_notice(s, c, l, "hold-rejected", &v, h->sender,
-				 NULL, NULL, 0, (const char *const *)&h->sender,
-				 1);
-		vars_free(&v);
+		notice_vars_init(&v, c, l);
+		notice_vars_oneline(&v, "sender", h->sender);
+		notice_vars_oneline(&v, "subject", h->subject);
+		notice_vars_oneline(&v, "message_id", h->message_id);
+		notice_vars_set(&v, "reason", reason);
+		rc = tell_held_poster(s, c, l, h, "hold-rejected", &v);
+		notice_vars_free(&v);
 		return rc;
 	case MOD_DISCARD:
 		return 0;
@@ -415,15 +330,15 @@ static int decide(struct store *s, const struct conf *c,
 }
 
 /* The vars of a notice about hold h. */
-static void hold_vars(struct vars *v, const struct conf *c,
+static void hold_vars(struct notice_vars *v, const struct conf *c,
 		      const struct conf_list *l, const struct store_hold *h)
 {
-	vars_init(v, c, l);
-	vars_own(v, "sender", oneline(h->sender));
-	vars_own(v, "subject", oneline(h->subject));
-	vars_own(v, "message_id", oneline(h->message_id));
-	vars_own(v, "hold_id", xasprintf("%lld", (long long)h->id));
-	vars_own(v, "held_at", format_time(h->held_at));
+	notice_vars_init(v, c, l);
+	notice_vars_oneline(v, "sender", h->sender);
+	notice_vars_oneline(v, "subject", h->subject);
+	notice_vars_oneline(v, "message_id", h->message_id);
+	notice_vars_own(v, "hold_id", xasprintf("%lld", (long long)h->id));
+	notice_vars_time(v, "held_at", h->held_at);
 }
 
 /* The hold a reply names: the token of the address, else one in the
@@ -453,7 +368,7 @@ static int forged(struct store *s, struct incoming *in,
 	const struct conf_list *l = in->list;
 	char *key = xasprintf("hold:%lld", (long long)h->id);
 	char *owner = xasprintf("%s-owner@%s", l->name, c->domain);
-	struct vars v;
+	struct notice_vars v;
 	bool due;
 	int rc;
 
@@ -465,11 +380,12 @@ static int forged(struct store *s, struct incoming *in,
 					    &due);
 	if (rc == 0 && due) {
 		hold_vars(&v, c, l, h);
-		vars_own(&v, "decider", oneline(in->sender));
-		rc = send_notice(s, c, l, "hold-forged", &v, owner, NULL,
-				 NULL, 0, (const char *const *)l->leaders.v,
+		notice_vars_oneline(&v, "decider", in->sender);
+		rc = notice_send(s, c, l, "hold-forged", &v,
+				 &(struct notice){ .to = owner },
+				 (const char *const *)l->leaders.v,
 				 l->leaders.n);
-		vars_free(&v);
+		notice_vars_free(&v);
 	}
 	free(key);
 	free(owner);
@@ -481,12 +397,9 @@ static int forged(struct store *s, struct incoming *in,
 
 /* Answers the decider with template name. */
 static int tell_decider(struct store *s, struct incoming *in,
-			const char *name, struct vars *v)
+			const char *name, const struct notice_vars *v)
 {
-	const char *rcpt = in->sender;
-
-	return send_notice(s, in->c, in->list, name, v, in->sender, NULL,
-			   NULL, 0, &rcpt, 1);
+	return tell(s, in->c, in->list, name, v, in->sender, in);
 }
 
 int moderation_confirm(struct store *s, struct incoming *in,
@@ -497,7 +410,7 @@ int moderation_confirm(struct store *s, struct incoming *in,
 	enum moderation_decision d = MOD_APPROVE;
 	char *text = NULL, *word = NULL, *rest = NULL;
 	bool found, may, known = false, late = false;
-	struct vars v;
+	struct notice_vars v;
 	int rc = 0;
 
 	*st_r = ST_OK;
@@ -514,7 +427,7 @@ int moderation_confirm(struct store *s, struct incoming *in,
 		return 0;
 	}
 	*outcome_r = RECEIVED_DROPPED;
-	if (is_automatic(in)) {
+	if (robot_reason(&in->m, in->sender) != NULL) {
 		store_rollback(s);
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: an "
 			 "automatic reply to hold %lld", l->name, in->logid,
@@ -543,9 +456,9 @@ int moderation_confirm(struct store *s, struct incoming *in,
 		}
 	}
 	if (rc == 0 && (strcmp(h.state, "held") != 0 || late)) {
-		vars_own(&v, "decider", oneline(h.decided_by));
-		vars_own(&v, "decided_at", format_time(h.decided_at));
-		vars_add(&v, "decision", h.state);
+		notice_vars_oneline(&v, "decider", h.decided_by);
+		notice_vars_time(&v, "decided_at", h.decided_at);
+		notice_vars_set(&v, "decision", h.state);
 		rc = store_event_add(s, l->name, "hold.late", in->sender,
 				     h.id, h.state);
 		if (rc == 0)
@@ -555,7 +468,7 @@ int moderation_confirm(struct store *s, struct incoming *in,
 			 (long long)h.id, h.state,
 			 h.decided_by ? h.decided_by : "?");
 	} else if (rc == 0 && !known) {
-		vars_own(&v, "decision", oneline(word));
+		notice_vars_oneline(&v, "decision", word);
 		rc = tell_decider(s, in, "hold-unclear", &v);
 		log_info("list=%s message-id=<%s> from=<%s>: reply to hold "
 			 "%lld names no decision", l->name, in->logid,
@@ -563,8 +476,8 @@ int moderation_confirm(struct store *s, struct incoming *in,
 	} else if (rc == 0) {
 		char safe[160];
 
-		vars_add(&v, "decision", moderation_decision_name(d));
-		vars_add(&v, "reason", rest);
+		notice_vars_set(&v, "decision", moderation_decision_name(d));
+		notice_vars_set(&v, "reason", rest);
 		rc = tell_decider(s, in, "hold-decided", &v);
 		log_info("list=%s message-id=<%s> from=<%s>: hold %lld: %s%s%s",
 			 l->name, in->logid, in->logfrom, (long long)h.id,
@@ -572,7 +485,7 @@ int moderation_confirm(struct store *s, struct incoming *in,
 			 log_sanitize(safe, sizeof safe, rest, strlen(rest)));
 		*outcome_r = RECEIVED_ACCEPTED;
 	}
-	vars_free(&v);
+	notice_vars_free(&v);
 commit:
 	free(text);
 	free(word);
@@ -637,7 +550,7 @@ static int expire_one(struct store *s, const struct conf *c,
 		      const struct conf_list *l, int64_t id, bool *done_r)
 {
 	struct store_hold h = { 0 };
-	struct vars v;
+	struct notice_vars v;
 	bool found, changed = false;
 	int rc;
 
@@ -653,10 +566,9 @@ static int expire_one(struct store *s, const struct conf *c,
 				     h.message_id);
 	if (rc == 0 && changed && h.sender != NULL) {
 		hold_vars(&v, c, l, &h);
-		vars_own(&v, "expires", format_time(util_now()));
-		rc = send_notice(s, c, l, "hold-expired", &v, h.sender, NULL,
-				 NULL, 0, (const char *const *)&h.sender, 1);
-		vars_free(&v);
+		notice_vars_time(&v, "expires", util_now());
+		rc = tell_held_poster(s, c, l, &h, "hold-expired", &v);
+		notice_vars_free(&v);
 	}
 	store_hold_clear(&h);
 	if (rc < 0 || store_commit(s) < 0) {

@@ -6,13 +6,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <libetpan/libetpan.h>
 
 #include "pipeline/receive.h"
 #include "pipeline/incoming.h"
 #include "pipeline/bounce.h"
 #include "pipeline/commands.h"
 #include "pipeline/moderation.h"
+#include "pipeline/notice.h"
 #include "base/addr.h"
 #include "base/buf.h"
 #include "base/conf.h"
@@ -49,35 +49,9 @@ static bool list_known(const char *name, void *ctx)
 /* The Date field as a time, or the time of arrival. */
 static time_t message_date(const struct msg *m)
 {
-	char *v = msg_header_unfolded(m, "Date");
-	struct mailimf_date_time *dt = NULL;
-	size_t idx = 0;
-	time_t t = util_now();
+	time_t t;
 
-	if (v != NULL &&
-	    mailimf_date_time_parse(v, strlen(v), &idx, &dt) ==
-	    MAILIMF_NO_ERROR) {
-		struct tm tm = { 0 };
-		long zone = dt->dt_zone;   /* e.g. +0130 as 130 */
-		time_t parsed;
-
-		tm.tm_year = dt->dt_year - 1900;
-		tm.tm_mon = dt->dt_month - 1;
-		tm.tm_mday = dt->dt_day;
-		tm.tm_hour = dt->dt_hour;
-		tm.tm_min = dt->dt_min;
-		tm.tm_sec = dt->dt_sec;
-		parsed = timegm(&tm);
-		if (parsed != (time_t)-1 && dt->dt_year >= 1970 &&
-		    dt->dt_year < 10000) {
-			long off = (zone / 100) * 3600 + (zone % 100) * 60;
-
-			t = parsed - off;
-		}
-		mailimf_date_time_free(dt);
-	}
-	free(v);
-	return t;
+	return msg_date(m, &t) ? t : util_now();
 }
 
 void incoming_free(struct incoming *in)
@@ -536,7 +510,6 @@ static enum status handle_owner(struct store *s, struct incoming *in,
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	char *owner = xasprintf("%s-owner@%s", l->name, c->domain);
-	char *env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
 	const char **rcpts;
 	size_t n = 0, i;
 	struct buf out = BUF_INIT;
@@ -560,8 +533,7 @@ static enum status handle_owner(struct store *s, struct incoming *in,
 	msg_field_prepend(&in->m, "X-Loop", owner);
 	msg_write(&in->m, &out);
 	if (store_begin(s) < 0 ||
-	    store_job_add(s, l->name, JOB_DIRECT, 0, env_from, out.data,
-			  out.len, rcpts, n, NULL) < 0 ||
+	    notice_queue(s, c, l, NULL, rcpts, n, out.data, out.len) < 0 ||
 	    store_event_add(s, l->name, "owner.forwarded", in->sender, 0,
 			    in->message_id) < 0 ||
 	    store_commit(s) < 0) {
@@ -575,7 +547,6 @@ out:
 	buf_free(&out);
 	free(rcpts);
 	free(owner);
-	free(env_from);
 	return st;
 }
 

@@ -286,6 +286,7 @@ static const struct {
 	{ store_schema_moderation, &store_schema_moderation_n },
 	{ store_schema_subscriptions, &store_schema_subscriptions_n },
 	{ store_schema_bounces, &store_schema_bounces_n },
+	{ store_schema_failures, &store_schema_failures_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -32,6 +32,8 @@ extern const char *const store_schema_subscriptions[];
 extern const size_t store_schema_subscriptions_n;
 extern const char *const store_schema_bounces[];
 extern const size_t store_schema_bounces_n;
+extern const char *const store_schema_failures[];
+extern const size_t store_schema_failures_n;
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);

@@ -12,6 +12,19 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 
+/* The schema step for delivery failures (see migrations in store.c): what
+ * Delivery recorded and the Pipeline has not yet scored. */
+const char *const store_schema_failures[] = {
+	"CREATE TABLE delivery_failures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  code INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL)",
+};
+const size_t store_schema_failures_n =
+	sizeof store_schema_failures / sizeof store_schema_failures[0];
+
 /* ---- delivery jobs ---- */
 
 void store_job_clear(struct store_job *j)
@@ -444,4 +457,83 @@ int store_job_set_total(struct store *s, int64_t id, int64_t total)
 	sqlite3_bind_int64(st, 1, total);
 	sqlite3_bind_int64(st, 2, id);
 	return store_step_done(s, st, "job total");
+}
+
+/* ---- failures for the Pipeline to score ---- */
+
+int store_failure_add(struct store *s, const char *list, const char *address,
+		      int code, time_t at)
+{
+	static const char sql[] =
+		"INSERT INTO delivery_failures (list, address, code, at)"
+		" VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, list);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int(st, 3, code);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	return store_step_done(s, st, "record failure");
+}
+
+int store_failures_next(struct store *s, size_t max,
+			struct store_failure **v_r, size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT id, list, address, code, at FROM delivery_failures"
+		" ORDER BY id LIMIT ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_failure *v;
+	size_t n = 0;
+	int rc;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	v = xcalloc(max + 1, sizeof *v);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v[n].id = sqlite3_column_int64(st, 0);
+		v[n].list = store_col_text(st, 1);
+		v[n].address = store_col_text(st, 2);
+		v[n].code = sqlite3_column_int(st, 3);
+		v[n].at = (time_t)sqlite3_column_int64(st, 4);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "read failures");
+		store_failures_free(&v, n);
+		return -1;
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+void store_failures_free(struct store_failure **vp, size_t n)
+{
+	size_t i;
+
+	if (*vp == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((*vp)[i].list);
+		free((*vp)[i].address);
+	}
+	xfree(vp);
+}
+
+int store_failure_forget(struct store *s, int64_t id)
+{
+	static const char sql[] = "DELETE FROM delivery_failures WHERE id = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return store_step_done(s, st, "forget failure");
 }

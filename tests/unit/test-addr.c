@@ -14,6 +14,7 @@
 
 #include "base/addr.h"
 #include "base/buf.h"
+#include "mail/mailbox.h"
 
 static void test_valid(void **state)
 {
@@ -156,7 +157,7 @@ static void check_parse(const char *in, const char *want_addr,
 			const char *want_name)
 {
 	char *a = NULL, *n = NULL;
-	int r = addr_parse_mailbox(in, false, &a, &n);
+	int r = mailbox_parse(in, false, &a, &n);
 
 	if (want_addr == NULL) {
 		if (r != -1)
@@ -215,22 +216,22 @@ static void test_parse_mailbox(void **state)
 	check_parse("Alice <a@@b.c>", NULL, NULL);
 	check_parse("Alice <a@b.c>\nBcc: x@y.z", NULL, NULL);
 	check_parse("a.@b.c", NULL, NULL);
-	assert_int_equal(addr_parse_mailbox(NULL, false, &(char *){ NULL },
-					    NULL), -1);
+	assert_int_equal(mailbox_parse(NULL, false, &(char *){ NULL },
+				       NULL), -1);
 }
 
 static void test_parse_mailbox_case(void **state)
 {
 	char *a = NULL, *n = NULL;
 
-	assert_int_equal(addr_parse_mailbox("Bob <Bob@Example.ORG>", true, &a,
-					    &n), 0);
+	assert_int_equal(mailbox_parse("Bob <Bob@Example.ORG>", true, &a,
+				       &n), 0);
 	assert_string_equal(a, "Bob@example.org");
 	assert_string_equal(n, "Bob");
 	free(a);
 	free(n);
 	/* The name is optional for the caller. */
-	assert_int_equal(addr_parse_mailbox("Bob <b@x.org>", false, &a, NULL),
+	assert_int_equal(mailbox_parse("Bob <b@x.org>", false, &a, NULL),
 			 0);
 	assert_string_equal(a, "b@x.org");
 	free(a);
@@ -252,7 +253,7 @@ static void test_parse_mailbox_prefixes(void **state)
 
 	for (i = 0; i <= len; i++) {
 		char *s = strndup(line, i), *a = NULL, *n = NULL;
-		int r = addr_parse_mailbox(s, false, &a, &n);
+		int r = mailbox_parse(s, false, &a, &n);
 
 		if (i == len) {
 			assert_int_equal(r, 0);

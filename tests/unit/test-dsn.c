@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/bounce.h"
+#include "mail/verp.h"
 #include "base/buf.h"
 #include "mail/dsn.h"
 #include "base/util.h"
@@ -209,50 +209,42 @@ static void test_verp(void **state)
 	char *enc, *dec;
 	size_t i;
 
-	enc = bounce_verp_encode("makers", "bob@Example.NET",
-				 "lists.example.org");
+	enc = verp_encode("makers", "bob@Example.NET", "lists.example.org");
 	assert_string_equal(enc, "makers-bounces+bob=example.net@"
 			    "lists.example.org");
 	free(enc);
 	for (i = 0; members[i] != NULL; i++) {
 		char *ext;
 
-		enc = bounce_verp_encode("makers", members[i],
-					 "lists.example.org");
+		enc = verp_encode("makers", members[i], "lists.example.org");
 		assert_non_null(enc);
 		ext = xstrndup(enc + strlen("makers-bounces+"),
 			       strcspn(enc + strlen("makers-bounces+"), "@"));
-		assert_int_equal(bounce_verp_decode(ext, true, &dec), 0);
+		assert_int_equal(verp_decode(ext, true, &dec), 0);
 		assert_string_equal(dec, members[i]);
 		free(dec);
 		/* An MTA that upper-cases the local part. */
 		util_lower(ext);
-		assert_int_equal(bounce_verp_decode(ext, false, &dec), 0);
+		assert_int_equal(verp_decode(ext, false, &dec), 0);
 		free(dec);
 		free(ext);
 		free(enc);
 	}
-	assert_int_equal(bounce_verp_decode("BOB=EXAMPLE.NET", false, &dec), 0);
+	assert_int_equal(verp_decode("BOB=EXAMPLE.NET", false, &dec), 0);
 	assert_string_equal(dec, "bob@example.net");
 	free(dec);
-	assert_int_equal(bounce_verp_decode("\"bob=example.net\"", false,
-					    &dec), 0);
+	assert_int_equal(verp_decode("\"bob=example.net\"", false, &dec), 0);
 	assert_string_equal(dec, "bob@example.net");
 	free(dec);
-	assert_int_equal(bounce_verp_decode("a=3db=example.org", false, &dec),
-			 0);
+	assert_int_equal(verp_decode("a=3db=example.org", false, &dec), 0);
 	assert_string_equal(dec, "a=b@example.org");
 	free(dec);
-	assert_int_equal(bounce_verp_decode("nobody", false, &dec), -1);
-	assert_int_equal(bounce_verp_decode("=example.org", false, &dec), -1);
-	assert_int_equal(bounce_verp_decode("a=zz=example.org", false, &dec),
-			 -1);
-	assert_int_equal(bounce_verp_decode("a=00=example.org", false, &dec),
-			 -1);
-	assert_null(bounce_verp_encode("makers", "a@[192.0.2.1]",
-				       "lists.example.org"));
-	assert_null(bounce_verp_encode("makers", "not an address",
-				       "lists.example.org"));
+	assert_int_equal(verp_decode("nobody", false, &dec), -1);
+	assert_int_equal(verp_decode("=example.org", false, &dec), -1);
+	assert_int_equal(verp_decode("a=zz=example.org", false, &dec), -1);
+	assert_int_equal(verp_decode("a=00=example.org", false, &dec), -1);
+	assert_null(verp_encode("makers", "a@[192.0.2.1]", "lists.example.org"));
+	assert_null(verp_encode("makers", "not an address", "lists.example.org"));
 }
 
 int main(void)

@@ -1,0 +1,18 @@
+/* worker - the timed work of the worker (`convene run`): everything the
+ * Pipeline does on the clock rather than for an incoming message */
+#ifndef CONVENE_WORKER_H
+#define CONVENE_WORKER_H
+
+struct conf;
+struct store;
+
+/* One timed pass: scores the delivery failures Delivery recorded, expires
+ * holds past their time (telling the posters), decays quiet bounce scores,
+ * sends due bounce probes and removes members past their last probe. Each
+ * step commits its own transactions; a step that fails is logged and the
+ * others still run (the next pass tries again). The worker calls it before
+ * its delivery pass (run --once) and once a minute (the daemon). Returns 0,
+ * or -1 when a step failed. */
+int worker_timed_pass(const struct conf *c, struct store *s);
+
+#endif

@@ -1,0 +1,164 @@
+/* notice - template -> compose -> queue, the one way convene sends mail */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline/notice.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "mail/compose.h"
+#include "mail/robot.h"
+#include "store/store.h"
+
+void notice_vars_init(struct notice_vars *v, const struct conf *c,
+		      const struct conf_list *l)
+{
+	memset(v, 0, sizeof *v);
+	v->n = template_list_vars(c, l, v->v, &v->storage);
+}
+
+void notice_vars_set(struct notice_vars *v, const char *name,
+		     const char *value)
+{
+	size_t i;
+
+	if (value == NULL)
+		value = "";
+	for (i = 0; i < v->n; i++) {
+		if (strcmp(v->v[i].name, name) == 0) {
+			v->v[i].value = value;
+			return;
+		}
+	}
+	if (v->n < NOTICE_VARS_MAX)
+		v->v[v->n++] = (struct template_var){ name, value };
+	else
+		log_error("notice: placeholder %s dropped: more than %d",
+			  name, NOTICE_VARS_MAX);
+}
+
+void notice_vars_own(struct notice_vars *v, const char *name, char *value)
+{
+	if (value == NULL) {
+		notice_vars_set(v, name, "");
+		return;
+	}
+	if (v->nowned == NOTICE_VARS_MAX) {
+		log_error("notice: placeholder %s dropped: more than %d",
+			  name, NOTICE_VARS_MAX);
+		free(value);
+		return;
+	}
+	v->owned[v->nowned++] = value;
+	notice_vars_set(v, name, value);
+}
+
+void notice_vars_oneline(struct notice_vars *v, const char *name,
+			 const char *value)
+{
+	char *t = xstrdup(value != NULL ? value : "");
+	size_t i, n = strlen(t);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 32 || t[i] == 127)
+			t[i] = ' ';
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+			n--;
+		t[n] = '\0';
+	}
+	notice_vars_own(v, name, t);
+}
+
+void notice_vars_time(struct notice_vars *v, const char *name, time_t t)
+{
+	char b[64];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(b, sizeof b, "?");
+	notice_vars_own(v, name, xstrdup(b));
+}
+
+void notice_vars_free(struct notice_vars *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nowned; i++)
+		free(v->owned[i]);
+	v->nowned = 0;
+	v->n = 0;
+	template_vars_free(&v->storage);
+}
+
+int notice_queue(struct store *s, const struct conf *c,
+		 const struct conf_list *l, const char *env_from,
+		 const char *const *rcpts, size_t n, const char *data,
+		 size_t len)
+{
+	char *bounces = NULL;
+	int rc;
+
+	if (env_from == NULL)
+		env_from = bounces = xasprintf("%s-bounces@%s", l->name,
+					       c->domain);
+	rc = store_job_add(s, l->name, JOB_DIRECT, 0, env_from, data, len,
+			   rcpts, n, NULL);
+	free(bounces);
+	return rc;
+}
+
+int notice_send(struct store *s, const struct conf *c,
+		const struct conf_list *l, const char *name,
+		const struct notice_vars *v, const struct notice *how,
+		const char *const *rcpts, size_t n)
+{
+	struct compose cm = {
+		.from = how->from, .to = how->to, .reply_to = how->reply_to,
+		.in_reply_to = how->in_reply_to,
+		.auto_submitted = how->auto_submitted,
+		.attach = how->attach, .attach_len = how->attach_len,
+	};
+	struct buf to = BUF_INIT, out = BUF_INIT;
+	char *owner = NULL, *err = NULL;
+	const char *robot;
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	robot = how->answers != NULL ?
+		robot_reason(how->answers, how->answers_sender) : NULL;
+	if (robot != NULL) {
+		log_info("list=%s: %s not sent: it would answer a robot (%s)",
+			 l->name, name, robot);
+		return 0;
+	}
+	if (cm.from == NULL)
+		cm.from = owner = xasprintf("%s-owner@%s", l->name, c->domain);
+	if (cm.to == NULL) {
+		for (i = 0; i < n; i++)
+			buf_printf(&to, "%s%s", i > 0 ? ", " : "", rcpts[i]);
+		cm.to = buf_cstr(&to);
+	}
+	if (compose_from_template(c, l, name, v->v, v->n, &cm, &out,
+				  &err) < 0) {
+		log_error("list=%s: notice %s not sent: %s", l->name, name,
+			  err);
+		free(err);
+	} else {
+		rc = notice_queue(s, c, l, how->env_from, rcpts, n, out.data,
+				  out.len);
+	}
+	buf_free(&to);
+	buf_free(&out);
+	free(owner);
+	return rc;
+}

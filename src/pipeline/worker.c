@@ -1,0 +1,26 @@
+/* worker - the timed work of the worker */
+#include "autoconf.h"
+
+#include <stddef.h>
+
+#include "pipeline/worker.h"
+#include "base/log.h"
+#include "pipeline/bounce.h"
+#include "pipeline/moderation.h"
+#include "store/store.h"
+
+int worker_timed_pass(const struct conf *c, struct store *s)
+{
+	size_t expired;
+	int rc = 0;
+
+	if (bounce_score_failures(c, s) < 0)
+		rc = -1;
+	if (moderation_expire(s, c, &expired) < 0) {
+		log_error("hold expiry: %s", store_error(s));
+		rc = -1;
+	}
+	if (bounce_pass(c, s) < 0)
+		rc = -1;
+	return rc;
+}
