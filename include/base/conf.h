@@ -78,10 +78,23 @@ struct conf_list {
 	int line;               /* where the list's group starts */
 };
 
+/* One of several relays (outbound.relays): the transactions of a job are
+ * spread over them by weight. */
+struct conf_relay {
+	char *host;
+	int port;
+	long weight;            /* its share of the transactions (1 to 1000) */
+	int line;
+};
+
 struct conf_outbound {
 	enum conf_transport transport;
 	char *host;             /* smtp/lmtp */
 	int port;
+	struct conf_relay *relays;  /* smtp/lmtp: several relays instead of */
+	size_t nrelays;             /*   host and port; 0: just host:port */
+	long relay_skip_s;      /* a relay that refused or timed out is
+				   skipped this long */
 	char *path;             /* maildir: outbox folder; lmtp: unix socket if set */
 	struct conf_strv sendmail_argv;
 	long max_rcpt_per_txn;

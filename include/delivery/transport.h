@@ -33,6 +33,13 @@ struct transport_rcpt {
  * yet). Returns NULL with *error_r (newly allocated) on a bad setting. */
 struct transport *transport_open(const struct conf *c, char **error_r);
 
+/* The same, for one of several sessions that share `relays` (from
+ * relays_new; NULL when outbound.relays is not set): they take turns over
+ * the relays and skip the same ones. `relays` must outlive the transport. */
+struct relays;
+struct transport *transport_open_relays(const struct conf *c,
+					struct relays *relays, char **error_r);
+
 /* Sends `data` (len bytes, LF line ends: the transport converts to CRLF and
  * dot-stuffs where the protocol needs it) from env_from to rcpts[0..n-1].
  * Reuses an open session (RSET between transactions) and reconnects when it

@@ -48,7 +48,10 @@ static const char *const top_keys[] = {
 static const char *const outbound_keys[] = {
 	"transport", "host", "port", "path", "sendmail", "max_rcpt_per_txn",
 	"connections", "verp", "starttls", "auth_user", "auth_password",
-	"helo", "timeout", "retry_schedule", NULL
+	"helo", "timeout", "retry_schedule", "relays", "relay_skip", NULL
+};
+static const char *const relay_keys[] = {
+	"host", "port", "weight", NULL
 };
 static const char *const limits_keys[] = {
 	"max_message_kb", "max_header_kb", "max_headers", "max_mime_depth",
@@ -703,6 +706,77 @@ static void get_rate(struct loader *ld, const config_setting_t *g,
 
 /* Sections */
 
+/* outbound.relays = ( { host; port; weight; }, ... ): smtp and lmtp only,
+ * instead of host and port. */
+static void load_relays(struct loader *ld, const config_setting_t *g)
+{
+	struct conf_outbound *o = &ld->c->outbound;
+	const config_setting_t *s = member(g, "relays");
+	int i, n;
+
+	o->relay_skip_s = get_duration(ld, g, "relay_skip", 60);
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		wrong_type(ld, s, "relays", "a list ( { host = ...; }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0 || n > 64) {
+		problem(ld, s, "outbound.relays: from 1 to 64 relays, not %d",
+			n);
+		return;
+	}
+	if (o->transport != TRANSPORT_SMTP && o->transport != TRANSPORT_LMTP)
+		problem(ld, s, "outbound.relays goes with transport \"smtp\" "
+			"or \"lmtp\"");
+	if (member(g, "host") != NULL || member(g, "port") != NULL)
+		problem(ld, s, "outbound.relays replaces outbound.host and "
+			"outbound.port: set one or the other");
+	if (o->transport == TRANSPORT_LMTP && o->path != NULL)
+		problem(ld, s, "outbound.relays cannot go with an LMTP socket "
+			"(outbound.path)");
+	o->relays = xcalloc((size_t)n, sizeof *o->relays);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct conf_relay *r;
+		char *ctx;
+		size_t k;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			problem(ld, e, "outbound.relays: element %d must be a "
+				"group { ... }, not %s", i + 1, type_name(e));
+			continue;
+		}
+		ctx = xasprintf("outbound.relays %d: ", i + 1);
+		ld->ctx = ctx;
+		check_keys(ld, e, relay_keys);
+		r = &o->relays[o->nrelays];
+		r->line = (int)config_setting_source_line(e);
+		r->host = get_text(ld, e, "host", NULL);
+		if (r->host == NULL && member(e, "host") == NULL)
+			problem(ld, e, "%shost is required", ctx);
+		else if (r->host != NULL &&
+			 (r->host[0] == '\0' || strchr(r->host, ' ') != NULL))
+			problem(ld, member(e, "host"), "%shost must be a host "
+				"name or address", ctx);
+		r->port = (int)get_int(ld, e, "port",
+				       o->transport == TRANSPORT_LMTP ? 24 : 25,
+				       1, 65535);
+		r->weight = get_int(ld, e, "weight", 1, 1, 1000);
+		for (k = 0; r->host != NULL && k < o->nrelays; k++) {
+			if (o->relays[k].host != NULL &&
+			    strcasecmp(o->relays[k].host, r->host) == 0 &&
+			    o->relays[k].port == r->port)
+				problem(ld, e, "%s%s port %d is listed twice",
+					ctx, r->host, r->port);
+		}
+		o->nrelays++;
+		ld->ctx = "outbound.";
+		free(ctx);
+	}
+}
+
 static void load_outbound(struct loader *ld, const config_setting_t *g)
 {
 	struct conf *c = ld->c;
@@ -768,6 +842,7 @@ static void load_outbound(struct loader *ld, const config_setting_t *g)
 		     &o->retry_schedule);
 	if (s != NULL && config_setting_length(s) == 0)
 		problem(ld, s, "outbound.retry_schedule must not be empty");
+	load_relays(ld, g);
 }
 
 static void load_limits(struct loader *ld, const config_setting_t *g)
@@ -1422,6 +1497,9 @@ void conf_free(struct conf **conf)
 	free(c->templates);
 	free(c->language);
 	free(c->outbound.host);
+	for (i = 0; i < c->outbound.nrelays; i++)
+		free(c->outbound.relays[i].host);
+	free(c->outbound.relays);
 	free(c->outbound.path);
 	strv_free(&c->outbound.sendmail_argv);
 	free(c->outbound.auth_user);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "mail/verp.h"
 #include "store/store.h"
+#include "delivery/relays.h"
 #include "delivery/transport.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -46,6 +47,7 @@ struct deliver {
 	size_t nsessions;          /* sessions configured */
 	size_t nthreads;           /* threads started */
 	struct transport **t;
+	struct relays *relays;     /* shared by the sessions; NULL: one relay */
 	pthread_t *threads;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv, done_cv;
@@ -138,8 +140,9 @@ struct deliver *deliver_open(const struct conf *c, char **error_r)
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->work_cv, NULL);
 	pthread_cond_init(&d->done_cv, NULL);
+	d->relays = relays_new(c);
 	for (i = 0; i < d->nsessions; i++) {
-		d->t[i] = transport_open(c, error_r);
+		d->t[i] = transport_open_relays(c, d->relays, error_r);
 		if (d->t[i] == NULL)
 			goto fail;
 	}
@@ -176,6 +179,7 @@ void deliver_close(struct deliver **dp)
 		pthread_join(d->threads[i], NULL);
 	for (i = 0; i < d->nsessions; i++)
 		transport_close(&d->t[i]);
+	relays_free(&d->relays);
 	pthread_cond_destroy(&d->work_cv);
 	pthread_cond_destroy(&d->done_cv);
 	pthread_mutex_destroy(&d->mu);

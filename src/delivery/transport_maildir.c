@@ -45,7 +45,8 @@ extern char **environ;
 /* The network transports live in transport_smtp.c. There is no header for
  * them: only this dispatch calls them, and these declarations are kept in
  * step with the ones there. */
-void *transport_smtp_open(const struct conf *c, char **error_r);
+void *transport_smtp_open(const struct conf *c, struct relays *shared,
+			  char **error_r);
 enum transport_result transport_smtp_send(void *impl, const char *env_from,
 					  struct transport_rcpt *rcpts,
 					  size_t n, const char *data,
@@ -57,7 +58,8 @@ void transport_smtp_close(void *impl);
  * for an address that cannot be put into an envelope; at least one is 0. */
 struct transport_ops {
 	const char *name;
-	void *(*open)(const struct conf *c, char **error_r);
+	void *(*open)(const struct conf *c, struct relays *shared,
+		      char **error_r);
 	enum transport_result (*send)(void *impl, const char *env_from,
 				      struct transport_rcpt *rcpts, size_t n,
 				      const char *data, size_t len,
@@ -70,13 +72,15 @@ struct transport {
 	void *impl;
 };
 
-static void *maildir_open(const struct conf *c, char **error_r);
+static void *maildir_open(const struct conf *c, struct relays *shared,
+			  char **error_r);
 static enum transport_result maildir_send(void *impl, const char *env_from,
 					  struct transport_rcpt *rcpts,
 					  size_t n, const char *data,
 					  size_t len, char **error_r);
 static void maildir_close(void *impl);
-static void *sendmail_open(const struct conf *c, char **error_r);
+static void *sendmail_open(const struct conf *c, struct relays *shared,
+			   char **error_r);
 static enum transport_result sendmail_send(void *impl, const char *env_from,
 					   struct transport_rcpt *rcpts,
 					   size_t n, const char *data,
@@ -113,6 +117,12 @@ static bool envelope_addr_ok(const char *a, bool empty_ok)
 
 struct transport *transport_open(const struct conf *c, char **error_r)
 {
+	return transport_open_relays(c, NULL, error_r);
+}
+
+struct transport *transport_open_relays(const struct conf *c,
+					struct relays *relays, char **error_r)
+{
 	unsigned k = (unsigned)c->outbound.transport;
 	struct transport *t;
 	void *impl;
@@ -124,7 +134,7 @@ struct transport *transport_open(const struct conf *c, char **error_r)
 				     k);
 		return NULL;
 	}
-	impl = transport_ops[k].open(c, error_r);
+	impl = transport_ops[k].open(c, relays, error_r);
 	if (impl == NULL)
 		return NULL;
 	t = xmalloc(sizeof *t);
@@ -209,7 +219,8 @@ static char *maildir_hostname(void)
 	return buf_steal(&b, NULL);
 }
 
-static void *maildir_open(const struct conf *c, char **error_r)
+static void *maildir_open(const struct conf *c, struct relays *shared,
+			  char **error_r)
 {
 	const char *path = c->outbound.path;
 	struct maildir *m;
@@ -405,7 +416,8 @@ struct sendmail {
 	long timeout_s;
 };
 
-static void *sendmail_open(const struct conf *c, char **error_r)
+static void *sendmail_open(const struct conf *c, struct relays *shared,
+			   char **error_r)
 {
 	const struct conf_strv *v = &c->outbound.sendmail_argv;
 	struct sendmail *s;

@@ -32,9 +32,11 @@
 #include <libetpan/libetpan.h>
 
 #include "delivery/transport.h"
+#include "delivery/relays.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 
 /* Commands sent before reading their replies, at most: well below what the
@@ -49,7 +51,8 @@
 
 /* The entry points the dispatch in transport_maildir.c calls (declared
  * there too; there is no header for them). */
-void *transport_smtp_open(const struct conf *c, char **error_r);
+void *transport_smtp_open(const struct conf *c, struct relays *shared,
+			  char **error_r);
 enum transport_result transport_smtp_send(void *impl, const char *env_from,
 					  struct transport_rcpt *rcpts,
 					  size_t n, const char *data,
@@ -82,6 +85,18 @@ struct smtp {
 	struct buf wire;        /* the message as sent: CRLF, dot-stuffed */
 	struct buf reply;       /* the last reply, lines joined with '\n' */
 	int code;               /* its code; 0 when the session broke */
+	bool broke;             /* the last transaction lost its session */
+	bool peer_failed;       /* the last send could not open a session or
+				   lost it: refused, timed out, dropped */
+};
+
+/* What the dispatch holds: one peer (host:port or a socket), or one per
+ * relay of outbound.relays with the set that chooses among them. */
+struct smtp_set {
+	struct smtp **peer;
+	size_t n;
+	struct relays *relays;  /* NULL with one peer */
+	bool own_relays;        /* made here (no shared set was given) */
 };
 
 /* ---- SIGPIPE: libetpan writes with send(fd, ..., 0) ---- */
@@ -183,7 +198,10 @@ static bool text_ok(const char *p)
 
 /* ---- open and close ---- */
 
-void *transport_smtp_open(const struct conf *c, char **error_r)
+/* One peer: `host`:`port`, or the LMTP socket of outbound.path when host
+ * is NULL and there is one. */
+static struct smtp *smtp_new(const struct conf *c, const char *host, int port,
+			     char **error_r)
 {
 	const struct conf_outbound *o = &c->outbound;
 	const char *helo = o->helo != NULL ? o->helo : c->domain;
@@ -201,8 +219,8 @@ void *transport_smtp_open(const struct conf *c, char **error_r)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->lmtp = o->transport == TRANSPORT_LMTP;
-	s->port = o->port > 0 ? o->port : s->lmtp ? 24 : 25;
-	if (s->lmtp && o->path != NULL && o->path[0] != '\0') {
+	s->port = port > 0 ? port : s->lmtp ? 24 : 25;
+	if (host == NULL && s->lmtp && o->path != NULL && o->path[0] != '\0') {
 		struct sockaddr_un un;
 
 		s->sock_path = xstrdup(o->path);
@@ -213,8 +231,9 @@ void *transport_smtp_open(const struct conf *c, char **error_r)
 			goto fail;
 		}
 	} else {
-		if (o->host == NULL || o->host[0] == '\0' ||
-		    !text_ok(o->host)) {
+		if (host == NULL)
+			host = o->host;
+		if (host == NULL || host[0] == '\0' || !text_ok(host)) {
 			*error_r = xstrdup("outbound.host: need the relay's "
 					   "host name or address");
 			goto fail;
@@ -224,10 +243,10 @@ void *transport_smtp_open(const struct conf *c, char **error_r)
 					     s->port);
 			goto fail;
 		}
-		s->host = xstrdup(o->host);
-		s->peer = strchr(o->host, ':') != NULL ?
-			  xasprintf("[%s]:%d", o->host, s->port) :
-			  xasprintf("%s:%d", o->host, s->port);
+		s->host = xstrdup(host);
+		s->peer = strchr(host, ':') != NULL ?
+			  xasprintf("[%s]:%d", host, s->port) :
+			  xasprintf("%s:%d", host, s->port);
 	}
 	s->helo = xstrdup(helo);
 	s->starttls = o->starttls;
@@ -267,9 +286,8 @@ static void session_drop(struct smtp *s, bool quit)
 	s->tls = false;
 }
 
-void transport_smtp_close(void *impl)
+static void smtp_free(struct smtp *s)
 {
-	struct smtp *s = impl;
 	struct sigpipe_guard g;
 
 	sigpipe_block(&g);
@@ -289,6 +307,54 @@ void transport_smtp_close(void *impl)
 	buf_free(&s->wire);
 	buf_free(&s->reply);
 	free(s);
+}
+
+void *transport_smtp_open(const struct conf *c, struct relays *shared,
+			  char **error_r)
+{
+	const struct conf_outbound *o = &c->outbound;
+	struct smtp_set *set = xcalloc(1, sizeof *set);
+	size_t i;
+
+	if (o->nrelays == 0) {
+		set->n = 1;
+		set->peer = xcalloc(1, sizeof *set->peer);
+		set->peer[0] = smtp_new(c, NULL, o->port, error_r);
+		if (set->peer[0] == NULL)
+			goto fail;
+		return set;
+	}
+	set->relays = shared;
+	if (set->relays == NULL) {
+		set->relays = relays_new(c);
+		set->own_relays = true;
+	}
+	set->n = relays_count(set->relays);
+	set->peer = xcalloc(set->n, sizeof *set->peer);
+	for (i = 0; i < set->n; i++) {
+		set->peer[i] = smtp_new(c, o->relays[i].host,
+					o->relays[i].port, error_r);
+		if (set->peer[i] == NULL)
+			goto fail;
+	}
+	return set;
+fail:
+	transport_smtp_close(set);
+	return NULL;
+}
+
+void transport_smtp_close(void *impl)
+{
+	struct smtp_set *set = impl;
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->peer[i] != NULL)
+			smtp_free(set->peer[i]);
+	free(set->peer);
+	if (set->own_relays)
+		relays_free(&set->relays);
+	free(set);
 }
 
 /* ---- the wire ---- */
@@ -974,22 +1040,25 @@ out:
 		*error_r = reply_error(s, "transaction");
 	}
 	free(x.fail_text);
+	s->broke = x.broken;
 	if (x.broken)
 		session_drop(s, false);
 	return res;
 }
 
-enum transport_result transport_smtp_send(void *impl, const char *env_from,
-					  struct transport_rcpt *rcpts,
-					  size_t n, const char *data,
-					  size_t len, char **error_r)
+/* One transaction to one peer. Sets s->peer_failed when no session could
+ * be had or the session was lost. */
+static enum transport_result smtp_send(struct smtp *s, const char *env_from,
+				       struct transport_rcpt *rcpts, size_t n,
+				       const char *data, size_t len,
+				       char **error_r)
 {
-	struct smtp *s = impl;
 	struct sigpipe_guard g;
 	enum transport_result res;
 	bool eightbit, retry, was_open;
 	int attempt;
 
+	s->peer_failed = false;
 	to_wire(data, len, &s->wire, &eightbit);
 	sigpipe_block(&g);
 	for (attempt = 0;; attempt++) {
@@ -998,10 +1067,13 @@ enum transport_result transport_smtp_send(void *impl, const char *env_from,
 		was_open = s->session != NULL;
 		if (!was_open) {
 			res = session_open(s, error_r);
-			if (res != TRANSPORT_OK)
+			if (res != TRANSPORT_OK) {
+				s->peer_failed = true;
 				break;
+			}
 		}
 		res = txn_run(s, env_from, rcpts, n, eightbit, error_r, &retry);
+		s->peer_failed = s->broke;
 		/* A reused session that died while idle: once more, afresh. */
 		if (res == TRANSPORT_TEMPFAIL && retry && was_open &&
 		    attempt == 0) {
@@ -1016,4 +1088,86 @@ enum transport_result transport_smtp_send(void *impl, const char *env_from,
 	if (s->wire.cap > 1024 * 1024)
 		buf_free(&s->wire);
 	return res;
+}
+
+/* With several relays: the transaction goes to the relay whose turn it is;
+ * when that relay refuses, times out or drops the session before the
+ * transaction is done, it is skipped for a while and the whole transaction
+ * goes to the next relay (the dropped one may have taken the message just
+ * before it went: those recipients can get it twice, nobody gets it never).
+ * Only when every relay is being skipped does the transaction fail
+ * transiently, and the job waits for its retry. A relay that answers, even
+ * with 4xx or 5xx, has done its part: its answer stands. */
+static enum transport_result relays_send(struct smtp_set *set,
+					 const char *env_from,
+					 struct transport_rcpt *rcpts,
+					 size_t n, const char *data,
+					 size_t len, char **error_r)
+{
+	unsigned long long tried = 0;
+	enum transport_result res = TRANSPORT_TEMPFAIL;
+	int *codes = xcalloc(n ? n : 1, sizeof *codes);
+	char *last_error = NULL;
+	size_t k;
+	int i;
+
+	/* The dispatch has set the codes of unusable addresses already. */
+	for (k = 0; k < n; k++)
+		codes[k] = rcpts[k].code;
+	while ((i = relays_pick(set->relays, util_now(), tried)) >= 0) {
+		struct smtp *s = set->peer[i];
+		char *err = NULL;
+
+		tried |= 1ULL << i;
+		for (k = 0; k < n; k++)
+			rcpts[k].code = codes[k];
+		res = smtp_send(s, env_from, rcpts, n, data, len, &err);
+		if (!s->peer_failed) {
+			if (relays_ok(set->relays, (size_t)i))
+				log_info("relay %s: back in use",
+					 relays_name(set->relays, (size_t)i));
+			free(last_error);
+			*error_r = err;
+			free(codes);
+			return res;
+		}
+		if (relays_failed(set->relays, (size_t)i, util_now()))
+			log_warn("relay %s: skipped for %lds: %s",
+				 relays_name(set->relays, (size_t)i),
+				 relays_skipped_for(set->relays, (size_t)i,
+						    util_now()),
+				 err != NULL ? err : "session lost");
+		if (res != TRANSPORT_TEMPFAIL) {
+			/* The answers came before the session was lost (LMTP
+			 * replies after DATA): they stand, and the missing
+			 * ones are retried later. */
+			free(last_error);
+			*error_r = err;
+			free(codes);
+			return res;
+		}
+		free(last_error);
+		last_error = err;
+	}
+	for (k = 0; k < n; k++)
+		rcpts[k].code = codes[k];
+	free(codes);
+	*error_r = xasprintf("no relay to take it (every relay is being "
+			     "skipped)%s%s", last_error != NULL ? ": " : "",
+			     last_error != NULL ? last_error : "");
+	free(last_error);
+	return TRANSPORT_TEMPFAIL;
+}
+
+enum transport_result transport_smtp_send(void *impl, const char *env_from,
+					  struct transport_rcpt *rcpts,
+					  size_t n, const char *data,
+					  size_t len, char **error_r)
+{
+	struct smtp_set *set = impl;
+
+	if (set->relays == NULL)
+		return smtp_send(set->peer[0], env_from, rcpts, n, data, len,
+				 error_r);
+	return relays_send(set, env_from, rcpts, n, data, len, error_r);
 }

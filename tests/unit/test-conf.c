@@ -648,6 +648,74 @@ static void test_outbound_problems(void **state)
 		   "\"later\" ]; };\n" LIST_CLOSE, 3, "\"later\"");
 }
 
+static void test_relays(void **state)
+{
+	struct conf *c = load_ok(HEAD
+		"outbound = { transport = \"smtp\"; relay_skip = \"2m\";\n"
+		"  relays = ( { host = \"10.0.0.1\"; weight = 1; },\n"
+		"             { host = \"mx2.example.org\"; port = 2525;"
+		" weight = 3; } ); };\n");
+	struct conf_problems p;
+
+	assert_int_equal(c->outbound.nrelays, 2);
+	assert_string_equal(c->outbound.relays[0].host, "10.0.0.1");
+	assert_int_equal(c->outbound.relays[0].port, 25);
+	assert_int_equal(c->outbound.relays[0].weight, 1);
+	assert_string_equal(c->outbound.relays[1].host, "mx2.example.org");
+	assert_int_equal(c->outbound.relays[1].port, 2525);
+	assert_int_equal(c->outbound.relays[1].weight, 3);
+	assert_int_equal(c->outbound.relay_skip_s, 120);
+	conf_free(&c);
+
+	/* Defaults: weight 1, port 24 for LMTP, a minute's skip. */
+	c = load_ok(HEAD "outbound = { transport = \"lmtp\";\n"
+		    "  relays = ( { host = \"a\"; } ); };\n");
+	assert_int_equal(c->outbound.nrelays, 1);
+	assert_int_equal(c->outbound.relays[0].port, 24);
+	assert_int_equal(c->outbound.relays[0].weight, 1);
+	assert_int_equal(c->outbound.relay_skip_s, 60);
+	conf_free(&c);
+	c = load_ok(HEAD);
+	assert_int_equal(c->outbound.nrelays, 0);
+	assert_null(c->outbound.relays);
+	conf_free(&c);
+
+	p = load_bad(HEAD
+		"outbound = { transport = \"smtp\";\n"               /* 2 */
+		"  relays = ( { host = \"a\"; weight = 0; },\n"      /* 3 */
+		"    { port = 25; },\n"                                /* 4 */
+		"    { host = \"b c\"; colour = 1; },\n"             /* 5 */
+		"    { host = \"A\"; port = 25; },\n"                /* 6 */
+		"    \"d\" );\n"                                     /* 7 */
+		"};\n");
+	expect(&p, 3, "outbound.relays 1: weight: 0 is out of range "
+	       "(1 to 1000)");
+	expect(&p, 4, "outbound.relays 2: host is required");
+	expect(&p, 5, "outbound.relays 3: host must be a host name");
+	expect(&p, 5, "outbound.relays 3: unknown setting \"colour\"");
+	expect(&p, 6, "A port 25 is listed twice");
+	expect(&p, 7, "element 5 must be a group");
+	assert_int_equal(p.n, 6);
+	conf_problems_free(&p);
+
+	expect_one(HEAD "outbound = { relays = ( { host = \"a\"; } ); };\n",
+		   2, "goes with transport \"smtp\" or \"lmtp\"");
+	expect_one(HEAD "outbound = { transport = \"smtp\";\n"
+		   " host = \"x\"; relays = ( { host = \"a\"; } ); };\n",
+		   3, "replaces outbound.host and outbound.port");
+	expect_one(HEAD "outbound = { transport = \"smtp\";\n"
+		   " relays = ( ); };\n", 3, "from 1 to 64 relays");
+	expect_one(HEAD "outbound = { transport = \"smtp\";\n"
+		   " relays = { host = \"a\"; }; };\n", 3,
+		   "relays must be a list");
+	expect_one(HEAD "outbound = { transport = \"lmtp\"; path = \"s\";\n"
+		   " relays = ( { host = \"a\"; } ); };\n", 3,
+		   "cannot go with an LMTP socket");
+	expect_one(HEAD "outbound = { transport = \"smtp\";\n"
+		   " relays = ( { host = \"a\"; } ); relay_skip = \"x\"; };\n",
+		   3, "relay_skip: \"x\" is not a valid duration");
+}
+
 static void test_limits_problems(void **state)
 {
 	struct conf_problems p = load_bad(HEAD
@@ -854,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_filter_required),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_outbound_problems),
+		cmocka_unit_test(test_relays),
 		cmocka_unit_test(test_limits_problems),
 		cmocka_unit_test(test_top_problems),
 		cmocka_unit_test(test_many_problems),
