@@ -1,14 +1,19 @@
 /* deliver - turns queued jobs into transactions over parallel connections
  *
- * A job is a stored message plus a cursor over the list's members: members
- * are read in id order a batch at a time (never the whole list in memory);
+ * A job is a stored message plus a cursor over the list's members (those of
+ * its audience): members are read in id order a batch at a time (never the
+ * whole list in memory);
  * each batch is one transaction, handed to one of `connections` sessions
  * that run in parallel. Progress is committed after each transaction: the
  * cursor covers the batches finished in order, and a batch that finishes
  * ahead of an earlier one is recorded as a range, so a crash or kill -9
  * repeats at most the transactions that were in flight. 4xx answers wait
  * for the retry schedule, per recipient where the answer was per recipient;
- * 5xx answers are recorded as failures. Delivery decides nothing. */
+ * 5xx answers are recorded as failures. A job with per-recipient content
+ * (a marker in its data, see store_job_queue) goes out one recipient a
+ * transaction, each copy made from the stored data as the transaction
+ * starts: memory holds one copy per transaction in flight, and a restart
+ * makes the same bytes again. Delivery decides nothing. */
 #ifndef CONVENE_DELIVER_H
 #define CONVENE_DELIVER_H
 

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -78,15 +78,24 @@ int store_member_count(struct store *s, const char *list, int64_t *count_r);
 int store_member_foreach(struct store *s, const char *list,
 			 int (*fn)(const struct store_member *m, void *ctx),
 			 void *ctx);
-/* The next up to max immediate, active recipients with after < id < before
+/* Which members a job's member stream goes to. */
+enum store_audience {
+	AUDIENCE_IMMEDIATE,  /* active members in immediate mode (posts) */
+	AUDIENCE_MAIL,       /* active members in any mode but nomail
+				(meeting invitations, updates, cancels) */
+};
+const char *store_audience_name(enum store_audience a);
+
+/* The next up to max recipients of the audience with after < id < before
  * (before 0: no upper bound), in id order: addresses (newly allocated, free
  * with store_strv_free) and the last id seen. *n_r is 0 at the end. Memory
  * stays bounded by max. */
-int store_recipients_next(struct store *s, const char *list, int64_t after,
+int store_recipients_next(struct store *s, const char *list,
+			  enum store_audience audience, int64_t after,
 			  int64_t before, size_t max, char ***addrs_r,
 			  size_t *n_r, int64_t *last_id_r);
 int store_recipients_count(struct store *s, const char *list,
-			   int64_t *count_r);
+			   enum store_audience audience, int64_t *count_r);
 void store_strv_free(char ***v, size_t n);
 
 /* ---- messages, archive, holds ---- */
@@ -149,8 +158,12 @@ struct store_job {
 	int64_t id;
 	char *list;
 	enum store_job_kind kind;
+	enum store_audience audience;  /* of the member stream */
 	int64_t archive;      /* 0 when none */
 	char *env_from;
+	char *personal;       /* NULL, or the marker that each recipient's
+				 address replaces in the data (see
+				 store_job_queue) */
 	int64_t cursor;       /* last member id handed to the transport */
 	bool members_done;    /* the member stream is finished */
 	int64_t sent, total;
@@ -160,12 +173,37 @@ struct store_job {
 };
 void store_job_clear(struct store_job *j);
 
-/* Queues a message for delivery. JOB_POST: to the list's members (total
- * -1 until the worker counts them); JOB_DIRECT: to the n addresses given. */
+/* Queues a message for delivery. JOB_POST: to the list's immediate members
+ * (total -1 until the worker counts them); JOB_DIRECT: to the n addresses
+ * given. */
 int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
 		  int64_t archive, const char *env_from, const char *data,
 		  size_t len, const char *const *rcpts, size_t n,
 		  int64_t *id_r);
+
+/* A job with every option (store_job_add is this with audience
+ * AUDIENCE_IMMEDIATE and no marker). */
+struct store_job_new {
+	const char *list;
+	enum store_job_kind kind;
+	enum store_audience audience;  /* JOB_POST: who the stream reaches */
+	int64_t archive;               /* 0: none */
+	const char *env_from;
+	const char *data;
+	size_t len;
+	/* Per-recipient content: when set, every occurrence of this marker
+	 * in data is replaced by the recipient's address, and each
+	 * transaction has one recipient. The writer of data places it only
+	 * where any valid address keeps the message well-formed (a header's
+	 * address, an unencoded body line). NULL: the same bytes for all. */
+	const char *personal;
+	/* Explicit recipients: a JOB_DIRECT's, or a JOB_POST's besides its
+	 * member stream. */
+	const char *const *rcpts;
+	size_t n;
+};
+int store_job_queue(struct store *s, const struct store_job_new *j,
+		    int64_t *id_r);
 /* Records how many recipients a post's job has. */
 int store_job_set_total(struct store *s, int64_t id, int64_t total);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "delivery/deliver.h"
+#include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
 #include "mail/verp.h"
@@ -25,9 +26,10 @@ struct txn {
 	struct txn *next;          /* in the pool's to-do or done queue */
 	struct txn *fifo_next;     /* stream batches in the order read */
 	/* What to send (borrowed from the job while it runs; env_from is
-	 * owned_from when the sender is per recipient). */
+	 * owned_from when the sender is per recipient, data owned_data when
+	 * the content is). */
 	const char *env_from, *data;
-	char *owned_from;
+	char *owned_from, *owned_data;
 	size_t len;
 	/* Member stream batch (after, last] with its addresses, or job_rcpts
 	 * rows for explicit recipients and retries. */
@@ -231,7 +233,44 @@ static void txn_free(struct txn *x)
 	free(x->r);
 	free(x->error);
 	free(x->owned_from);
+	free(x->owned_data);
 	free(x);
+}
+
+/* Recipients a transaction of job j takes at most: one when the content or
+ * the envelope sender is per recipient. */
+static size_t batch_max(const struct deliver *d, const struct store_job *j)
+{
+	if (j->personal != NULL ||
+	    d->c->outbound.verp == VERP_PER_RECIPIENT)
+		return 1;
+	return d->c->outbound.max_rcpt_per_txn > 0 ?
+	       (size_t)d->c->outbound.max_rcpt_per_txn : 100;
+}
+
+/* Per-recipient content: the job's data with every occurrence of its
+ * marker replaced by the one recipient's address. The copy belongs to the
+ * transaction, so memory holds one message per transaction in flight
+ * whatever the list's size; a restart renders the same bytes again. */
+static void personalize(const struct store_job *j, struct txn *x)
+{
+	struct buf out = BUF_INIT;
+	const char *p = x->data, *end = x->data + x->len, *hit;
+	size_t mlen;
+
+	if (j->personal == NULL || j->personal[0] == '\0' || x->n != 1)
+		return;
+	mlen = strlen(j->personal);
+	buf_reserve(&out, x->len + 256);
+	while ((hit = memmem(p, (size_t)(end - p), j->personal, mlen)) !=
+	       NULL) {
+		buf_append(&out, p, (size_t)(hit - p));
+		buf_puts(&out, x->r[0].addr);
+		p = hit + mlen;
+	}
+	buf_append(&out, p, (size_t)(end - p));
+	x->owned_data = buf_steal(&out, &x->len);
+	x->data = x->owned_data;
 }
 
 /* With verp = per-recipient, each transaction has one recipient and the
@@ -366,7 +405,8 @@ static int stream_submit(struct stream *st)
 		}
 		if (st->ri < st->nranges)
 			before = st->ranges[st->ri].after + 1;
-		if (store_recipients_next(st->s, st->j->list, st->after, before,
+		if (store_recipients_next(st->s, st->j->list,
+					  st->j->audience, st->after, before,
 					  st->max, &addrs, &n, &last) < 0)
 			return -1;
 		if (n == 0) {
@@ -386,6 +426,7 @@ static int stream_submit(struct stream *st)
 		for (size_t i = 0; i < n; i++)
 			x->r[i].addr = addrs[i];
 		per_recipient_sender(st->d->c, st->j->list, x);
+		personalize(st->j, x);
 		st->after = last;
 		x->fifo_next = NULL;
 		if (st->fifo_tail)
@@ -499,15 +540,13 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 {
 	struct stream st = {
 		.d = d, .s = s, .j = j, .data = data, .len = len,
-		.max = d->c->outbound.verp == VERP_PER_RECIPIENT ? 1 :
-		       d->c->outbound.max_rcpt_per_txn > 0 ?
-		       (size_t)d->c->outbound.max_rcpt_per_txn : 100,
-		.after = j->cursor, .sent = j->sent,
+		.max = batch_max(d, j), .after = j->cursor, .sent = j->sent,
 	};
 	int ret = 0;
 
 	if (j->total < 0) {
-		if (store_recipients_count(s, j->list, &j->total) < 0 ||
+		if (store_recipients_count(s, j->list, j->audience,
+					   &j->total) < 0 ||
 		    store_job_set_total(s, j->id, j->total) < 0)
 			return -1;
 	}
@@ -548,9 +587,7 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 		    const char *data, size_t len, struct deliver_stats *stats)
 {
-	size_t max = d->c->outbound.verp == VERP_PER_RECIPIENT ? 1 :
-		     d->c->outbound.max_rcpt_per_txn > 0 ?
-		     (size_t)d->c->outbound.max_rcpt_per_txn : 100;
+	size_t max = batch_max(d, j);
 
 	for (;;) {
 		struct store_rcpt *rows;
@@ -577,6 +614,7 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 				x->r[i].addr = x->rows[i].address;
 			}
 			per_recipient_sender(d->c, j->list, x);
+			personalize(j, x);
 			submit(d, x);
 			inflight++;
 		}

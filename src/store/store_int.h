@@ -34,6 +34,8 @@ extern const char *const store_schema_bounces[];
 extern const size_t store_schema_bounces_n;
 extern const char *const store_schema_failures[];
 extern const size_t store_schema_failures_n;
+extern const char *const store_schema_personal_jobs[];
+extern const size_t store_schema_personal_jobs_n;
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);

@@ -25,13 +25,67 @@ const char *const store_schema_failures[] = {
 const size_t store_schema_failures_n =
 	sizeof store_schema_failures / sizeof store_schema_failures[0];
 
+/* Schema: which members a job's stream reaches, and the marker of
+ * per-recipient content. */
+const char *const store_schema_personal_jobs[] = {
+	"ALTER TABLE jobs ADD COLUMN audience TEXT NOT NULL"
+	" DEFAULT 'immediate'",
+	"ALTER TABLE jobs ADD COLUMN personal TEXT",
+};
+const size_t store_schema_personal_jobs_n =
+	sizeof store_schema_personal_jobs / sizeof store_schema_personal_jobs[0];
+
 /* ---- delivery jobs ---- */
 
 void store_job_clear(struct store_job *j)
 {
 	xfree(&j->list);
 	xfree(&j->env_from);
+	xfree(&j->personal);
 	xfree(&j->last_error);
+}
+
+int store_job_queue(struct store *s, const struct store_job_new *j,
+		    int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO jobs (list, kind, archive, data, env_from,"
+		" members_done, total, next_attempt, created_at, audience,"
+		" personal)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	/* A post's total is counted by the worker when it starts: receive
+	 * must cost the same for any list size. */
+	int64_t total = j->kind == JOB_POST ? -1 : (int64_t)j->n, id;
+	time_t now = util_now();
+	size_t i;
+
+	st = store_prep(s, sql);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, j->list);
+	store_bind_text(st, 2, j->kind == JOB_POST ? "post" : "direct");
+	if (j->archive)
+		sqlite3_bind_int64(st, 3, j->archive);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_blob64(st, 4, j->data, j->len, SQLITE_STATIC);
+	store_bind_text(st, 5, j->env_from);
+	sqlite3_bind_int(st, 6, j->kind == JOB_DIRECT);
+	sqlite3_bind_int64(st, 7, total);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+	store_bind_text(st, 10, store_audience_name(j->audience));
+	store_bind_text(st, 11, j->personal);
+	if (store_insert_id(s, st, "queue job", &id) < 0)
+		return -1;
+	for (i = 0; i < j->n; i++)
+		if (store_job_rcpt_add(s, id, j->rcpts[i], RCPT_QUEUED, 0, 0,
+				       0, NULL) < 0)
+			return -1;
+	if (id_r != NULL)
+		*id_r = id;
+	return 0;
 }
 
 int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
@@ -39,41 +93,13 @@ int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
 		  size_t len, const char *const *rcpts, size_t n,
 		  int64_t *id_r)
 {
-	static const char sql[] =
-		"INSERT INTO jobs (list, kind, archive, data, env_from,"
-		" members_done, total, next_attempt, created_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st;
-	/* A post's total is counted by the worker when it starts: receive
-	 * must cost the same for any list size. */
-	int64_t total = kind == JOB_POST ? -1 : (int64_t)n, id;
-	time_t now = util_now();
-	size_t i;
+	struct store_job_new j = {
+		.list = list, .kind = kind, .audience = AUDIENCE_IMMEDIATE,
+		.archive = archive, .env_from = env_from, .data = data,
+		.len = len, .rcpts = rcpts, .n = n,
+	};
 
-	st = store_prep(s, sql);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, kind == JOB_POST ? "post" : "direct");
-	if (archive)
-		sqlite3_bind_int64(st, 3, archive);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
-	store_bind_text(st, 5, env_from);
-	sqlite3_bind_int(st, 6, kind == JOB_DIRECT);
-	sqlite3_bind_int64(st, 7, total);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
-	if (store_insert_id(s, st, "queue job", &id) < 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (store_job_rcpt_add(s, id, rcpts[i], RCPT_QUEUED, 0, 0, 0,
-				       NULL) < 0)
-			return -1;
-	if (id_r != NULL)
-		*id_r = id;
-	return 0;
+	return store_job_queue(s, &j, id_r);
 }
 
 int store_job_next_due(struct store *s, time_t now, int64_t after,
@@ -83,7 +109,8 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 	 * deferred, or when one of its recipients is due. */
 	static const char sql[] =
 		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
-		" members_done, sent, total, attempts, next_attempt, last_error"
+		" members_done, sent, total, attempts, next_attempt, last_error,"
+		" audience, personal"
 		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
 		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
@@ -115,6 +142,11 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		j->attempts = sqlite3_column_int(st, 9);
 		j->next_attempt = (time_t)sqlite3_column_int64(st, 10);
 		j->last_error = store_col_text(st, 11);
+		kind = store_col_text(st, 12);
+		j->audience = kind && strcmp(kind, "mail") == 0 ?
+			      AUDIENCE_MAIL : AUDIENCE_IMMEDIATE;
+		free(kind);
+		j->personal = store_col_text(st, 13);
 	} else if (rc != SQLITE_DONE) {
 		store_set_err(s, rc, "next job");
 		sqlite3_reset(st);

@@ -182,15 +182,27 @@ int store_member_count(struct store *s, const char *list, int64_t *count_r)
 	return store_count_query(s, st, count_r, "count members");
 }
 
-int store_recipients_count(struct store *s, const char *list, int64_t *count_r)
+const char *store_audience_name(enum store_audience a)
 {
-	static const char sql[] = "SELECT count(*) FROM members WHERE list = ?"
-		" AND status = 'active' AND mode = 'immediate'";
+	return a == AUDIENCE_MAIL ? "mail" : "immediate";
+}
+
+/* The members of an audience: ?9 is the audience (0 immediate, 1 mail). */
+#define AUDIENCE_SQL \
+	" AND status = 'active' AND" \
+	" ((?9 = 0 AND mode = 'immediate') OR (?9 = 1 AND mode <> 'nomail'))"
+
+int store_recipients_count(struct store *s, const char *list,
+			   enum store_audience audience, int64_t *count_r)
+{
+	static const char sql[] = "SELECT count(*) FROM members WHERE"
+		" list = ?1" AUDIENCE_SQL;
 	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, list);
+	sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
 	return store_count_query(s, st, count_r, "count recipients");
 }
 
@@ -227,14 +239,14 @@ int store_member_foreach(struct store *s, const char *list,
 	return ret;
 }
 
-int store_recipients_next(struct store *s, const char *list, int64_t after,
+int store_recipients_next(struct store *s, const char *list,
+			  enum store_audience audience, int64_t after,
 			  int64_t before, size_t max, char ***addrs_r,
 			  size_t *n_r, int64_t *last_id_r)
 {
 	static const char sql[] =
 		"SELECT id, address FROM members WHERE list = ?1 AND id > ?2"
-		" AND (?4 = 0 OR id < ?4)"
-		" AND status = 'active' AND mode = 'immediate'"
+		" AND (?4 = 0 OR id < ?4)" AUDIENCE_SQL
 		" ORDER BY id LIMIT ?3";
 	sqlite3_stmt *st = store_prep(s, sql);
 	char **v;
@@ -251,6 +263,7 @@ int store_recipients_next(struct store *s, const char *list, int64_t after,
 	sqlite3_bind_int64(st, 2, after);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	sqlite3_bind_int64(st, 4, before);
+	sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*last_id_r = sqlite3_column_int64(st, 0);
 		v[n++] = store_col_text(st, 1);

@@ -113,7 +113,8 @@ static void test_members(void **state)
 	assert_int_equal(store_member_set_mode(f->s, "makers", "a@example.org",
 					       MODE_NOMAIL, &found), 0);
 	assert_true(found);
-	assert_int_equal(store_recipients_count(f->s, "makers", &n), 0);
+	assert_int_equal(store_recipients_count(f->s, "makers",
+						 AUDIENCE_IMMEDIATE, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_member_count(f->s, "makers", &n), 0);
 	assert_int_equal(n, 1);
@@ -147,8 +148,10 @@ static void test_recipient_stream(void **state)
 	}
 	assert_int_equal(store_commit(f->s), 0);
 	for (;;) {
-		assert_int_equal(store_recipients_next(f->s, "big", last, 0, 64,
-						       &v, &n, &last), 0);
+		assert_int_equal(store_recipients_next(f->s, "big",
+						       AUDIENCE_IMMEDIATE,
+						       last, 0, 64, &v, &n,
+						       &last), 0);
 		if (n == 0) {
 			store_strv_free(&v, n);
 			break;
@@ -162,6 +165,40 @@ static void test_recipient_stream(void **state)
 		store_strv_free(&v, n);
 	}
 	assert_int_equal(total, 900);
+}
+
+/* The "mail" audience (meeting invitations) reaches every active member
+ * but those in nomail mode; disabled members get nothing. */
+static void test_recipient_audience(void **state)
+{
+	struct fixture *f = *state;
+	static const enum store_mode modes[] = {
+		MODE_IMMEDIATE, MODE_DIGEST, MODE_DIGEST_PLAIN, MODE_NOMAIL
+	};
+	char addr[64], **v;
+	size_t n, i;
+	int64_t last = 0, count;
+	bool added;
+
+	assert_int_equal(store_begin(f->s), 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(addr, sizeof addr, "aud%zu@example.org", i);
+		assert_int_equal(store_member_add(f->s, "aud", addr, NULL,
+						  modes[i % 4], &added), 0);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_recipients_count(f->s, "aud", AUDIENCE_MAIL,
+						&count), 0);
+	assert_int_equal(count, 6);
+	assert_int_equal(store_recipients_count(f->s, "aud",
+						AUDIENCE_IMMEDIATE, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_recipients_next(f->s, "aud", AUDIENCE_MAIL, 0,
+					       0, 100, &v, &n, &last), 0);
+	assert_int_equal(n, 6);
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(atoi(v[i] + 3) % 4, 3);
+	store_strv_free(&v, n);
 }
 
 static void test_archive_threads(void **state)
@@ -279,7 +316,34 @@ static void test_jobs(void **state)
 	assert_true(found);
 	assert_int_equal(j.cursor, 42);
 	assert_int_equal(j.sent, 7);
+	assert_int_equal(j.audience, AUDIENCE_IMMEDIATE);
+	assert_null(j.personal);
 	store_job_clear(&j);
+	/* A job with per-recipient content keeps its audience and marker. */
+	{
+		struct store_job_new nj = {
+			.list = "makers", .kind = JOB_POST,
+			.audience = AUDIENCE_MAIL, .env_from = "b@x",
+			.data = "To: m@x.invalid\n", .len = 16,
+			.personal = "m@x.invalid", .rcpts = rcpts, .n = 1,
+		};
+		int64_t id3;
+
+		assert_int_equal(store_job_queue(f->s, &nj, &id3), 0);
+		assert_int_equal(store_job_next_due(f->s, time(NULL) + 1,
+						    id2, &j, &found), 0);
+		assert_true(found);
+		assert_int_equal(j.id, id3);
+		assert_int_equal(j.kind, JOB_POST);
+		assert_false(j.members_done);
+		assert_int_equal(j.audience, AUDIENCE_MAIL);
+		assert_string_equal(j.personal, "m@x.invalid");
+		store_job_clear(&j);
+		assert_int_equal(store_job_rcpts_due(f->s, id3, time(NULL) + 1,
+						     10, &v, &n), 0);
+		assert_int_equal(n, 1);
+		store_rcpts_free(&v, n);
+	}
 }
 
 /* Another writer holding the database past the busy timeout is a transient
@@ -321,6 +385,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recipient_stream, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_recipient_audience, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_threads, setup,
 						teardown),
