@@ -1,27 +1,42 @@
 #!/bin/bash
-# install-deps.sh - installs what convene needs to build and test on Debian 12
+# install-deps.sh - installs what convene needs to build, run and test on
+# Debian 12
 #
 # Build: a C compiler, autotools, pkg-config and the development packages of
-# libetpan, SQLite, libconfig and PCRE2. Tests: cmocka, the sqlite3 shell,
-# and Postfix for its smtp-sink/smtp-source tools. Postfix is installed with
-# "No configuration" preseeded, so it asks nothing and is not set up to run;
-# any Postfix master left running afterwards is stopped.
+# libetpan, SQLite, libconfig and PCRE2. Run: libsasl2-modules (the PLAIN and
+# LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
+# swaks, Postfix for its smtp-sink/smtp-source tools, and a private copy of
+# Exim 4 (see below). Postfix is installed with "No configuration"
+# preseeded, so it asks nothing and is not set up to run.
 #
-# Needs root, or sudo. Safe to run again: when every package is already
-# installed it changes nothing and does not touch the network. A running
-# Postfix master is stopped unless CONVENE_KEEP_POSTFIX=yes.
+# Needs root, or sudo. Safe to run again: when everything is already
+# installed it changes nothing and does not touch the network. A mail server
+# that was running before the script stays running: only a Postfix master
+# that the installation itself started is stopped.
 #
 # Installing Postfix would replace another mail server (exim4, OpenSMTPD...):
 # when one is installed, Postfix is left out with a warning (the build and the
 # demo do not need it; the SMTP tests of `make check` do). Set
 # CONVENE_REPLACE_MTA=yes to replace it anyway.
+#
+# The Exim test of `make check` needs Debian's Exim 4 binary, which cannot
+# be installed next to Postfix (the packages conflict). Unless exim4 is
+# installed, the script unpacks exim4-daemon-light with `dpkg -x` into
+# CONVENE_TEST_EXIM_DIR (default /usr/local/lib/convene-test/exim4): nothing
+# is configured, started or registered with dpkg, and the tests run it with a
+# private config.
 set -euo pipefail
 
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libetpan-dev libsqlite3-dev sqlite3 libconfig-dev libpcre2-dev
 	libcmocka-dev postfix swaks iproute2 ca-certificates
+	libsasl2-modules
+	# what the private Exim binary links with
+	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
+	libpcre2-8-0 libcrypt1 util-linux
 )
+exim_dir=${CONVENE_TEST_EXIM_DIR:-/usr/local/lib/convene-test/exim4}
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -68,6 +83,20 @@ if [[ " ${missing[*]} " == *" postfix "* ]] &&
 	fi
 fi
 
+# A running Postfix master, checked through /proc so that a run with
+# nothing to do needs no sudo.
+postfix_master_running() {
+	local queue pidfile pid
+	queue=$("$(command -v postconf || echo /usr/sbin/postconf)" -h \
+		queue_directory 2>/dev/null) || queue=/var/spool/postfix
+	pidfile=${queue:-/var/spool/postfix}/pid/master.pid
+	[ -r "$pidfile" ] || return 1
+	pid=$(tr -dc '0-9' <"$pidfile")
+	[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ]
+}
+was_running=no
+postfix_master_running && was_running=yes
+
 if [ "${#missing[@]}" -eq 0 ]; then
 	say "nothing to install"
 else
@@ -87,19 +116,33 @@ else
 	say "installed ${#missing[@]} package(s)"
 fi
 
-# Leave no Postfix master behind (a postinst or an earlier setup may have
-# started one); the tests start their own SMTP peers on loopback. Checked
-# through /proc, so that a run with nothing to do needs no sudo.
-postfix_master_running() {
-	local pidfile=/var/spool/postfix/pid/master.pid pid
-	[ -r "$pidfile" ] || return 1
-	pid=$(tr -dc '0-9' <"$pidfile")
-	[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ]
-}
-if [ "${CONVENE_KEEP_POSTFIX:-}" != yes ] && postfix_master_running; then
-	say "stopping the running Postfix master (CONVENE_KEEP_POSTFIX=yes keeps it)"
+# A Postfix master that this run started (a postinst may start one) is
+# stopped; one that was running before is the host's mail server and is
+# left alone.
+if [ "$was_running" = no ] && postfix_master_running; then
+	say "stopping the Postfix master that the installation started"
 	"${as_root[@]}" "$(command -v postfix || echo /usr/sbin/postfix)" stop \
 		>/dev/null 2>&1 || true
+fi
+
+# The private Exim for the tests, unless Exim is installed for real.
+if ! installed exim4-daemon-light && ! installed exim4-daemon-heavy &&
+	[ ! -x "$exim_dir/usr/sbin/exim4" ]; then
+	say "unpacking exim4-daemon-light into $exim_dir (for make check)"
+	tmp=$(mktemp -d)
+	chmod 0777 "$tmp"   # apt's download sandbox user writes here
+	(cd "$tmp" && apt-get -qq -o Dpkg::Use-Pty=0 download \
+		exim4-daemon-light >/dev/null) ||
+		{ rm -rf "$tmp"; die "cannot download exim4-daemon-light"; }
+	"${as_root[@]}" mkdir -p "$exim_dir"
+	"${as_root[@]}" dpkg -x "$tmp"/exim4-daemon-light_*.deb "$exim_dir" ||
+		{ rm -rf "$tmp"; die "cannot unpack exim4-daemon-light"; }
+	rm -rf "$tmp"
+	[ -x "$exim_dir/usr/sbin/exim4" ] ||
+		die "no exim4 binary in $exim_dir after unpacking"
+	# Only root runs it, for the tests: no set-user-ID root binary left
+	# lying around.
+	"${as_root[@]}" chmod u-s,g-s "$exim_dir/usr/sbin/exim4"
 fi
 
 exit 0

@@ -720,6 +720,10 @@ static enum transport_result authenticate(struct smtp *s, char **error_r)
 						       : " none");
 		return TRANSPORT_TEMPFAIL;
 	}
+	/* libetpan asks the SASL library for the mechanism before it sends
+	 * anything: when that fails no reply is read, and the last one on
+	 * record is the greeting's. */
+	s->session->response_code = 0;
 	r = mailesmtp_auth_sasl(s->session, *m,
 				s->host != NULL ? s->host : "localhost",
 				NULL, NULL, s->auth_user, s->auth_user,
@@ -729,6 +733,12 @@ static enum transport_result authenticate(struct smtp *s, char **error_r)
 	if (r == MAILSMTP_ERROR_NOT_IMPLEMENTED) {
 		*error_r = xasprintf("%s %s: cannot AUTH: libetpan was built "
 				     "without SASL support", proto(s), s->peer);
+	} else if (r == MAILSMTP_ERROR_AUTH_LOGIN &&
+		   s->session->response_code == 0) {
+		*error_r = xasprintf("%s %s: cannot AUTH %s: no SASL mechanism "
+				     "%s was available to the client (on "
+				     "Debian: install libsasl2-modules)",
+				     proto(s), s->peer, *m, *m);
 	} else {
 		char *reply = etpan_reply(s);
 

@@ -2,8 +2,10 @@
 #include "autoconf.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -13,9 +15,40 @@
 #include "pipeline/receive.h"
 #include "base/status.h"
 #include "base/util.h"
+#include "base/xalloc.h"
 
-/* A wall-clock bound for one message: killed by SIGALRM, the MTA defers. */
+/* A wall-clock bound for one message. On it receive exits 75 itself: Exim
+ * bounces the mail of a program that a signal ended, Postfix defers it. */
 #define RECEIVE_ALARM_S 600
+
+static int alarm_exit;
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "convene: time limit reached; message left "
+				  "with the MTA\n";
+	ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+
+	(void)sig;
+	(void)ignored;
+	/* Nothing was committed: SQLite drops an unfinished transaction. */
+	_exit(alarm_exit);
+}
+
+/* The address the MTA delivered to, from the environment of its pipe:
+ * RECIPIENT (Exim's pipe transport, Postfix's local(8), qmail, Courier),
+ * else LOCAL_PART and DOMAIN (Exim). Newly allocated, or NULL. */
+static char *recipient_from_env(void)
+{
+	const char *r = getenv("RECIPIENT");
+	const char *lp = getenv("LOCAL_PART"), *dom = getenv("DOMAIN");
+
+	if (r != NULL && *r != '\0')
+		return xstrdup(r);
+	if (lp != NULL && *lp != '\0' && dom != NULL && *dom != '\0')
+		return xasprintf("%s@%s", lp, dom);
+	return NULL;
+}
 
 int cmd_receive(int argc, char **argv, const char *config)
 {
@@ -24,6 +57,8 @@ int cmd_receive(int argc, char **argv, const char *config)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *recipient = NULL;
+	char *env_recipient = NULL;
+	struct sigaction sa;
 	struct conf *c = NULL;
 	struct conf_problems problems = { 0 };
 	struct buf in = BUF_INIT;
@@ -38,6 +73,11 @@ int cmd_receive(int argc, char **argv, const char *config)
 	 * MTA: fatal errors exit EX_TEMPFAIL. */
 	log_open("convene", false);
 	log_fatal_tempfail(true);
+	alarm_exit = status_to_exit(ST_TEMPFAIL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
 	alarm(RECEIVE_ALARM_S);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "r:", longopts, NULL)) != -1) {
@@ -50,6 +90,8 @@ int cmd_receive(int argc, char **argv, const char *config)
 			return status_to_exit(ST_TEMPFAIL);
 		}
 	}
+	if (recipient == NULL)
+		recipient = env_recipient = recipient_from_env();
 	if (conf_load(conf_default_path(config), &c, &problems,
 		      &unreadable) < 0) {
 		for (i = 0; i < problems.n; i++)
@@ -59,6 +101,7 @@ int cmd_receive(int argc, char **argv, const char *config)
 			"left with the MTA\n", conf_default_path(config),
 			unreadable ? "unreadable" : "invalid");
 		conf_problems_free(&problems);
+		free(env_recipient);
 		return status_to_exit(ST_TEMPFAIL);
 	}
 	max = (size_t)c->limits.max_message_kb * 1024;
@@ -86,5 +129,6 @@ int cmd_receive(int argc, char **argv, const char *config)
 	}
 	buf_free(&in);
 	conf_free(&c);
+	free(env_recipient);
 	return status_to_exit(st);
 }
