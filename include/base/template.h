@@ -6,6 +6,7 @@
 #ifndef CONVENE_TEMPLATE_H
 #define CONVENE_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf;
@@ -37,6 +38,28 @@ extern const char *const template_known[];
 int template_render(const struct conf *c, const struct conf_list *l,
 		    const char *name, const struct template_var *vars,
 		    size_t nvars, char **out_r, char **error_r);
+
+/* Every template convene renders (a module that renders a new one adds
+ * it here, so that `convene check` tries it), NULL-ended. `message`: a
+ * whole message, whose header lines must hold a Subject. */
+struct template_use {
+	const char *name;
+	bool message;
+};
+extern const struct template_use template_uses[];
+
+/* Whether the name (len bytes, without ".txt") is in template_uses. */
+bool template_is_used(const char *name, size_t len);
+
+/* Renders every template list l can use (the footer only when l has one,
+ * content-removed only when it has content rules), with every known
+ * placeholder filled, and calls report(problem, ctx) for each that cannot
+ * be rendered (missing or unreadable file, unknown placeholder, a message
+ * without a Subject line), naming the template, the list and the file.
+ * Returns the number of problems. */
+size_t template_check_list(const struct conf *c, const struct conf_list *l,
+			   void (*report)(const char *problem, void *ctx),
+			   void *ctx);
 
 /* Checks one template file: every placeholder must be among `known`.
  * Returns 0, or -1 with *error_r naming the file and line. */

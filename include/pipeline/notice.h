@@ -65,10 +65,11 @@ struct notice {
 
 /* Renders template `name` with v, composes it as `how` says and queues it
  * to rcpts[0..n-1] as a direct job of l, part of the caller's transaction.
- * Nothing is sent (and 0 returned) when n is 0, when the message answered
- * is a robot's, or when the template cannot be rendered (logged: a broken
- * template must not lose the mail that caused the notice). Returns -1 only
- * on a store failure (the store's error says why). */
+ * Nothing is sent (and 0 returned) when n is 0 or when the message answered
+ * is a robot's. Returns -1 on a store failure (the store's error says why)
+ * and when the template cannot be rendered (logged): the caller rolls back,
+ * so that the mail that caused the notice stays with the MTA (or the
+ * worker's job waits) until the admin fixes the template. */
 int notice_send(struct store *s, const struct conf *c,
 		const struct conf_list *l, const char *name,
 		const struct notice_vars *v, const struct notice *how,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/template.h"
@@ -32,6 +33,27 @@ const char *const template_known[] = {
 	/* of subscription requests (commands) */
 	"request_id", "policy", "subscription",
 	NULL
+};
+
+const struct template_use template_uses[] = {
+	/* parts of other messages */
+	{ "footer", false }, { "content-removed", false },
+	{ "answer-lines", false },
+	/* answers and confirmations (NAME-request and the shortcuts) */
+	{ "help", true }, { "answer", true }, { "closed", true },
+	{ "confirm-subscribe", true }, { "confirm-unsubscribe", true },
+	{ "invite", true }, { "welcome", true }, { "goodbye", true },
+	{ "approval-notice", true }, { "subscription-rejected", true },
+	/* moderation */
+	{ "hold-notice", true }, { "hold-pending", true },
+	{ "hold-rejected", true }, { "hold-decided", true },
+	{ "hold-late", true }, { "hold-forged", true },
+	{ "hold-expired", true }, { "hold-unclear", true },
+	{ "post-rejected", true },
+	/* bounces */
+	{ "bounce-probe", true }, { "bounce-disabled", true },
+	{ "bounce-removed", true },
+	{ NULL, false }
 };
 
 size_t template_list_vars(const struct conf *c, const struct conf_list *l,
@@ -171,6 +193,76 @@ fail:
 	buf_free(&text);
 	buf_free(&out);
 	return -1;
+}
+
+bool template_is_used(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; template_uses[i].name != NULL; i++)
+		if (strlen(template_uses[i].name) == len &&
+		    strncmp(template_uses[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the header lines of a rendered message (up to the first blank
+ * line) hold a Subject. */
+static bool has_subject(const char *text)
+{
+	const char *line = text;
+
+	while (*line != '\0' && *line != '\n') {
+		const char *next = strchr(line, '\n');
+
+		if (strncasecmp(line, "Subject:", 8) == 0)
+			return true;
+		if (next == NULL)
+			break;
+		line = next + 1;
+	}
+	return false;
+}
+
+size_t template_check_list(const struct conf *c, const struct conf_list *l,
+			   void (*report)(const char *problem, void *ctx),
+			   void *ctx)
+{
+	struct template_var vars[64];
+	size_t n = 0, i, bad = 0;
+	bool content = l->content_strip.n > 0 || l->content_pass.n > 0 ||
+		       l->drop_html_alternative;
+
+	/* Every placeholder a template may use, with a made-up value: the
+	 * renderer then fails only on names it does not know. */
+	for (i = 0; template_known[i] != NULL &&
+		    n < sizeof vars / sizeof vars[0]; i++)
+		vars[n++] = (struct template_var){ template_known[i],
+						   "example" };
+	for (i = 0; template_uses[i].name != NULL; i++) {
+		const struct template_use *u = &template_uses[i];
+		char *text = NULL, *err = NULL, *problem = NULL;
+
+		if ((strcmp(u->name, "footer") == 0 && !l->footer) ||
+		    (strcmp(u->name, "content-removed") == 0 && !content))
+			continue;
+		if (template_render(c, l, u->name, vars, n, &text, &err) < 0)
+			problem = xasprintf("list %s: template %s cannot be "
+					    "used: %s", l->name, u->name, err);
+		else if (u->message && !has_subject(text))
+			problem = xasprintf("list %s: template %s cannot be "
+					    "used: no Subject line before the "
+					    "first blank line", l->name,
+					    u->name);
+		if (problem != NULL) {
+			report(problem, ctx);
+			bad++;
+		}
+		free(problem);
+		free(err);
+		free(text);
+	}
+	return bad;
 }
 
 struct check_ctx {

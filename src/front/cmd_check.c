@@ -38,8 +38,12 @@ static int check_templates_in(const char *dir)
 		if (len < 5 || strcmp(e->d_name + len - 4, ".txt") != 0)
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
-		if (template_check_file(path, template_known, nknown(),
-					&err) < 0) {
+		if (!template_is_used(e->d_name, len - 4)) {
+			fprintf(stderr, "%s: not a template convene uses (a "
+				"misspelt name?)\n", path);
+			bad++;
+		} else if (template_check_file(path, template_known, nknown(),
+					       &err) < 0) {
 			fprintf(stderr, "%s\n", err);
 			free(err);
 			bad++;
@@ -48,6 +52,12 @@ static int check_templates_in(const char *dir)
 	}
 	closedir(d);
 	return bad;
+}
+
+static void report(const char *problem, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", problem);
 }
 
 int cmd_check(int argc, char **argv, const char *config)
@@ -67,6 +77,7 @@ int cmd_check(int argc, char **argv, const char *config)
 
 		bad += check_templates_in(ldir);
 		free(ldir);
+		bad += (int)template_check_list(c, &c->lists[i], report, NULL);
 	}
 	free(dir);
 	s = front_open_store(c);
@@ -74,8 +85,10 @@ int cmd_check(int argc, char **argv, const char *config)
 		bad++;
 	store_close(&s);
 	if (bad == 0)
-		printf("%s: ok (%zu list%s, schema version %d)\n", c->file,
-		       c->nlists, c->nlists == 1 ? "" : "s", version);
+		printf("%s: ok (%zu list%s, schema version %d, templates "
+		       "%s/%s)\n", c->file, c->nlists,
+		       c->nlists == 1 ? "" : "s", version, c->templates,
+		       c->language);
 	conf_free(&c);
 	return status_to_exit(bad ? ST_CONFIG : ST_OK);
 }

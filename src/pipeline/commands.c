@@ -67,6 +67,7 @@ struct ctx {
 	const struct conf_list *l;
 	const char *in_reply_to;   /* Message-ID answered, or NULL */
 	const struct incoming *in; /* the mail answered; NULL for the CLI */
+	bool broken;               /* a template could not be rendered */
 };
 
 /* An address that may go into a header and an envelope as it is. */
@@ -83,10 +84,11 @@ static bool sendable(const char *a)
 	return true;
 }
 
-/* Queues template `name` to rcpt (never to a robot: see notice.h). A
- * template that cannot be rendered is logged and nothing is sent (the
- * admin fixes it; the mail is not kept waiting). Returns -1 only for a
- * store failure. */
+/* Queues template `name` to rcpt (never to a robot: see notice.h).
+ * Returns -1 for a store failure, and for a template that cannot be
+ * rendered (this one, or one that went into t: x->broken): the caller rolls
+ * back, so the message stays with the MTA until the admin fixes the
+ * template, and nothing is lost. */
 static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 		    const char *reply_to, const char *auto_submitted,
 		    const struct notice_vars *t)
@@ -99,9 +101,10 @@ static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 		.answers = x->in != NULL ? &x->in->m : NULL,
 		.answers_sender = x->in != NULL ? x->in->sender : NULL,
 	};
-	int rc;
+	int rc = -1;
 
-	rc = notice_send(x->s, x->c, x->l, name, t, &how, &rcpt, 1);
+	if (!x->broken)
+		rc = notice_send(x->s, x->c, x->l, name, t, &how, &rcpt, 1);
 	free(from);
 	return rc;
 }
@@ -128,7 +131,7 @@ static int rate_ok(struct ctx *x, const char *rcpt)
 }
 
 /* The body of a message template (its header lines dropped), newly
- * allocated; NULL (logged) when it cannot be rendered. */
+ * allocated; NULL (logged, x->broken set) when it cannot be rendered. */
 static char *template_body(struct ctx *x, const char *name,
 			   const struct notice_vars *t)
 {
@@ -137,6 +140,7 @@ static char *template_body(struct ctx *x, const char *name,
 	if (template_render(x->c, x->l, name, t->v, t->n, &text, &err) < 0) {
 		log_error("list=%s: %s", x->l->name, err);
 		free(err);
+		x->broken = true;
 		return NULL;
 	}
 	p = strstr(text, "\n\n");
@@ -146,7 +150,7 @@ static char *template_body(struct ctx *x, const char *name,
 }
 
 /* Appends phrase `key` of the answer-lines template (a line "key: text")
- * to out. */
+ * to out; sets x->broken when it cannot. */
 static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
@@ -157,7 +161,7 @@ static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 			    &err) < 0) {
 		log_error("list=%s: %s", x->l->name, err);
 		free(err);
-		buf_printf(out, "[%s]\n", key);
+		x->broken = true;
 		return;
 	}
 	for (line = text; line != NULL; line = next) {
@@ -173,7 +177,7 @@ static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 	}
 	log_error("list=%s: template answer-lines has no line \"%s:\"",
 		  x->l->name, key);
-	buf_printf(out, "[%s]\n", key);
+	x->broken = true;
 	free(text);
 }
 
@@ -396,7 +400,7 @@ int commands_decide(struct store *s, const struct conf *c,
 		    const struct conf_list *l, int64_t id, bool approve,
 		    const char *decider, const char **result_r)
 {
-	struct ctx x = { s, c, l, NULL, NULL };
+	struct ctx x = { s, c, l, NULL, NULL, false };
 	struct store_sub_request r = { 0 };
 	bool found, added;
 	struct notice_vars t;
@@ -443,7 +447,7 @@ int commands_admin_add(struct store *s, const struct conf *c,
 		       const char *name, enum commands_add_how how,
 		       const char **result_r)
 {
-	struct ctx x = { s, c, l, NULL, NULL };
+	struct ctx x = { s, c, l, NULL, NULL, false };
 	struct store_member m = { 0 };
 	bool found, sent;
 	struct notice_vars t;
@@ -568,7 +572,7 @@ static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
 int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
 		     enum receive_outcome *outcome_r)
 {
-	struct ctx x = { s, in->c, in->list, NULL, in };
+	struct ctx x = { s, in->c, in->list, NULL, in, false };
 	struct store_sub_request r = { 0 };
 	char *token;
 	const char *why;
@@ -931,7 +935,7 @@ static const char *reply_id(const struct incoming *in)
 enum status commands_handle(struct store *s, struct incoming *in,
 			    enum receive_outcome *outcome_r)
 {
-	struct run u = { { s, in->c, in->list, reply_id(in), in }, in,
+	struct run u = { { s, in->c, in->list, reply_id(in), in, false }, in,
 			 BUF_INIT, 0, 0, false };
 	struct request_cmds cmds = { NULL, 0 };
 	const char *why = robot_reason(&in->m, in->sender);

@@ -150,9 +150,13 @@ int notice_send(struct store *s, const struct conf *c,
 	}
 	if (compose_from_template(c, l, name, v->v, v->n, &cm, &out,
 				  &err) < 0) {
-		log_error("list=%s: notice %s not sent: %s", l->name, name,
-			  err);
+		/* Never lost: the caller rolls back, so the mail that
+		 * caused the notice stays with the MTA, or the worker's job
+		 * waits, until the admin fixes the template. */
+		log_error("list=%s: notice %s not sent: %s; left to retry",
+			  l->name, name, err);
 		free(err);
+		rc = -1;
 	} else {
 		rc = notice_queue(s, c, l, how->env_from, rcpts, n, out.data,
 				  out.len);

@@ -5,7 +5,7 @@
 
 write_config
 check "a good config passes" cv check
-check "the shipped example passes" sh -c "cd '$T' && sed 's|^templates = .*|templates = \"$top_srcdir/templates\";|; s|^database = .*|database = \"example.db\";|' '$top_srcdir/etc/convene.conf' >example.conf && '$CONVENE' -c example.conf check >/dev/null"
+check "the shipped example passes" sh -c "cd '$T' && sed 's|^database = .*|database = \"example.db\";\ntemplates = \"$top_srcdir/templates\";|' '$top_srcdir/etc/convene.conf' >example.conf && '$CONVENE' -c example.conf check >/dev/null"
 
 cat >"$T/bad.conf" <<'EOC'
 domain = "lists.example.org";
