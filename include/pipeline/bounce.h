@@ -16,21 +16,31 @@
 
 #include <stdbool.h>
 
-#include "pipeline/receive.h"
 #include "base/status.h"
+#include "pipeline/incoming.h"
 
 struct conf;
-struct incoming;
+struct conf_list;
 struct store;
 
-/* Handles mail to NAME-bounces and NAME-bounces+ENCODED. Never answers. */
+/* Handles mail to NAME-bounces and NAME-bounces+ENCODED, part of the
+ * caller's transaction. Never answers. ST_OK with *outcome_r, or
+ * ST_TEMPFAIL after a store failure. */
 enum status bounce_handle(struct store *s, struct incoming *in,
-			  enum receive_outcome *outcome_r);
+			  enum incoming_outcome *outcome_r);
 
-/* A reply to NAME-confirm+TOKEN: 1 when the token is a bounce probe's (the
- * member re-enables delivery), 0 when it is not. */
-int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,
-		   enum receive_outcome *outcome_r);
+/* A reply to NAME-confirm+TOKEN, part of the caller's transaction:
+ * *mine_r when the token is a bounce probe's (the member's delivery is
+ * re-enabled). ST_OK, or ST_TEMPFAIL after a store failure. */
+enum status bounce_confirm(struct store *s, struct incoming *in,
+			   bool *mine_r, enum incoming_outcome *outcome_r);
+
+/* Turns delivery back on for member `address` of l (its score and probes
+ * forgotten) with a bounce.enabled event saying `why`, part of the
+ * caller's transaction. *found_r false when it is no member (or a pending
+ * one). 0, or -1 on a store failure. */
+int bounce_enable(struct store *s, const struct conf_list *l,
+		  const char *address, const char *why, bool *found_r);
 
 /* Scores the refusals Delivery recorded (store_failure_add: the relay
  * refused a member for good while delivering list mail): each is a hard

@@ -1,5 +1,6 @@
 /* incoming - one message being decided on, shared by the pipeline modules
- * (posts, moderation, commands, bounces). Filled by receive. */
+ * (receive, posting, post, moderation, commands, bounces). Filled by
+ * receive (or by incoming_init for a stored post). */
 #ifndef CONVENE_INCOMING_H
 #define CONVENE_INCOMING_H
 
@@ -7,19 +8,30 @@
 #include <stdint.h>
 
 #include "base/addr.h"
-#include "mail/msg.h"
-#include "pipeline/receive.h"
 #include "base/status.h"
+#include "mail/msg.h"
 
 struct conf;
 struct conf_list;
 struct store;
 
+/* What became of a message (for logs and tests). */
+enum incoming_outcome {
+	INCOMING_ACCEPTED,   /* archived and queued, or acted on */
+	INCOMING_HELD,       /* kept for the leaders to decide */
+	INCOMING_DROPPED,    /* deliberately dropped (loop, duplicate, ban...) */
+	INCOMING_KEPT,       /* stored for a later handler or a human */
+	INCOMING_FORWARDED,  /* owner mail queued to sponsors and leaders */
+	INCOMING_REFUSED,    /* not accepted: the exit status says why */
+};
+
+const char *incoming_outcome_name(enum incoming_outcome o);
+
 struct incoming {
 	const struct conf *c;
 	const struct conf_list *list;
 	struct addr_route route;  /* what address it came to */
-	const char *raw;          /* the bytes as received */
+	const char *raw;          /* the bytes as received (borrowed) */
 	size_t len;
 	struct msg m;             /* parsed */
 	char *message_id;         /* without brackets; synthesised when absent */
@@ -31,29 +43,31 @@ struct incoming {
 	char logfrom[160];        /* sanitised sender for log lines */
 };
 
+/* The limits every message is parsed with (the config's). */
+void incoming_limits(const struct conf *c, struct msg_limits *lim_r);
+
 /* Fills a fresh `in` for a post to list l from raw bytes (kept by the
  * caller while in is used): parses them with the configured limits and sets
  * Message-ID, sender, subject. Returns 0, or -1 when the bytes are not a
  * message (in is then freed). Free with incoming_free. */
 int incoming_init(struct incoming *in, const struct conf *c,
 		  const struct conf_list *l, const char *raw, size_t len);
+
+/* Sets Message-ID (synthesising one when absent, also into the message),
+ * sender, subject and the log forms of an `in` whose c and m are filled. */
+void incoming_identify(struct incoming *in);
 void incoming_free(struct incoming *in);
 
-/* The accept path of a post, as for a member's: footer and header rewrite,
- * archive, queue one delivery job to the members, a post.accepted event.
- * Part of the caller's open transaction (no commit). Returns 0 with the
- * archive row and job, or -1 (the store's error). */
-int receive_accept(struct store *s, struct incoming *in, int64_t message,
-		   int64_t *archive_r, int64_t *job_r);
-
-/* Logs a store failure for in, rolls back, and returns ST_TEMPFAIL so that
- * the MTA keeps the message. */
-enum status incoming_store_failure(struct store *s, struct incoming *in,
+/* Logs a store failure for in ("what" failed; the store's error says how)
+ * and returns ST_TEMPFAIL, so that the MTA keeps the message. The
+ * transaction is left for its owner to roll back. */
+enum status incoming_store_failure(struct store *s, const struct incoming *in,
 				   const char *what);
 
-/* Keeps the message whole in the inbox for a later handler, and commits.
- * (Used for mail a handler stores rather than acts on.) */
-enum status incoming_keep(struct store *s, struct incoming *in,
-			  enum receive_outcome *outcome_r);
+/* Keeps the message whole in the inbox for a later handler or a human,
+ * part of the caller's transaction. ST_OK with *outcome_r INCOMING_KEPT,
+ * or ST_TEMPFAIL after a store failure. */
+enum status incoming_keep(struct store *s, const struct incoming *in,
+			  enum incoming_outcome *outcome_r);
 
 #endif

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "pipeline/receive.h"
 #include "base/status.h"
+#include "pipeline/incoming.h"
 
 struct conf;
 struct conf_list;
@@ -30,26 +30,28 @@ bool moderation_decision_parse(const char *word,
 			       enum moderation_decision *d_r);
 
 /* Holds a post (its raw bytes already stored as `message`) for `reason`,
- * inside the transaction receive has open: gives it a token, queues one
- * notice to the leaders (and council) with the post attached, tells the
- * poster (rate limited, never an automatic sender), and commits. */
-enum status moderation_hold(struct store *s, struct incoming *in,
-			    int64_t message, const char *reason);
+ * part of the caller's transaction: gives it a token, queues one notice to
+ * the leaders (and council) with the post attached, and tells the poster
+ * (rate limited, never a robot). Returns 0 with *hold_r, or -1 on a store
+ * failure (the store's error says why). */
+int moderation_hold(struct store *s, struct incoming *in, int64_t message,
+		    const char *reason, int64_t *hold_r);
 
-/* Refuses a post outright (a filter or a setting said "reject"), inside
- * the transaction receive has open: an event, the reason to the poster
- * (rate limited, never an automatic sender), and commits. */
-enum status moderation_reject(struct store *s, struct incoming *in,
-			      const char *reason);
+/* Refuses a post outright (a filter or a setting said "reject"), part of
+ * the caller's transaction: an event, and the reason to the poster (rate
+ * limited, never a robot). 0, or -1 on a store failure. */
+int moderation_reject(struct store *s, struct incoming *in,
+		      const char *reason);
 
 /* A reply to NAME-confirm+TOKEN (the token in the address, or only in the
- * Subject): returns 1 (with *st_r and *outcome_r set) when the token
- * belongs to a hold of the list, 0 when it is not moderation's (nothing
- * done). The first non-quoted word of the reply decides; only a leader (or
- * council where allowed) decides, anyone else only makes the leaders
- * warned. */
-int moderation_confirm(struct store *s, struct incoming *in,
-		       enum status *st_r, enum receive_outcome *outcome_r);
+ * Subject), part of the caller's transaction. *mine_r tells whether the
+ * token belongs to a hold of the list (when not, nothing was done). The
+ * first non-quoted word of the reply decides; only a leader (or council
+ * where allowed) decides, anyone else only makes the leaders warned;
+ * robots are ignored. Returns ST_OK (with *outcome_r when mine), or
+ * ST_TEMPFAIL after a store failure. */
+enum status moderation_confirm(struct store *s, struct incoming *in,
+			       bool *mine_r, enum incoming_outcome *outcome_r);
 
 enum moderation_result {
 	MODR_DONE,        /* decided now */

@@ -1,37 +1,51 @@
 /* receive - what happens to one message the MTA hands over
  *
  * Classifies the message by the address it was sent to (post, command,
- * confirmation, bounce, owner mail), decides (accept, hold, drop), and commits
- * the outcome in one transaction: it never fans out itself, so accepting a
- * post costs the same for any list size. */
+ * confirmation, bounce, owner mail), hands it to the module that decides,
+ * and has the outcome committed in one transaction: it never fans out
+ * itself, so accepting a post costs the same for any list size.
+ *
+ * Two steps, so that a front that takes many messages at once (LMTP) can
+ * commit several together: receive_prepare reads one message for one
+ * recipient; receive_stage decides and stages its outcome inside a
+ * transaction the caller owns. receive_message does both for one message
+ * with a transaction of its own (the pipe front). */
 #ifndef CONVENE_RECEIVE_H
 #define CONVENE_RECEIVE_H
 
 #include <stddef.h>
 
 #include "base/status.h"
+#include "pipeline/incoming.h"
 
 struct conf;
+struct store;
 
-/* What receive did with a message (for logs and tests). */
-enum receive_outcome {
-	RECEIVED_ACCEPTED,   /* archived and queued for the members */
-	RECEIVED_HELD,       /* kept for the leaders to decide */
-	RECEIVED_DROPPED,    /* deliberately dropped (loop, duplicate, ban...) */
-	RECEIVED_KEPT,       /* stored for a later handler (commands, bounces) */
-	RECEIVED_FORWARDED,  /* owner mail queued to sponsors and leaders */
-	RECEIVED_REFUSED,    /* not accepted: the exit status says why */
-};
+/* Reads `len` bytes of `raw` (kept by the caller while in is used) sent to
+ * `recipient` (NULL: taken from the Delivered-To or X-Original-To field)
+ * into a fresh `in`: parsed with the configured limits, routed to its list,
+ * its sender and Message-ID read. Returns ST_OK (free in with
+ * incoming_free), ST_NOUSER for an address of no list, ST_DATAERR for
+ * bytes that are not a message convene can accept (in needs no freeing
+ * then). Logged. */
+enum status receive_prepare(const struct conf *c, const char *recipient,
+			    const char *raw, size_t len, struct incoming *in);
 
-/* Handles `len` bytes of `raw` sent to `recipient` (NULL: taken from the
- * Delivered-To or X-Original-To field). Opens the database named by c.
- * Returns ST_OK (with *outcome_r), ST_NOUSER for an address of no list,
- * ST_DATAERR for input it refuses, ST_TEMPFAIL when nothing was committed
- * and the MTA should retry. Every decision is logged with the Message-ID. */
+/* Decides what becomes of `in` and stages it in s (archive and queue, hold,
+ * answers, events), inside the transaction the caller has open: nothing
+ * here begins, commits or rolls back. Returns ST_OK with *outcome_r, or
+ * ST_TEMPFAIL after a store failure (logged): the caller rolls back and
+ * the MTA keeps the message. Every decision is logged with the
+ * Message-ID. */
+enum status receive_stage(struct store *s, struct incoming *in,
+			  enum incoming_outcome *outcome_r);
+
+/* The whole of it for one message: prepare, open the database named by c,
+ * begin, stage, commit. Returns ST_OK (with *outcome_r), ST_NOUSER,
+ * ST_DATAERR, or ST_TEMPFAIL when nothing was committed and the MTA should
+ * retry. */
 enum status receive_message(const struct conf *c, const char *recipient,
 			    const char *raw, size_t len,
-			    enum receive_outcome *outcome_r);
-
-const char *receive_outcome_name(enum receive_outcome o);
+			    enum incoming_outcome *outcome_r);
 
 #endif

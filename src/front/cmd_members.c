@@ -8,22 +8,21 @@
 
 #include "base/addr.h"
 #include "mail/mailbox.h"
+#include "pipeline/bounce.h"
 #include "pipeline/commands.h"
 #include "base/conf.h"
 #include "front/front.h"
 #include "pipeline/members.h"
 #include "base/status.h"
 #include "store/store.h"
-#include "store/store_bounces.h"
 #include "store/store_subs.h"
-#include "base/util.h"
 #include "base/xalloc.h"
 
 static const char usage_text[] =
 	"usage: convene members LIST list\n"
 	"       convene members LIST add [--quiet|--invite] ADDR...  "
 	"(\"Name <addr>\" allowed)\n"
-	"       convene members LIST remove ADDR...\n"
+	"       convene members LIST remove [--quiet] ADDR...\n"
 	"       convene members LIST set ADDR MODE    (immediate, digest, "
 	"digest-plain, nomail)\n"
 	"       convene members LIST import FILE [--skip-bad]\n"
@@ -54,21 +53,26 @@ static enum status do_list(struct store *s, const struct conf_list *l)
 	return ST_OK;
 }
 
-/* add and remove: every argument is checked before anything changes. */
+/* add and remove: every argument is checked before anything changes, and
+ * all of them change in one transaction. */
 static enum status do_add_remove(struct store *s, const struct conf *c,
 				 const struct conf_list *l, bool add,
 				 int argc, char **argv)
 {
 	char **addrs, **names;
 	enum commands_add_how how = COMMANDS_ADD_WELCOME;
+	enum commands_result result;
 	enum status st = ST_OK;
-	int i;
+	bool quiet = false;
+	int i, rc;
 
-	/* add: --quiet (no welcome) or --invite (the person confirms). */
-	while (add && argc > 0 && strncmp(argv[0], "--", 2) == 0) {
+	/* --quiet (no welcome or goodbye); add: --invite (the person
+	 * confirms). */
+	while (argc > 0 && strncmp(argv[0], "--", 2) == 0) {
 		if (strcmp(argv[0], "--quiet") == 0) {
 			how = COMMANDS_ADD_QUIET;
-		} else if (strcmp(argv[0], "--invite") == 0) {
+			quiet = true;
+		} else if (add && strcmp(argv[0], "--invite") == 0) {
 			how = COMMANDS_ADD_INVITE;
 		} else {
 			fprintf(stderr, "convene: unknown option: %s\n",
@@ -97,22 +101,13 @@ static enum status do_add_remove(struct store *s, const struct conf *c,
 	if (store_begin(s) < 0)
 		goto fail;
 	for (i = 0; i < argc; i++) {
-		bool changed;
-
-		if (add) {
-			const char *result;
-
-			if (commands_admin_add(s, c, l, addrs[i], names[i],
-					       how, &result) < 0)
-				goto fail;
-			printf("%s: %s\n", addrs[i], result);
-		} else {
-			if (store_member_remove(s, l->name, addrs[i],
-						&changed) < 0)
-				goto fail;
-			printf("%s: %s\n", addrs[i],
-			       changed ? "removed" : "not a member");
-		}
+		rc = add ? commands_admin_add(s, c, l, addrs[i], names[i], how,
+					      &result) :
+		     commands_admin_remove(s, c, l, addrs[i], quiet, "admin",
+					   &result);
+		if (rc < 0)
+			goto fail;
+		printf("%s: %s\n", addrs[i], commands_result_name(result));
 	}
 	if (store_commit(s) < 0)
 		goto fail;
@@ -215,16 +210,13 @@ static int print_request(const struct store_sub_request *r, void *ctx)
 static enum status do_pending(struct store *s, const struct conf *c,
 			      const struct conf_list *l, int argc, char **argv)
 {
-	const char *result = NULL;
+	enum commands_result result;
 	char *end;
 	long long id;
 	size_t n = 0;
 
 	if (argc == 0) {
-		if (store_begin(s) < 0 ||
-		    store_sub_request_expire(s, l->name, util_now(), NULL) < 0 ||
-		    store_commit(s) < 0) {
-			store_rollback(s);
+		if (commands_expire(s, l) < 0) {
 			fprintf(stderr, "convene: %s\n", store_error(s));
 			return ST_TEMPFAIL;
 		}
@@ -257,13 +249,8 @@ static enum status do_pending(struct store *s, const struct conf *c,
 		fprintf(stderr, "convene: %s\n", store_error(s));
 		return ST_TEMPFAIL;
 	}
-	printf("%lld: %s\n", id, result);
-	if (strcmp(result, "approved") == 0 ||
-	    strcmp(result, "rejected") == 0 ||
-	    strcmp(result, "already a member") == 0)
-		return ST_OK;
-	return strcmp(result, "no such request") == 0 ? ST_NOUSER :
-	       ST_DATAERR;
+	printf("%lld: %s\n", id, commands_result_name(result));
+	return commands_result_status(result);
 }
 
 /* enable: delivery back on for a member disabled after bounces. */
@@ -284,9 +271,7 @@ static enum status do_enable(struct store *s, const struct conf *c,
 		return ST_USAGE;
 	}
 	if (store_begin(s) < 0 ||
-	    store_bounce_enable(s, l->name, addr, &found) < 0 ||
-	    (found && store_event_add(s, l->name, "bounce.enabled", addr, 0,
-				      "by hand") < 0) ||
+	    bounce_enable(s, l, addr, "by hand", &found) < 0 ||
 	    store_commit(s) < 0) {
 		fprintf(stderr, "convene: %s\n", store_error(s));
 		store_rollback(s);

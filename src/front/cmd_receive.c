@@ -62,7 +62,7 @@ int cmd_receive(int argc, char **argv, const char *config)
 	struct conf *c = NULL;
 	struct conf_problems problems = { 0 };
 	struct buf in = BUF_INIT;
-	enum receive_outcome outcome;
+	enum incoming_outcome outcome;
 	enum util_read_result rr;
 	enum status st;
 	bool unreadable;

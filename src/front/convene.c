@@ -23,8 +23,9 @@ static const struct {
 	{ "check", cmd_check, "check" },
 	{ "lists", cmd_lists, "lists" },
 	{ "members", cmd_members,
-	  "members LIST list|add ADDR...|remove ADDR...|set ADDR MODE|"
-	  "import FILE [--skip-bad]|export" },
+	  "members LIST list|add [--quiet|--invite] ADDR...|"
+	  "remove [--quiet] ADDR...|set ADDR MODE|import FILE [--skip-bad]|"
+	  "export|enable ADDR|pending [approve ID|reject ID]" },
 	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
 	{ "held", cmd_held,
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },

@@ -272,115 +272,142 @@ static bool in_strv(char *const *v, size_t n, const char *s)
 	return false;
 }
 
+/* The members a report names, with what it says of each. */
+struct named {
+	char **members;
+	enum dsn_severity *sevs;
+	const char **stats;     /* borrowed from the report */
+	size_t n;
+};
+
+static void named_add(struct named *nm, char *member, enum dsn_severity sev,
+		      const char *status)
+{
+	nm->members[nm->n] = member;
+	nm->sevs[nm->n] = sev;
+	nm->stats[nm->n++] = status;
+}
+
+static void named_free(struct named *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->members[i]);
+	free(nm->members);
+	free(nm->sevs);
+	free(nm->stats);
+}
+
+/* Collects the members report rep names: the one the VERP address `verp`
+ * names (we sent to it; the report's recipient may be where it forwards),
+ * else those of the report's recipients. 0 or -1 (store). */
+static int named_collect(struct store *s, struct incoming *in,
+			 const struct dsn_report *rep, const char *verp,
+			 struct named *nm)
+{
+	char *m;
+	size_t i;
+
+	nm->members = xcalloc(rep->n + 1, sizeof *nm->members);
+	nm->sevs = xcalloc(rep->n + 1, sizeof *nm->sevs);
+	nm->stats = xcalloc(rep->n + 1, sizeof *nm->stats);
+	nm->n = 0;
+	if (verp != NULL) {
+		enum dsn_severity sev = DSN_HARD;
+		const char *status = "";
+
+		if (member_of(s, in, verp, &m) < 0)
+			return -1;
+		for (i = 0; m != NULL && i < rep->n; i++) {
+			if (i == 0 || strcasecmp(rep->v[i].address, m) == 0) {
+				sev = rep->v[i].severity;
+				status = rep->v[i].status;
+			}
+		}
+		if (m != NULL)
+			named_add(nm, m, sev, status);
+		return 0;
+	}
+	for (i = 0; i < rep->n; i++) {
+		if (member_of(s, in, rep->v[i].address, &m) < 0)
+			return -1;
+		if (m == NULL && member_of(s, in, rep->v[i].original, &m) < 0)
+			return -1;
+		if (m == NULL || in_strv(nm->members, nm->n, m))
+			free(m);
+		else
+			named_add(nm, m, rep->v[i].severity, rep->v[i].status);
+	}
+	return 0;
+}
+
+/* Scores a delivery failure report for the members it names. */
+static enum status score_report(struct store *s, struct incoming *in,
+				const struct dsn_report *rep,
+				enum incoming_outcome *outcome_r)
+{
+	const struct conf *c = in->c;
+	struct named nm = { 0 };
+	char *verp = NULL, safe[160] = "(none named)";
+	enum status st = ST_OK;
+	size_t i;
+
+	if (in->route.extension != NULL &&
+	    verp_decode(in->route.extension, c->local_part_case_sensitive,
+			&verp) < 0)
+		verp = NULL;
+	if (named_collect(s, in, rep, verp, &nm) < 0)
+		st = incoming_store_failure(s, in, "bounce");
+	for (i = 0; st == ST_OK && i < nm.n; i++) {
+		if (score_member(s, in, nm.members[i], nm.sevs[i],
+				 nm.stats[i]) < 0)
+			st = incoming_store_failure(s, in, "bounce");
+	}
+	if (st == ST_OK && nm.n == 0) {
+		if (verp != NULL || rep->n > 0)
+			log_sanitize(safe, sizeof safe,
+				     verp != NULL ? verp : rep->v[0].address,
+				     strlen(verp != NULL ? verp :
+					    rep->v[0].address));
+		log_info("list=%s message-id=<%s>: dropped: bounce for a "
+			 "non-member <%s>", in->list->name, in->logid, safe);
+	} else if (st == ST_OK) {
+		*outcome_r = INCOMING_ACCEPTED;
+	}
+	named_free(&nm);
+	free(verp);
+	return st;
+}
+
 enum status bounce_handle(struct store *s, struct incoming *in,
-			  enum receive_outcome *outcome_r)
+			  enum incoming_outcome *outcome_r)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct dsn_limits lim = dsn_default_limits;
 	struct dsn_report rep;
-	char *verp = NULL, **members = NULL, *m;
-	enum dsn_severity *sevs = NULL;
-	const char **stats = NULL;
-	size_t n = 0, i;
 	enum status st = ST_OK;
 
 	lim.max_bytes = (size_t)c->limits.max_message_kb * 1024;
 	lim.max_depth = (size_t)c->limits.max_mime_depth;
 	lim.max_parts = (size_t)c->limits.max_mime_parts;
 	dsn_parse(in->raw, in->len, &lim, &rep);
-	*outcome_r = RECEIVED_DROPPED;
-
+	*outcome_r = INCOMING_DROPPED;
 	if (rep.kind == DSN_AUTOREPLY || rep.kind == DSN_FEEDBACK) {
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: %s at "
 			 "the bounce address", l->name, in->logid, in->logfrom,
 			 rep.kind == DSN_AUTOREPLY ? "auto-reply" :
 			 "feedback report");
-		goto out;
-	}
-	if (rep.kind == DSN_NONE) {
+	} else if (rep.kind == DSN_NONE) {
 		/* Not a report of a failure: kept for a human to read,
 		 * never counted, never answered. */
 		log_info("list=%s message-id=<%s> from=<%s>: not a delivery "
 			 "failure report", l->name, in->logid, in->logfrom);
 		st = incoming_keep(s, in, outcome_r);
-		goto out;
+	} else {
+		st = score_report(s, in, &rep, outcome_r);
 	}
-	if (store_begin(s) < 0) {
-		st = incoming_store_failure(s, in, "begin");
-		goto out;
-	}
-	members = xcalloc(rep.n + 1, sizeof *members);
-	sevs = xcalloc(rep.n + 1, sizeof *sevs);
-	stats = xcalloc(rep.n + 1, sizeof *stats);
-	/* The VERP address names the member we sent to; the report's
-	 * recipient may be where that address forwards. */
-	if (in->route.extension != NULL &&
-	    verp_decode(in->route.extension, c->local_part_case_sensitive,
-			&verp) == 0) {
-		if (member_of(s, in, verp, &m) < 0)
-			goto fail;
-		if (m != NULL) {
-			enum dsn_severity sev = DSN_HARD;
-			const char *status = "";
-
-			for (i = 0; i < rep.n; i++) {
-				if (i == 0 || strcasecmp(rep.v[i].address,
-							 m) == 0) {
-					sev = rep.v[i].severity;
-					status = rep.v[i].status;
-				}
-			}
-			members[n] = m;
-			sevs[n] = sev;
-			stats[n++] = status;
-		}
-	}
-	for (i = 0; verp == NULL && i < rep.n; i++) {
-		if (member_of(s, in, rep.v[i].address, &m) < 0)
-			goto fail;
-		if (m == NULL && member_of(s, in, rep.v[i].original, &m) < 0)
-			goto fail;
-		if (m == NULL || in_strv(members, n, m)) {
-			free(m);
-			continue;
-		}
-		members[n] = m;
-		sevs[n] = rep.v[i].severity;
-		stats[n++] = rep.v[i].status;
-	}
-	if (n == 0) {
-		char safe[160] = "(none named)";
-
-		store_rollback(s);
-		if (verp != NULL || rep.n > 0)
-			log_sanitize(safe, sizeof safe,
-				     verp != NULL ? verp : rep.v[0].address,
-				     strlen(verp != NULL ? verp :
-					    rep.v[0].address));
-		log_info("list=%s message-id=<%s>: dropped: bounce for a "
-			 "non-member <%s>", l->name, in->logid, safe);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (score_member(s, in, members[i], sevs[i], stats[i]) < 0)
-			goto fail;
-	}
-	if (store_commit(s) < 0)
-		goto fail;
-	*outcome_r = RECEIVED_ACCEPTED;
-	goto out;
-fail:
-	st = incoming_store_failure(s, in, "bounce");
-out:
-	if (members != NULL) {
-		for (i = 0; i < n; i++)
-			free(members[i]);
-	}
-	free(members);
-	free(sevs);
-	free(stats);
-	free(verp);
 	dsn_report_free(&rep);
 	return st;
 }
@@ -393,46 +420,45 @@ static bool token_shaped(const char *t)
 	       strspn(t, "0123456789abcdefABCDEF") == 32;
 }
 
-int bounce_confirm(struct store *s, struct incoming *in, enum status *st_r,
-		   enum receive_outcome *outcome_r)
+int bounce_enable(struct store *s, const struct conf_list *l,
+		  const char *address, const char *why, bool *found_r)
+{
+	if (store_bounce_enable(s, l->name, address, found_r) < 0)
+		return -1;
+	if (!*found_r)
+		return 0;
+	return store_event_add(s, l->name, "bounce.enabled", address, 0, why);
+}
+
+enum status bounce_confirm(struct store *s, struct incoming *in,
+			   bool *mine_r, enum incoming_outcome *outcome_r)
 {
 	const struct conf_list *l = in->list;
 	char *token, *member = NULL, safe[160];
 	bool found = false;
+	int rc;
 
-	*st_r = ST_OK;
+	*mine_r = false;
 	if (in->route.extension == NULL || !token_shaped(in->route.extension))
-		return 0;
+		return ST_OK;
 	token = util_lower(xstrdup(in->route.extension));
-	if (store_begin(s) < 0) {
-		*st_r = incoming_store_failure(s, in, "begin");
-		free(token);
-		return 1;
-	}
-	if (store_bounce_token_member(s, l->name, token, &member) < 0) {
-		*st_r = incoming_store_failure(s, in, "probe token");
-		free(token);
-		return 1;
-	}
+	rc = store_bounce_token_member(s, l->name, token, &member);
 	free(token);
-	if (member == NULL) {
-		store_rollback(s);
-		return 0;
-	}
-	if (store_bounce_enable(s, l->name, member, &found) < 0 ||
-	    store_event_add(s, l->name, "bounce.enabled", member, 0,
-			    "probe answered") < 0 ||
-	    store_commit(s) < 0) {
-		*st_r = incoming_store_failure(s, in, "re-enable");
+	if (rc < 0)
+		return incoming_store_failure(s, in, "probe token");
+	if (member == NULL)
+		return ST_OK;
+	*mine_r = true;
+	if (bounce_enable(s, l, member, "probe answered", &found) < 0) {
 		free(member);
-		return 1;
+		return incoming_store_failure(s, in, "re-enable");
 	}
 	log_info("list=%s message-id=<%s> from=<%s>: probe answered: <%s> "
 		 "re-enabled", l->name, in->logid, in->logfrom,
 		 log_sanitize(safe, sizeof safe, member, strlen(member)));
-	*outcome_r = RECEIVED_ACCEPTED;
+	*outcome_r = INCOMING_ACCEPTED;
 	free(member);
-	return 1;
+	return ST_OK;
 }
 
 /* ---- the timed part ---- */

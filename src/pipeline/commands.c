@@ -396,47 +396,95 @@ static const char *confirmed_phrase(enum confirmed w)
 	return "unknown-token";
 }
 
+const char *commands_result_name(enum commands_result r)
+{
+	switch (r) {
+	case COMMANDS_ADDED:           return "added";
+	case COMMANDS_INVITED:         return "invited";
+	case COMMANDS_REMOVED:         return "removed";
+	case COMMANDS_APPROVED:        return "approved";
+	case COMMANDS_REJECTED:        return "rejected";
+	case COMMANDS_ALREADY_MEMBER:  return "already a member";
+	case COMMANDS_NOT_MEMBER:      return "not a member";
+	case COMMANDS_NO_SUCH_REQUEST: return "no such request";
+	case COMMANDS_ALREADY_DECIDED: return "already decided";
+	case COMMANDS_UNCONFIRMED:
+		return "waiting for the person's confirmation";
+	}
+	return "unknown";
+}
+
+enum status commands_result_status(enum commands_result r)
+{
+	switch (r) {
+	case COMMANDS_ADDED:
+	case COMMANDS_INVITED:
+	case COMMANDS_REMOVED:
+	case COMMANDS_APPROVED:
+	case COMMANDS_REJECTED:
+	case COMMANDS_ALREADY_MEMBER:
+	case COMMANDS_NOT_MEMBER:
+		return ST_OK;
+	case COMMANDS_NO_SUCH_REQUEST:
+		return ST_NOUSER;
+	case COMMANDS_ALREADY_DECIDED:
+	case COMMANDS_UNCONFIRMED:
+		return ST_DATAERR;
+	}
+	return ST_SOFTWARE;
+}
+
+/* Rejects request r (state confirm or approve) for decider; only a person
+ * who confirmed is told: a request nobody confirmed may be forged. */
+static int reject_request(struct ctx *x, const struct store_sub_request *r,
+			  const char *decider)
+{
+	struct notice_vars t;
+	int rc;
+
+	rc = store_sub_request_set_state(x->s, r->id, SUBREQ_REJECTED, NULL,
+					 0, decider);
+	if (rc == 0 && r->kind == SUBREQ_SUBSCRIBE &&
+	    r->state == SUBREQ_APPROVE) {
+		tv_init(&t, x->c, x->l);
+		notice_vars_set(&t, "address", r->address);
+		notice_vars_set(&t, "name", r->name);
+		rc = send_tpl(x, "subscription-rejected", r->address, NULL,
+			      "auto-generated", &t);
+		notice_vars_free(&t);
+	}
+	if (rc == 0)
+		rc = store_event_add(x->s, x->l->name, "subscription.rejected",
+				     r->address, r->id, decider);
+	return rc;
+}
+
 int commands_decide(struct store *s, const struct conf *c,
 		    const struct conf_list *l, int64_t id, bool approve,
-		    const char *decider, const char **result_r)
+		    const char *decider, enum commands_result *result_r)
 {
 	struct ctx x = { s, c, l, NULL, NULL, false };
 	struct store_sub_request r = { 0 };
 	bool found, added;
-	struct notice_vars t;
 	int rc = 0;
 
 	if (store_sub_request_get(s, l->name, id, &r, &found) < 0)
 		return -1;
 	if (!found) {
-		*result_r = "no such request";
+		*result_r = COMMANDS_NO_SUCH_REQUEST;
 		return 0;
 	}
 	if (r.state != SUBREQ_CONFIRM && r.state != SUBREQ_APPROVE) {
-		*result_r = "already decided";
+		*result_r = COMMANDS_ALREADY_DECIDED;
 	} else if (approve && r.state == SUBREQ_CONFIRM) {
-		*result_r = "waiting for the person's confirmation";
+		*result_r = COMMANDS_UNCONFIRMED;
 	} else if (approve) {
 		rc = admit(&x, &r, decider, &added);
-		*result_r = added ? "approved" : "already a member";
+		*result_r = added ? COMMANDS_APPROVED :
+			    COMMANDS_ALREADY_MEMBER;
 	} else {
-		rc = store_sub_request_set_state(s, r.id, SUBREQ_REJECTED,
-						 NULL, 0, decider);
-		if (rc == 0 && r.kind == SUBREQ_SUBSCRIBE &&
-		    r.state == SUBREQ_APPROVE) {
-			/* Only a person who confirmed is told: a request
-			 * nobody confirmed may be forged. */
-			tv_init(&t, c, l);
-			notice_vars_set(&t, "address", r.address);
-			notice_vars_set(&t, "name", r.name);
-			rc = send_tpl(&x, "subscription-rejected", r.address,
-				      NULL, "auto-generated", &t);
-			notice_vars_free(&t);
-		}
-		if (rc == 0)
-			rc = store_event_add(s, l->name, "subscription.rejected",
-					     r.address, r.id, decider);
-		*result_r = "rejected";
+		rc = reject_request(&x, &r, decider);
+		*result_r = COMMANDS_REJECTED;
 	}
 	store_sub_request_clear(&r);
 	return rc;
@@ -445,7 +493,7 @@ int commands_decide(struct store *s, const struct conf *c,
 int commands_admin_add(struct store *s, const struct conf *c,
 		       const struct conf_list *l, const char *address,
 		       const char *name, enum commands_add_how how,
-		       const char **result_r)
+		       enum commands_result *result_r)
 {
 	struct ctx x = { s, c, l, NULL, NULL, false };
 	struct store_member m = { 0 };
@@ -458,7 +506,7 @@ int commands_admin_add(struct store *s, const struct conf *c,
 			return -1;
 		store_member_clear(&m);
 		if (found) {
-			*result_r = "already a member";
+			*result_r = COMMANDS_ALREADY_MEMBER;
 			return 0;
 		}
 		tv_init(&t, c, l);
@@ -466,13 +514,13 @@ int commands_admin_add(struct store *s, const struct conf *c,
 		rc = start_request(&x, SUBREQ_INVITE, address, name,
 				   MODE_IMMEDIATE, false, &sent, &t);
 		notice_vars_free(&t);
-		*result_r = "invited";
+		*result_r = COMMANDS_INVITED;
 		return rc;
 	}
 	if (store_member_add(s, l->name, address, name, MODE_IMMEDIATE,
 			     &found) < 0)
 		return -1;
-	*result_r = found ? "added" : "already a member";
+	*result_r = found ? COMMANDS_ADDED : COMMANDS_ALREADY_MEMBER;
 	if (!found || how == COMMANDS_ADD_QUIET)
 		return 0;
 	tv_init(&t, c, l);
@@ -484,16 +532,59 @@ int commands_admin_add(struct store *s, const struct conf *c,
 	return rc;
 }
 
+int commands_admin_remove(struct store *s, const struct conf *c,
+			  const struct conf_list *l, const char *address,
+			  bool quiet, const char *actor,
+			  enum commands_result *result_r)
+{
+	struct ctx x = { s, c, l, NULL, NULL, false };
+	struct store_member m = { 0 };
+	bool found, removed;
+	struct notice_vars t;
+	int rc = 0;
+
+	if (store_member_get(s, l->name, address, &m, &found) < 0)
+		return -1;
+	if (found && store_member_remove(s, l->name, address, &removed) < 0)
+		rc = -1;
+	*result_r = found ? COMMANDS_REMOVED : COMMANDS_NOT_MEMBER;
+	if (rc == 0 && found)
+		rc = store_event_add(s, l->name, "member.removed", address, 0,
+				     actor);
+	if (rc == 0 && found && !quiet) {
+		tv_init(&t, c, l);
+		notice_vars_set(&t, "address", address);
+		notice_vars_set(&t, "name", m.name);
+		rc = send_tpl(&x, "goodbye", address, NULL, "auto-generated",
+			      &t);
+		notice_vars_free(&t);
+	}
+	store_member_clear(&m);
+	return rc;
+}
+
+int commands_expire(struct store *s, const struct conf_list *l)
+{
+	if (store_begin(s) < 0 ||
+	    store_sub_request_expire(s, l->name, util_now(), NULL) < 0 ||
+	    store_commit(s) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- confirmations by reply ---- */
 
 /* A leader's reply to an approval notice: the first word decides. */
 static enum status leader_reply(struct ctx *x, struct incoming *in,
 				const struct store_sub_request *r,
-				enum receive_outcome *outcome_r)
+				enum incoming_outcome *outcome_r)
 {
 	const struct conf_list *l = x->l;
 	char *text, *word = NULL, *rest = NULL;
-	const char *result = NULL;
+	enum commands_result result;
+	bool decided = false;
 	int rc = 0;
 
 	if (in->sender == NULL || !(conf_list_is_leader(l, in->sender) ||
@@ -501,13 +592,11 @@ static enum status leader_reply(struct ctx *x, struct incoming *in,
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: reply "
 			 "to approval notice %lld not from a leader",
 			 l->name, in->logid, in->logfrom, (long long)r->id);
-		store_rollback(x->s);
 		return ST_OK;
 	}
 	if (util_now() >= r->expires_at) {
 		if (store_sub_request_set_state(x->s, r->id, SUBREQ_EXPIRED,
-						NULL, 0, NULL) < 0 ||
-		    store_commit(x->s) < 0)
+						NULL, 0, NULL) < 0)
 			return incoming_store_failure(x->s, in, "expire");
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: request "
 			 "%lld expired before a leader decided", l->name,
@@ -517,30 +606,27 @@ static enum status leader_reply(struct ctx *x, struct incoming *in,
 	text = reply_text(in->raw, in->len);
 	if (text != NULL)
 		reply_first_word(text, &word, &rest);
-	if (word != NULL && strcmp(word, "approve") == 0)
-		rc = commands_decide(x->s, x->c, l, r->id, true, in->sender,
-				     &result);
-	else if (word != NULL && strcmp(word, "reject") == 0)
-		rc = commands_decide(x->s, x->c, l, r->id, false, in->sender,
-				     &result);
+	if (word != NULL && (strcmp(word, "approve") == 0 ||
+			     strcmp(word, "reject") == 0)) {
+		decided = true;
+		rc = commands_decide(x->s, x->c, l, r->id, word[0] == 'a',
+				     in->sender, &result);
+	}
 	free(text);
 	free(word);
 	free(rest);
 	if (rc < 0)
 		return incoming_store_failure(x->s, in, "decide request");
-	if (result == NULL) {
-		store_rollback(x->s);
+	if (!decided) {
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: no "
 			 "approve or reject in the reply to request %lld",
 			 l->name, in->logid, in->logfrom, (long long)r->id);
 		return ST_OK;
 	}
-	if (store_commit(x->s) < 0)
-		return incoming_store_failure(x->s, in, "commit");
-	*outcome_r = RECEIVED_ACCEPTED;
+	*outcome_r = INCOMING_ACCEPTED;
 	log_info("list=%s message-id=<%s> from=<%s>: request %lld of <%s>: "
 		 "%s", l->name, in->logid, in->logfrom, (long long)r->id,
-		 r->address, result);
+		 r->address, commands_result_name(result));
 	return ST_OK;
 }
 
@@ -569,83 +655,67 @@ static int tell_confirmed(struct ctx *x, const struct store_sub_request *r,
 	return rc;
 }
 
-int commands_confirm(struct store *s, struct incoming *in, enum status *st_r,
-		     enum receive_outcome *outcome_r)
+/* The request a confirm token names, when it is a waiting request of in's
+ * list. 0 (with *found_r) or -1 (store). */
+static int find_request(struct store *s, const struct incoming *in,
+			struct store_sub_request *r, bool *found_r)
 {
-	struct ctx x = { s, in->c, in->list, NULL, in, false };
-	struct store_sub_request r = { 0 };
 	char *token;
-	const char *why;
-	enum confirmed what;
-	bool found;
+	int rc = 0;
 
+	*found_r = false;
 	if (in->route.extension == NULL)
 		return 0;
 	token = util_lower(xstrdup(in->route.extension));
-	if (!request_token_ok(token)) {
-		free(token);
-		return 0;
-	}
-	if (store_begin(s) < 0) {
-		free(token);
-		*st_r = incoming_store_failure(s, in, "begin");
-		return 1;
-	}
-	if (store_sub_request_find(s, token, &r, &found) < 0) {
-		free(token);
-		*st_r = incoming_store_failure(s, in, "find request");
-		return 1;
-	}
+	if (request_token_ok(token))
+		rc = store_sub_request_find(s, token, r, found_r);
 	free(token);
-	if (!found || strcmp(r.list, in->list->name) != 0) {
-		/* Unknown, used, or another list's: not ours, and nothing
-		 * changes. */
-		if (found)
-			log_info("list=%s message-id=<%s> from=<%s>: token of "
-				 "another list's request", in->list->name,
-				 in->logid, in->logfrom);
-		store_sub_request_clear(&r);
-		store_rollback(s);
-		return 0;
+	if (rc == 0 && *found_r && strcmp(r->list, in->list->name) != 0) {
+		/* Another list's: not ours, and nothing changes. */
+		log_info("list=%s message-id=<%s> from=<%s>: token of another "
+			 "list's request", in->list->name, in->logid,
+			 in->logfrom);
+		store_sub_request_clear(r);
+		*found_r = false;
 	}
-	*outcome_r = RECEIVED_DROPPED;
+	return rc;
+}
+
+enum status commands_confirm(struct store *s, struct incoming *in,
+			     bool *mine_r, enum incoming_outcome *outcome_r)
+{
+	struct ctx x = { s, in->c, in->list, NULL, in, false };
+	struct store_sub_request r = { 0 };
+	const char *why;
+	enum confirmed what;
+	enum status st = ST_OK;
+
+	if (find_request(s, in, &r, mine_r) < 0)
+		return incoming_store_failure(s, in, "find request");
+	if (!*mine_r)
+		return ST_OK;
+	*outcome_r = INCOMING_DROPPED;
 	why = robot_reason(&in->m, in->sender);
 	if (why != NULL) {
 		/* A vacation notice that comes back to the Reply-To must not
 		 * confirm what someone else asked for. */
-		store_rollback(s);
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: %s "
 			 "does not confirm request %lld", in->list->name,
 			 in->logid, in->logfrom, why, (long long)r.id);
-		*st_r = ST_OK;
-		store_sub_request_clear(&r);
-		return 1;
+	} else if (r.state == SUBREQ_APPROVE) {
+		st = leader_reply(&x, in, &r, outcome_r);
+	} else if (confirm_request(&x, &r, &what) < 0 ||
+		   tell_confirmed(&x, &r, what) < 0) {
+		st = incoming_store_failure(s, in, "confirm request");
+	} else {
+		log_info("list=%s message-id=<%s> from=<%s>: %s request %lld "
+			 "of <%s> confirmed: %s", in->list->name, in->logid,
+			 in->logfrom, store_sub_kind_name(r.kind),
+			 (long long)r.id, r.address, confirmed_phrase(what));
+		*outcome_r = INCOMING_ACCEPTED;
 	}
-	if (r.state == SUBREQ_APPROVE) {
-		*st_r = leader_reply(&x, in, &r, outcome_r);
-		store_sub_request_clear(&r);
-		return 1;
-	}
-	x.in_reply_to = NULL;
-	if (confirm_request(&x, &r, &what) < 0 ||
-	    tell_confirmed(&x, &r, what) < 0) {
-		*st_r = incoming_store_failure(s, in, "confirm request");
-		store_sub_request_clear(&r);
-		return 1;
-	}
-	if (store_commit(s) < 0) {
-		*st_r = incoming_store_failure(s, in, "commit");
-		store_sub_request_clear(&r);
-		return 1;
-	}
-	log_info("list=%s message-id=<%s> from=<%s>: %s request %lld of <%s> "
-		 "confirmed: %s", in->list->name, in->logid, in->logfrom,
-		 store_sub_kind_name(r.kind), (long long)r.id, r.address,
-		 confirmed_phrase(what));
 	store_sub_request_clear(&r);
-	*outcome_r = RECEIVED_ACCEPTED;
-	*st_r = ST_OK;
-	return 1;
+	return st;
 }
 
 /* ---- commands ---- */
@@ -932,18 +1002,43 @@ static const char *reply_id(const struct incoming *in)
 	return in->message_id;
 }
 
+/* The commands of a message: the address it came to, or what its Subject
+ * and text say. */
+static void commands_of(const struct incoming *in, struct request_cmds *cmds)
+{
+	char *text;
+
+	cmds->v = NULL;
+	cmds->n = 0;
+	if (in->route.kind == ADDR_SUBSCRIBE ||
+	    in->route.kind == ADDR_UNSUBSCRIBE) {
+		bool sub = in->route.kind == ADDR_SUBSCRIBE;
+
+		cmds->v = xcalloc(1, sizeof *cmds->v);
+		cmds->v[0] = (struct request_cmd){
+			sub ? REQ_SUBSCRIBE : REQ_UNSUBSCRIBE, NULL,
+			xstrdup(sub ? "subscribe" : "unsubscribe") };
+		cmds->n = 1;
+		return;
+	}
+	text = reply_text(in->raw, in->len);
+	request_parse(in->subject, text ? text : "", text ? strlen(text) : 0,
+		      cmds);
+	free(text);
+}
+
 enum status commands_handle(struct store *s, struct incoming *in,
-			    enum receive_outcome *outcome_r)
+			    enum incoming_outcome *outcome_r)
 {
 	struct run u = { { s, in->c, in->list, reply_id(in), in, false }, in,
 			 BUF_INIT, 0, 0, false };
 	struct request_cmds cmds = { NULL, 0 };
 	const char *why = robot_reason(&in->m, in->sender);
 	bool invalid;
-	size_t i;
-	int rc = 0;
+	size_t i, n;
+	int rc;
 
-	*outcome_r = RECEIVED_DROPPED;
+	*outcome_r = INCOMING_DROPPED;
 	if (why == NULL && !sendable(in->sender))
 		why = "no usable sender address";
 	if (why != NULL) {
@@ -952,30 +1047,10 @@ enum status commands_handle(struct store *s, struct incoming *in,
 			 in->logfrom, why);
 		return ST_OK;
 	}
+	/* An invalid sender address runs nothing and is told so. */
 	invalid = !addr_valid(in->sender);
-	if (invalid) {
-		/* Nothing to run */
-	} else if (in->route.kind == ADDR_SUBSCRIBE) {
-		cmds.v = xcalloc(1, sizeof *cmds.v);
-		cmds.v[0] = (struct request_cmd){ REQ_SUBSCRIBE, NULL,
-						  xstrdup("subscribe") };
-		cmds.n = 1;
-	} else if (in->route.kind == ADDR_UNSUBSCRIBE) {
-		cmds.v = xcalloc(1, sizeof *cmds.v);
-		cmds.v[0] = (struct request_cmd){ REQ_UNSUBSCRIBE, NULL,
-						  xstrdup("unsubscribe") };
-		cmds.n = 1;
-	} else {
-		char *text = reply_text(in->raw, in->len);
-
-		request_parse(in->subject, text ? text : "",
-			      text ? strlen(text) : 0, &cmds);
-		free(text);
-	}
-	if (store_begin(s) < 0) {
-		request_cmds_free(&cmds);
-		return incoming_store_failure(s, in, "begin");
-	}
+	if (!invalid)
+		commands_of(in, &cmds);
 	rc = store_sub_request_expire(s, in->list->name, util_now(), NULL);
 	for (i = 0; rc == 0 && i < cmds.n; i++)
 		rc = run_one(&u, &cmds.v[i]);
@@ -985,20 +1060,14 @@ enum status commands_handle(struct store *s, struct incoming *in,
 		rc = store_event_add(s, in->list->name, "commands", in->sender,
 				     (int64_t)u.done, addr_kind_name(
 					     in->route.kind));
+	n = cmds.n;
 	buf_free(&u.results);
-	if (rc < 0) {
-		request_cmds_free(&cmds);
-		return incoming_store_failure(s, in, "commands");
-	}
-	if (store_commit(s) < 0) {
-		request_cmds_free(&cmds);
-		return incoming_store_failure(s, in, "commit");
-	}
-	log_info("list=%s message-id=<%s> from=<%s>: %zu command%s%s",
-		 in->list->name, in->logid, in->logfrom, cmds.n,
-		 cmds.n == 1 ? "" : "s",
-		 invalid ? " (sender address not valid: refused)" : "");
 	request_cmds_free(&cmds);
-	*outcome_r = RECEIVED_ACCEPTED;
+	if (rc < 0)
+		return incoming_store_failure(s, in, "commands");
+	log_info("list=%s message-id=<%s> from=<%s>: %zu command%s%s",
+		 in->list->name, in->logid, in->logfrom, n, n == 1 ? "" : "s",
+		 invalid ? " (sender address not valid: refused)" : "");
+	*outcome_r = INCOMING_ACCEPTED;
 	return ST_OK;
 }

@@ -15,6 +15,7 @@
 #include "mail/reply.h"
 #include "mail/robot.h"
 #include "pipeline/notice.h"
+#include "pipeline/post.h"
 #include "store/store.h"
 #include "store/store_holds.h"
 #include "base/template.h"
@@ -131,8 +132,8 @@ static int notice_leaders(struct store *s, struct incoming *in,
 	return rc;
 }
 
-enum status moderation_hold(struct store *s, struct incoming *in,
-			    int64_t message, const char *reason)
+int moderation_hold(struct store *s, struct incoming *in, int64_t message,
+		    const char *reason, int64_t *hold_r)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
@@ -149,7 +150,7 @@ enum status moderation_hold(struct store *s, struct incoming *in,
 	    store_holds_set_token(s, hold, token) < 0 ||
 	    store_event_add(s, l->name, "post.held", in->sender, hold,
 			    reason) < 0)
-		return incoming_store_failure(s, in, "hold");
+		return -1;
 
 	confirm = xasprintf("%s-confirm+%s@%s", l->name, token, c->domain);
 	text = reply_text(in->raw, in->len);
@@ -174,16 +175,15 @@ enum status moderation_hold(struct store *s, struct incoming *in,
 	free(text);
 	free(confirm);
 	if (rc < 0)
-		return incoming_store_failure(s, in, "hold notice");
-	if (store_commit(s) < 0)
-		return incoming_store_failure(s, in, "commit");
+		return -1;
 	log_info("list=%s message-id=<%s> from=<%s>: held as %lld: %s",
 		 l->name, in->logid, in->logfrom, (long long)hold, reason);
-	return ST_OK;
+	*hold_r = hold;
+	return 0;
 }
 
-enum status moderation_reject(struct store *s, struct incoming *in,
-			      const char *reason)
+int moderation_reject(struct store *s, struct incoming *in,
+		      const char *reason)
 {
 	const struct conf_list *l = in->list;
 	struct notice_vars v;
@@ -200,12 +200,10 @@ enum status moderation_reject(struct store *s, struct incoming *in,
 		rc = tell_poster(s, in, "post-rejected", &v);
 	notice_vars_free(&v);
 	if (rc < 0)
-		return incoming_store_failure(s, in, "reject");
-	if (store_commit(s) < 0)
-		return incoming_store_failure(s, in, "commit");
+		return -1;
 	log_info("list=%s message-id=<%s> from=<%s>: dropped: rejected: %s",
 		 l->name, in->logid, in->logfrom, reason);
-	return ST_OK;
+	return 0;
 }
 
 /* Sends the held post to the members through the accept path, once. */
@@ -229,7 +227,7 @@ static int approve_hold(struct store *s, const struct conf *c,
 	}
 	rc = store_archive_has(s, l->name, post.message_id, &dup);
 	if (rc == 0 && !dup)
-		rc = receive_accept(s, &post, h->message, &archive, &job);
+		rc = post_accept(s, &post, h->message, &archive, &job);
 	if (rc == 0 && !dup)
 		log_info("list=%s message-id=<%s> from=<%s>: approved hold "
 			 "%lld: archived as %lld, queued as job %lld",
@@ -402,102 +400,118 @@ static int tell_decider(struct store *s, struct incoming *in,
 	return tell(s, in->c, in->list, name, v, in->sender, in);
 }
 
-int moderation_confirm(struct store *s, struct incoming *in,
-		       enum status *st_r, enum receive_outcome *outcome_r)
+/* Tells the decider of a reply to hold h what came of it: decided now
+ * (d, reason `rest`), decided before (late, or not held any more), or no
+ * decision named (`word`). 0 or -1 (store). */
+static int answer_decider(struct store *s, struct incoming *in,
+			  const struct store_hold *h, struct notice_vars *v,
+			  bool known, bool late, enum moderation_decision d,
+			  const char *word, const char *rest)
 {
 	const struct conf_list *l = in->list;
-	struct store_hold h = { 0 };
+	char safe[160];
+	int rc;
+
+	if (strcmp(h->state, "held") != 0 || late) {
+		notice_vars_oneline(v, "decider", h->decided_by);
+		notice_vars_time(v, "decided_at", h->decided_at);
+		notice_vars_set(v, "decision", h->state);
+		rc = store_event_add(s, l->name, "hold.late", in->sender,
+				     h->id, h->state);
+		if (rc == 0)
+			rc = tell_decider(s, in, "hold-late", v);
+		log_info("list=%s message-id=<%s> from=<%s>: hold %lld was "
+			 "already %s by %s", l->name, in->logid, in->logfrom,
+			 (long long)h->id, h->state,
+			 h->decided_by ? h->decided_by : "?");
+		return rc;
+	}
+	if (!known) {
+		notice_vars_oneline(v, "decision", word);
+		log_info("list=%s message-id=<%s> from=<%s>: reply to hold "
+			 "%lld names no decision", l->name, in->logid,
+			 in->logfrom, (long long)h->id);
+		return tell_decider(s, in, "hold-unclear", v);
+	}
+	notice_vars_set(v, "decision", moderation_decision_name(d));
+	notice_vars_set(v, "reason", rest);
+	log_info("list=%s message-id=<%s> from=<%s>: hold %lld: %s%s%s",
+		 l->name, in->logid, in->logfrom, (long long)h->id,
+		 moderation_decision_name(d), *rest ? ": " : "",
+		 log_sanitize(safe, sizeof safe, rest, strlen(rest)));
+	return tell_decider(s, in, "hold-decided", v);
+}
+
+/* A reply to hold h from someone who may decide: the first non-quoted
+ * word decides while the hold waits; the decider is answered either way.
+ * *decided_r when this reply decided. 0 or -1 (store). */
+static int leader_reply(struct store *s, struct incoming *in,
+			struct store_hold *h, bool *decided_r)
+{
+	const struct conf_list *l = in->list;
 	enum moderation_decision d = MOD_APPROVE;
-	char *text = NULL, *word = NULL, *rest = NULL;
-	bool found, may, known = false, late = false;
+	char *text = reply_text(in->raw, in->len), *word = NULL, *rest = NULL;
+	bool known = false, late = false, found;
 	struct notice_vars v;
 	int rc = 0;
 
-	*st_r = ST_OK;
-	if (store_begin(s) < 0) {
-		*st_r = incoming_store_failure(s, in, "begin");
-		return 1;
+	*decided_r = false;
+	if (text != NULL && reply_first_word(text, &word, &rest))
+		known = moderation_decision_parse(word, &d);
+	hold_vars(&v, in->c, l, h);
+	if (strcmp(h->state, "held") == 0 && known) {
+		rc = decide(s, in->c, l, h, d, rest, in->sender, &late);
+		if (rc == 0 && late) {
+			/* Decided between our read and our write. */
+			int64_t id = h->id;
+
+			store_hold_clear(h);
+			rc = store_holds_get(s, l->name, id, h, &found);
+		}
+		*decided_r = rc == 0 && !late;
 	}
-	if (find_hold(s, in, &h, &found) < 0) {
-		*st_r = incoming_store_failure(s, in, "find hold");
-		return 1;
-	}
-	if (!found) {
-		store_rollback(s);
-		return 0;
-	}
-	*outcome_r = RECEIVED_DROPPED;
+	if (rc == 0)
+		rc = answer_decider(s, in, h, &v, known, late, d, word, rest);
+	notice_vars_free(&v);
+	free(text);
+	free(word);
+	free(rest);
+	return rc;
+}
+
+enum status moderation_confirm(struct store *s, struct incoming *in,
+			       bool *mine_r, enum incoming_outcome *outcome_r)
+{
+	const struct conf_list *l = in->list;
+	struct store_hold h = { 0 };
+	bool found, decided = false;
+	int rc;
+
+	*mine_r = false;
+	if (find_hold(s, in, &h, &found) < 0)
+		return incoming_store_failure(s, in, "find hold");
+	if (!found)
+		return ST_OK;
+	*mine_r = true;
+	*outcome_r = INCOMING_DROPPED;
 	if (robot_reason(&in->m, in->sender) != NULL) {
-		store_rollback(s);
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: an "
 			 "automatic reply to hold %lld", l->name, in->logid,
 			 in->logfrom, (long long)h.id);
 		store_hold_clear(&h);
-		return 1;
+		return ST_OK;
 	}
-	may = conf_list_is_leader(l, in->sender) ||
-	      (l->council_may_approve && conf_list_is_council(l, in->sender));
-	if (!may) {
+	if (conf_list_is_leader(l, in->sender) ||
+	    (l->council_may_approve && conf_list_is_council(l, in->sender)))
+		rc = leader_reply(s, in, &h, &decided);
+	else
 		rc = forged(s, in, &h);
-		goto commit;
-	}
-	text = reply_text(in->raw, in->len);
-	if (text != NULL && reply_first_word(text, &word, &rest))
-		known = moderation_decision_parse(word, &d);
-	hold_vars(&v, in->c, l, &h);
-	if (strcmp(h.state, "held") == 0 && known) {
-		rc = decide(s, in->c, l, &h, d, rest, in->sender, &late);
-		if (rc == 0 && late) {
-			/* Decided between our read and our write. */
-			int64_t id = h.id;
-
-			store_hold_clear(&h);
-			rc = store_holds_get(s, l->name, id, &h, &found);
-		}
-	}
-	if (rc == 0 && (strcmp(h.state, "held") != 0 || late)) {
-		notice_vars_oneline(&v, "decider", h.decided_by);
-		notice_vars_time(&v, "decided_at", h.decided_at);
-		notice_vars_set(&v, "decision", h.state);
-		rc = store_event_add(s, l->name, "hold.late", in->sender,
-				     h.id, h.state);
-		if (rc == 0)
-			rc = tell_decider(s, in, "hold-late", &v);
-		log_info("list=%s message-id=<%s> from=<%s>: hold %lld was "
-			 "already %s by %s", l->name, in->logid, in->logfrom,
-			 (long long)h.id, h.state,
-			 h.decided_by ? h.decided_by : "?");
-	} else if (rc == 0 && !known) {
-		notice_vars_oneline(&v, "decision", word);
-		rc = tell_decider(s, in, "hold-unclear", &v);
-		log_info("list=%s message-id=<%s> from=<%s>: reply to hold "
-			 "%lld names no decision", l->name, in->logid,
-			 in->logfrom, (long long)h.id);
-	} else if (rc == 0) {
-		char safe[160];
-
-		notice_vars_set(&v, "decision", moderation_decision_name(d));
-		notice_vars_set(&v, "reason", rest);
-		rc = tell_decider(s, in, "hold-decided", &v);
-		log_info("list=%s message-id=<%s> from=<%s>: hold %lld: %s%s%s",
-			 l->name, in->logid, in->logfrom, (long long)h.id,
-			 moderation_decision_name(d), *rest ? ": " : "",
-			 log_sanitize(safe, sizeof safe, rest, strlen(rest)));
-		*outcome_r = RECEIVED_ACCEPTED;
-	}
-	notice_vars_free(&v);
-commit:
-	free(text);
-	free(word);
-	free(rest);
 	store_hold_clear(&h);
-	if (rc < 0) {
-		*st_r = incoming_store_failure(s, in, "moderation decision");
-		return 1;
-	}
-	if (store_commit(s) < 0)
-		*st_r = incoming_store_failure(s, in, "commit");
-	return 1;
+	if (rc < 0)
+		return incoming_store_failure(s, in, "moderation decision");
+	if (decided)
+		*outcome_r = INCOMING_ACCEPTED;
+	return ST_OK;
 }
 
 enum status moderation_decide(struct store *s, const struct conf *c,

@@ -20,6 +20,22 @@ check "export has bob in digest" grep -q '^bob@example.net,,digest,active,0,' "$
 
 check "remove" cv members makers remove bob@example.net
 expect_eq "one member left" 1 "$(sql 'SELECT count(*) FROM members')"
+# remove goes through the pipeline like add: an event and a goodbye
+# (unless --quiet).
+cv run --once >/dev/null 2>&1
+expect_eq "the removed member is told goodbye" 1 \
+	"$(for f in $(outbox_for bob@example.net); do header "$f" Subject; done | grep -c '^Goodbye from makers$')"
+expect_eq "a member.removed event by the admin" "bob@example.net|admin" \
+	"$(sql "SELECT actor || '|' || detail FROM events WHERE kind = 'member.removed'")"
+out=$(cv members makers remove bob@example.net)
+expect_eq "removing a non-member is reported, exit 0" "bob@example.net: not a member" "$out"
+add_members carol@example.org
+out=$(cv members makers remove --quiet carol@example.org)
+expect_eq "remove --quiet reports removed" "carol@example.org: removed" "$out"
+cv run --once >/dev/null 2>&1
+expect_eq "...and sends no goodbye" "" "$(outbox_for carol@example.org)"
+expect_eq "...but records the event" 1 "$(sql "SELECT count(*) FROM events WHERE kind = 'member.removed' AND actor = 'carol@example.org'")"
+expect_eq "remove takes no --invite" 64 "$(cv members makers remove --invite x@example.org >/dev/null 2>&1; echo $?)"
 
 # CSV round trip into a fresh database.
 rm -f "$T"/convene.db*

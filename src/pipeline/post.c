@@ -1,0 +1,157 @@
+/* post - the accept path of a post */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline/post.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/template.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "mail/content.h"
+#include "mail/dmarc.h"
+#include "mail/msg.h"
+#include "mail/rewrite.h"
+#include "pipeline/incoming.h"
+#include "store/store.h"
+
+/* The Date field as a time, or the time of arrival. */
+static time_t message_date(const struct msg *m)
+{
+	time_t t;
+
+	return msg_date(m, &t) ? t : util_now();
+}
+
+static char *render_footer(const struct conf *c, const struct conf_list *l)
+{
+	struct template_var vars[TEMPLATE_LIST_VARS];
+	char **storage = NULL, *out = NULL, *err = NULL;
+	size_t n;
+
+	if (!l->footer)
+		return NULL;
+	n = template_list_vars(c, l, vars, &storage);
+	if (template_render(c, l, "footer", vars, n, &out, &err) < 0) {
+		log_warn("list=%s: footer not added: %s", l->name, err);
+		free(err);
+		out = NULL;
+	}
+	template_vars_free(&storage);
+	return out;
+}
+
+/* The footer with the content-removed note under it (either may be
+ * missing); newly allocated or NULL. Takes footer. */
+static char *footer_with_removed(const struct conf *c,
+				 const struct conf_list *l, char *footer,
+				 const char *removed)
+{
+	struct template_var vars[TEMPLATE_LIST_VARS + 1];
+	char **storage = NULL, *note = NULL, *err = NULL, *both;
+	size_t n;
+
+	n = template_list_vars(c, l, vars, &storage);
+	vars[n++] = (struct template_var){ "removed", removed };
+	if (template_render(c, l, "content-removed", vars, n, &note,
+			    &err) < 0) {
+		log_warn("list=%s: content note not added: %s", l->name, err);
+		free(err);
+	}
+	template_vars_free(&storage);
+	if (note == NULL)
+		return footer;
+	if (footer == NULL)
+		return note;
+	both = xasprintf("%s\n%s", footer, note);
+	free(footer);
+	free(note);
+	return both;
+}
+
+/* The post as the members get it, into out: content rules, footer (with
+ * a note of what the rules removed), header rewrite. What cannot be
+ * applied is logged and left out. */
+static void for_members(struct incoming *in, struct buf *out)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	struct rewrite_params p;
+	char *footer = render_footer(c, l), *removed = NULL;
+	const char *err = NULL;
+
+	if (content_filter(&in->m, l, c->limits.max_mime_depth,
+			   &removed) < 0)
+		log_warn("list=%s message-id=<%s>: content rules not applied: "
+			 "a multipart without its boundary", l->name,
+			 in->logid);
+	if (removed != NULL) {
+		size_t nparts = 0;
+		const char *q;
+
+		for (q = removed; *q != '\0'; q++)
+			nparts += *q == '\n';
+		log_info("list=%s message-id=<%s>: content rules removed %zu "
+			 "part(s)", l->name, in->logid, nparts);
+		footer = footer_with_removed(c, l, footer, removed);
+		free(removed);
+	}
+	rewrite_params_from_conf(&p, c, l, footer);
+	if (l->from_munging == FROMMUNGE_DMARC && in->sender != NULL) {
+		const char *at = strrchr(in->sender, '@');
+		enum dmarc_policy pol = at ? dmarc_lookup(at + 1) :
+					DMARC_NONE_FOUND;
+
+		p.dmarc_strict = pol == DMARC_P_REJECT ||
+				 pol == DMARC_P_QUARANTINE;
+	}
+	if (rewrite_post(&in->m, &p, &err) < 0)
+		log_warn("list=%s message-id=<%s>: footer not added: %s",
+			 l->name, in->logid, err);
+	free(footer);
+	msg_write(&in->m, out);
+}
+
+int post_accept(struct store *s, struct incoming *in, int64_t message,
+		int64_t *archive_r, int64_t *job_r)
+{
+	const struct conf *c = in->c;
+	const struct conf_list *l = in->list;
+	struct buf out = BUF_INIT;
+	char *in_reply_to, *env_from;
+	char **refs;
+	int64_t archive = 0, job = 0;
+	struct store_post post;
+	int rc;
+
+	for_members(in, &out);
+	in_reply_to = msg_in_reply_to(&in->m);
+	refs = msg_references(&in->m);
+	post = (struct store_post){
+		.list = l->name, .message = message,
+		.message_id = in->message_id, .date = message_date(&in->m),
+		.sender = in->sender, .sender_name = in->sender_name,
+		.subject = in->subject, .in_reply_to = in_reply_to,
+		.references = (const char *const *)refs,
+	};
+	env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
+	rc = store_archive_add(s, &post, &archive);
+	if (rc == 0)
+		rc = store_job_add(s, l->name, JOB_POST, archive, env_from,
+				   out.data, out.len, NULL, 0, &job);
+	if (rc == 0)
+		rc = store_event_add(s, l->name, "post.accepted", in->sender,
+				     archive, in->message_id);
+	free(env_from);
+	free(in_reply_to);
+	msg_idlist_free(&refs);
+	buf_free(&out);
+	*archive_r = archive;
+	*job_r = job;
+	return rc;
+}
