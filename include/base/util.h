@@ -40,4 +40,20 @@ char *util_lower(char *s);
 char *util_trim(char *s);
 bool util_streq_ci(const char *a, const char *b);
 
+/* The program `name` as an absolute path: a name with a '/' as it is, else
+ * found in $PATH (absolute entries only), then in /usr/sbin,
+ * /usr/local/sbin and /sbin (where MTA tools live, often outside a user's
+ * PATH). Newly allocated, or NULL when there is none. */
+char *util_find_program(const char *name);
+
+/* Runs argv[0] (an absolute path; no shell) with argv and this process's
+ * environment, writes `input` (may be NULL) to its standard input, and
+ * collects up to about `max` bytes of its standard output into out and of
+ * its standard error into err (either may be NULL: discarded). Sets
+ * *exit_r to its exit status (128 + N when killed by signal N). Returns 0,
+ * or -1 with errno when it could not be started. SIGPIPE is ignored while
+ * it runs (process-wide: for the command line, not for threads). */
+int util_run(char *const argv[], const char *input, size_t max,
+	     struct buf *out, struct buf *err, int *exit_r);
+
 #endif

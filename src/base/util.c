@@ -3,17 +3,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
+
+extern char **environ;
 
 time_t util_now(void)
 {
@@ -174,4 +180,151 @@ char *util_trim(char *s)
 bool util_streq_ci(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
+}
+
+char *util_find_program(const char *name)
+{
+	static const char *const extra[] = { "/usr/sbin", "/usr/local/sbin",
+					     "/sbin", NULL };
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+	size_t i;
+
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	copy = xstrdup(path != NULL ? path : "/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && found == NULL;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *p;
+
+		if (dir[0] != '/')
+			continue;   /* never the working directory */
+		p = xasprintf("%s/%s", dir, name);
+		if (access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	free(copy);
+	for (i = 0; found == NULL && extra[i] != NULL; i++) {
+		char *p = xasprintf("%s/%s", extra[i], name);
+
+		if (access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	return found;
+}
+
+int util_run(char *const argv[], const char *input, size_t max,
+	     struct buf *out, struct buf *err, int *exit_r)
+{
+	int in[2] = { -1, -1 }, o[2] = { -1, -1 }, e[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	size_t in_len = input != NULL ? strlen(input) : 0, in_off = 0;
+	struct pollfd p[3];
+	struct sigaction ign, old;
+	pid_t pid;
+	int status, rc, saved;
+	bool o_open = true, e_open = true;
+
+	/* A program that exits without reading its input must not kill us
+	 * with SIGPIPE. */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0 ||
+	    pipe2(e, O_CLOEXEC) < 0)
+		goto fail;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, o[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		goto fail;
+	}
+	close(in[0]);
+	close(o[1]);
+	close(e[1]);
+	in[0] = o[1] = e[1] = -1;
+	if (in_len == 0) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	while (o_open || e_open) {
+		int n = 0, k;
+
+		p[n].fd = o_open ? o[0] : -1;
+		p[n++].events = POLLIN;
+		p[n].fd = e_open ? e[0] : -1;
+		p[n++].events = POLLIN;
+		p[n].fd = in[1];
+		p[n++].events = POLLOUT;
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR))) {
+			ssize_t w = write(in[1], input + in_off,
+					  in_len - in_off);
+
+			if (w > 0)
+				in_off += (size_t)w;
+			if (w < 0 || in_off >= in_len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		for (k = 0; k < 2; k++) {
+			struct buf *b = k == 0 ? out : err;
+			char chunk[4096];
+			ssize_t r;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(p[k].fd, chunk, sizeof chunk);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				if (k == 0)
+					o_open = false;
+				else
+					e_open = false;
+				continue;
+			}
+			if (b != NULL && b->len < max)
+				buf_append(b, chunk, (size_t)r);
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	close(o[0]);
+	close(e[0]);
+	sigaction(SIGPIPE, &old, NULL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	*exit_r = WIFEXITED(status) ? WEXITSTATUS(status) :
+		  128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return 0;
+fail:
+	saved = errno;
+	sigaction(SIGPIPE, &old, NULL);
+	for (rc = 0; rc < 2; rc++) {
+		if (in[rc] >= 0)
+			close(in[rc]);
+		if (o[rc] >= 0)
+			close(o[rc]);
+		if (e[rc] >= 0)
+			close(e[rc]);
+	}
+	errno = saved;
+	return -1;
 }

@@ -29,6 +29,8 @@ static const struct {
 	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
 	{ "held", cmd_held,
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
+	{ "mta", cmd_mta,
+	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
 };
 
 static void usage(FILE *out)
@@ -38,6 +40,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: convene [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  convene %s\n", commands[i].usage);
+	fprintf(out, "  convene --version\n");
 	fprintf(out, "\nThe config file is -c FILE, else $CONVENE_CONFIG, else "
 		"%s.\n", conf_default_path(NULL));
 }
@@ -105,17 +108,21 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	/* Options before the subcommand only; the rest are the command's. */
-	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return EX_OK;
 		default:
 			usage(stderr);
