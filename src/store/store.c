@@ -166,66 +166,6 @@ bool store_transient(const struct store *s)
 	return s->transient;
 }
 
-/* A cached prepared statement for the SQL literal `sql`, reset and with its
- * bindings cleared. */
-sqlite3_stmt *store_prep(struct store *s, const char *sql)
-{
-	size_t i;
-	int rc;
-	sqlite3_stmt *st;
-
-	for (i = 0; i < s->ncache; i++) {
-		if (s->cache[i].sql == sql) {
-			sqlite3_reset(s->cache[i].stmt);
-			sqlite3_clear_bindings(s->cache[i].stmt);
-			return s->cache[i].stmt;
-		}
-	}
-	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				&st, NULL);
-	if (rc != SQLITE_OK) {
-		store_set_err(s, rc, "prepare");
-		return NULL;
-	}
-	if (s->ncache < STMT_CACHE) {
-		s->cache[s->ncache].sql = sql;
-		s->cache[s->ncache].stmt = st;
-		s->ncache++;
-	} else {
-		log_fatal("store: statement cache full");
-	}
-	return st;
-}
-
-void store_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
-char *store_col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-/* Steps a statement that returns no row. */
-int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, what);
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
-	return 0;
-}
-
 int store_exec(struct store *s, const char *sql)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
@@ -256,18 +196,11 @@ void store_rollback(struct store *s)
 int store_schema_version(struct store *s, int *version_r)
 {
 	sqlite3_stmt *st = store_prep(s, "PRAGMA user_version");
-	int rc;
+	int64_t v;
 
-	if (st == NULL)
+	if (st == NULL || store_count_query(s, st, &v, "user_version") < 0)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		store_set_err(s, rc, "user_version");
-		sqlite3_reset(st);
-		return -1;
-	}
-	*version_r = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	*version_r = (int)v;
 	return 0;
 }
 
@@ -376,69 +309,13 @@ int store_set_fast_commits(struct store *s)
 void store_close(struct store **sp)
 {
 	struct store *s = *sp;
-	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->ncache; i++)
-		sqlite3_finalize(s->cache[i].stmt);
+	store_cache_free(s);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->err);
 	free(s);
 	*sp = NULL;
-}
-
-int store_count_query(struct store *s, sqlite3_stmt *st, int64_t *count_r,
-		       const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_ROW) {
-		store_set_err(s, rc, what);
-		sqlite3_reset(st);
-		return -1;
-	}
-	*count_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
-
-int store_insert_id(struct store *s, sqlite3_stmt *st, const char *what,
-		     int64_t *id_r)
-{
-	if (store_step_done(s, st, what) < 0)
-		return -1;
-	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(s->db);
-	return 0;
-}
-
-int store_get_blob(struct store *s, sqlite3_stmt *st, const char *what,
-		    char **data_r, size_t *len_r)
-{
-	int rc = sqlite3_step(st);
-	const void *p;
-	size_t n;
-
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE) {
-			free(s->err);
-			s->err = xasprintf("%s: not found", what);
-			s->transient = false;
-		} else {
-			store_set_err(s, rc, what);
-		}
-		sqlite3_reset(st);
-		return -1;
-	}
-	p = sqlite3_column_blob(st, 0);
-	n = (size_t)sqlite3_column_bytes(st, 0);
-	*data_r = xmalloc(n + 1);
-	if (n)
-		memcpy(*data_r, p, n);
-	(*data_r)[n] = '\0';
-	*len_r = n;
-	sqlite3_reset(st);
-	return 0;
 }

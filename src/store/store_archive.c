@@ -46,25 +46,19 @@ static int find_by_mid(struct store *s, const char *list, const char *mid,
 {
 	static const char sql[] =
 		"SELECT id, thread FROM archive WHERE list = ? AND message_id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find parent");
 
 	*id_r = 0;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, mid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, mid);
+	}
+	if (store_rows_valid(&r)) {
 		*id_r = sqlite3_column_int64(st, 0);
 		*thread_r = sqlite3_column_int64(st, 1);
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "find parent");
-		sqlite3_reset(st);
-		return -1;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 int store_archive_add(struct store *s, const struct store_post *p,
@@ -174,15 +168,13 @@ int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 	static const char sql[] =
 		"SELECT id, message, coalesce(parent, 0), coalesce(thread, 0),"
 		" message_id, sender, subject, date FROM archive WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read archive");
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	*found_r = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
+	*found_r = false;
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (store_rows_valid(&r)) {
 		a->id = sqlite3_column_int64(st, 0);
 		a->message = sqlite3_column_int64(st, 1);
 		a->parent = sqlite3_column_int64(st, 2);
@@ -191,13 +183,9 @@ int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 		a->sender = store_col_text(st, 5);
 		a->subject = store_col_text(st, 6);
 		a->date = (time_t)sqlite3_column_int64(st, 7);
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "read archive");
-		sqlite3_reset(st);
-		return -1;
+		*found_r = true;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 void store_archived_clear(struct store_archived *a)

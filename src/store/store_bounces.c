@@ -47,24 +47,6 @@ const char *const store_schema_bounces[] = {
 const size_t store_schema_bounces_n =
 	sizeof store_schema_bounces / sizeof store_schema_bounces[0];
 
-/* Steps a statement that returns at most one text column into *v_r. */
-static int one_text(struct store *s, sqlite3_stmt *st, const char *what,
-		    char **v_r)
-{
-	int rc = sqlite3_step(st);
-
-	*v_r = NULL;
-	if (rc == SQLITE_ROW) {
-		*v_r = store_col_text(st, 0);
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, what);
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
-	return 0;
-}
-
 int store_bounce_find_member(struct store *s, const char *list,
 			     const char *address, char **member_r)
 {
@@ -72,15 +54,22 @@ int store_bounce_find_member(struct store *s, const char *list,
 		"SELECT address FROM members WHERE list = ?"
 		" AND address = ? COLLATE NOCASE ORDER BY address = ? DESC,"
 		" id LIMIT 1";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find member");
 
 	*member_r = NULL;
-	if (st == NULL)
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, address);
+		store_bind_text(st, 3, address);
+	}
+	if (store_rows_valid(&r))
+		*member_r = store_col_text(st, 0);
+	if (store_rows_end(&r) < 0) {
+		xfree(member_r);
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, address);
-	return one_text(s, st, "find member", member_r);
+	}
+	return 0;
 }
 
 int store_bounce_event_add(struct store *s, const char *list,
@@ -112,31 +101,25 @@ int store_bounce_info_get(struct store *s, const char *list,
 		"SELECT last_day, last_weight, last_bounce_at, probes,"
 		" coalesce(next_probe_at, 0) FROM bounce_state"
 		" WHERE list = ? AND address = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "get bounce state");
 
 	memset(b, 0, sizeof *b);
 	b->last_day = -1;
 	*found_r = false;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, address);
+	}
+	if (store_rows_valid(&r)) {
 		b->last_day = sqlite3_column_int64(st, 0);
 		b->last_weight = sqlite3_column_double(st, 1);
 		b->last_bounce_at = (time_t)sqlite3_column_int64(st, 2);
 		b->probes = sqlite3_column_int(st, 3);
 		b->next_probe_at = (time_t)sqlite3_column_int64(st, 4);
 		*found_r = true;
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "get bounce state");
-		sqlite3_reset(st);
-		return -1;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 int store_bounce_scored(struct store *s, const char *list,
@@ -254,14 +237,21 @@ int store_bounce_token_member(struct store *s, const char *list,
 		"SELECT b.address FROM bounce_state b JOIN members m"
 		" ON m.list = b.list AND m.address = b.address"
 		" WHERE b.list = ? AND b.token = ? AND m.status = 'disabled'";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find probe token");
 
 	*member_r = NULL;
-	if (st == NULL)
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, token);
+	}
+	if (store_rows_valid(&r))
+		*member_r = store_col_text(st, 0);
+	if (store_rows_end(&r) < 0) {
+		xfree(member_r);
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, token);
-	return one_text(s, st, "find probe token", member_r);
+	}
+	return 0;
 }
 
 int store_bounce_due_list(struct store *s, const char *list, time_t now,
@@ -275,19 +265,19 @@ int store_bounce_due_list(struct store *s, const char *list, time_t now,
 		" WHERE b.list = ? AND b.next_probe_at IS NOT NULL"
 		" AND b.next_probe_at <= ? AND m.status = 'disabled'"
 		" ORDER BY b.next_probe_at LIMIT ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due probes");
 	struct store_bounce_due *v = NULL;
 	size_t n = 0;
-	int rc;
 
 	*v_r = NULL;
 	*n_r = 0;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	}
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		v = xreallocarray(v, n + 1, sizeof *v);
 		v[n].address = store_col_text(st, 0);
 		v[n].token = store_col_text(st, 1);
@@ -295,13 +285,10 @@ int store_bounce_due_list(struct store *s, const char *list, time_t now,
 		v[n].score = sqlite3_column_double(st, 3);
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "due probes");
-		sqlite3_reset(st);
+	if (store_rows_end(&r) < 0) {
 		store_bounce_due_free(&v, n);
 		return -1;
 	}
-	sqlite3_reset(st);
 	*v_r = v;
 	*n_r = n;
 	return 0;

@@ -93,21 +93,23 @@ int store_holds_by_token(struct store *s, const char *list, const char *token,
 	static const char sql[] =
 		"SELECT " HOLD_COLUMNS " FROM holds"
 		" WHERE substr(token, 1, 8) = ? AND list = ?";
+	struct store_rows r;
 	sqlite3_stmt *st;
 	char prefix[9];
-	int rc;
 
 	*found_r = false;
 	if (strlen(token) != 32)
 		return 0;
-	st = store_prep(s, sql);
-	if (st == NULL)
-		return -1;
+	st = store_rows_prep(&r, s, sql, "find hold by token");
 	memcpy(prefix, token, 8);
 	prefix[8] = '\0';
-	store_bind_text(st, 1, prefix);
-	store_bind_text(st, 2, list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, prefix);
+		store_bind_text(st, 2, list);
+	}
+	/* Every candidate is compared, so that the time taken says nothing of
+	 * which one matched. */
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		const char *t = (const char *)sqlite3_column_text(st, 7);
 
 		if (t != NULL && util_token_equal(t, token) && !*found_r) {
@@ -115,15 +117,12 @@ int store_holds_by_token(struct store *s, const char *list, const char *token,
 			*found_r = true;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (store_rows_end(&r) < 0) {
 		if (*found_r)
 			store_hold_clear(h);
 		*found_r = false;
-		store_set_err(s, rc, "find hold by token");
-		sqlite3_reset(st);
 		return -1;
 	}
-	sqlite3_reset(st);
 	return 0;
 }
 
@@ -132,25 +131,19 @@ int store_holds_get(struct store *s, const char *list, int64_t id,
 {
 	static const char sql[] =
 		"SELECT " HOLD_COLUMNS " FROM holds WHERE id = ? AND list = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "get hold");
 
 	*found_r = false;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, list);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, list);
+	}
+	if (store_rows_valid(&r)) {
 		hold_from_row(st, h);
 		*found_r = true;
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "get hold");
-		sqlite3_reset(st);
-		return -1;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 int store_holds_foreach(struct store *s, const char *list,
@@ -160,13 +153,13 @@ int store_holds_foreach(struct store *s, const char *list,
 	static const char sql[] =
 		"SELECT " HOLD_COLUMNS " FROM holds"
 		" WHERE list = ? AND state = 'held' ORDER BY id";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc, ret = 0;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list holds");
+	int ret = 0;
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL)
+		store_bind_text(st, 1, list);
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		struct store_hold h = { 0 };
 
 		hold_from_row(st, &h);
@@ -175,11 +168,8 @@ int store_holds_foreach(struct store *s, const char *list,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
-		store_set_err(s, rc, "list holds");
+	if (store_rows_end(&r) < 0 && ret == 0)
 		ret = -1;
-	}
-	sqlite3_reset(st);
 	return ret;
 }
 
@@ -210,29 +200,26 @@ int store_holds_due(struct store *s, const char *list, time_t before,
 	static const char sql[] =
 		"SELECT id FROM holds WHERE list = ? AND state = 'held'"
 		" AND held_at <= ? ORDER BY held_at, id LIMIT ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due holds");
 	int64_t *v = NULL;
 	size_t n = 0;
-	int rc;
 
 	*ids_r = NULL;
 	*n_r = 0;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	}
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		v = xreallocarray(v, n + 1, sizeof *v);
 		v[n++] = sqlite3_column_int64(st, 0);
 	}
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "due holds");
-		sqlite3_reset(st);
+	if (store_rows_end(&r) < 0) {
 		free(v);
 		return -1;
 	}
-	sqlite3_reset(st);
 	*ids_r = v;
 	*n_r = n;
 	return 0;

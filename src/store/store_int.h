@@ -9,19 +9,20 @@
 
 struct store;
 
-#define STMT_CACHE 64
-
+/* The statement cache: for each SQL literal (its address is the key) one
+ * idle prepared statement, in a hash table that grows as literals come, so
+ * that it never runs out. */
 struct stmt_slot {
-	const char *sql;        /* the literal's address is the key */
-	sqlite3_stmt *stmt;
+	const char *sql;        /* NULL: an empty slot */
+	sqlite3_stmt *idle;     /* NULL while every one is taken */
 };
 
 struct store {
 	sqlite3 *db;
 	char *err;
 	bool transient;
-	struct stmt_slot cache[STMT_CACHE];
-	size_t ncache;
+	struct stmt_slot *cache;
+	size_t ncache, cap;     /* literals cached, slots */
 };
 
 /* Schema steps owned by the store's feature files, applied in the order of
@@ -40,8 +41,41 @@ extern const size_t store_schema_personal_jobs_n;
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);
 /* A cached prepared statement for the SQL literal `sql` (its address is the
- * key), reset and with its bindings cleared; NULL on failure. */
+ * key), reset and with its bindings cleared, for a statement stepped once
+ * (store_step_done, store_insert_id, store_count_query, store_get_blob);
+ * it stays in the cache. NULL on failure. Queries that return rows use
+ * store_rows_prep. */
 sqlite3_stmt *store_prep(struct store *s, const char *sql);
+
+/* The one row iterator of the store:
+ *
+ *	struct store_rows r;
+ *	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "what");
+ *
+ *	if (st != NULL)
+ *		sqlite3_bind_...(st, ...);
+ *	for (; store_rows_valid(&r); store_rows_next(&r))
+ *		... sqlite3_column_...(st, ...) ...;
+ *	return store_rows_end(&r);
+ *
+ * The statement (from the cache) is the iterator's own until
+ * store_rows_end, so the loop body may call back into the store, even the
+ * same query. store_rows_prep returns NULL on failure (then valid is false
+ * and end returns -1); stopping early is allowed. store_rows_end returns
+ * 0, or -1 when preparing or a step failed (the store's error says how). */
+struct store_rows {
+	struct store *s;
+	const char *sql, *what;
+	sqlite3_stmt *st;
+	int rc;                 /* the last step's result; 0 before the first */
+};
+sqlite3_stmt *store_rows_prep(struct store_rows *r, struct store *s,
+			      const char *sql, const char *what);
+bool store_rows_valid(struct store_rows *r);
+void store_rows_next(struct store_rows *r);
+int store_rows_end(struct store_rows *r);
+/* Frees every cached statement (store_close). */
+void store_cache_free(struct store *s);
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* A column's text, newly allocated, or NULL. */
 char *store_col_text(sqlite3_stmt *st, int i);

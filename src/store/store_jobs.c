@@ -116,17 +116,16 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
 		"   r.state IN ('queued','retry') AND r.next_attempt <= ?1))"
 		" ORDER BY id LIMIT 1";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "next job");
 	char *kind;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, after);
-	rc = sqlite3_step(st);
-	*found_r = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
+	*found_r = false;
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		sqlite3_bind_int64(st, 2, after);
+	}
+	if (store_rows_valid(&r)) {
 		j->id = sqlite3_column_int64(st, 0);
 		j->list = store_col_text(st, 1);
 		kind = store_col_text(st, 2);
@@ -147,13 +146,9 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 			      AUDIENCE_MAIL : AUDIENCE_IMMEDIATE;
 		free(kind);
 		j->personal = store_col_text(st, 13);
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "next job");
-		sqlite3_reset(st);
-		return -1;
+		*found_r = true;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r)
@@ -257,28 +252,26 @@ int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
 		"SELECT id, address, attempts FROM job_rcpts WHERE job = ?"
 		" AND state IN ('queued','retry') AND next_attempt <= ?"
 		" ORDER BY id LIMIT ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read recipients");
 	struct store_rcpt *v;
 	size_t n = 0;
-	int rc;
 
 	*v_r = NULL;
 	*n_r = 0;
-	if (st == NULL)
-		return -1;
 	v = xcalloc(max + 1, sizeof *v);
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	}
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		v[n].id = sqlite3_column_int64(st, 0);
 		v[n].address = store_col_text(st, 1);
 		v[n].attempts = sqlite3_column_int(st, 2);
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "read recipients");
+	if (store_rows_end(&r) < 0) {
 		store_rcpts_free(&v, n);
 		return -1;
 	}
@@ -347,15 +340,11 @@ int store_job_foreach(struct store *s,
 		" (SELECT count(*) FROM job_rcpts r WHERE r.job = jobs.id AND"
 		"  r.state = 'failed')"
 		" FROM jobs WHERE state <> 'done' ORDER BY id";
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list jobs");
+	int ret = 0;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		store_set_err(s, rc, "list jobs");
-		return -1;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		struct store_job_info j = { 0 };
 
 		j.id = sqlite3_column_int64(st, 0);
@@ -375,11 +364,8 @@ int store_job_foreach(struct store *s,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
-		store_set_err(s, rc, "list jobs");
+	if (store_rows_end(&r) < 0 && ret == 0)
 		ret = -1;
-	}
-	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -405,17 +391,16 @@ int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
 	static const char sql[] =
 		"SELECT after_id, last_id FROM job_ranges WHERE job = ?"
 		" ORDER BY after_id";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read ranges");
 	struct store_range *v = NULL;
 	size_t n = 0, cap = 0;
-	int rc;
 
 	*v_r = NULL;
 	*n_r = 0;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, job);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, job);
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			v = xreallocarray(v, cap, sizeof *v);
@@ -424,9 +409,7 @@ int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
 		v[n].last = sqlite3_column_int64(st, 1);
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "read ranges");
+	if (store_rows_end(&r) < 0) {
 		free(v);
 		return -1;
 	}
@@ -516,18 +499,17 @@ int store_failures_next(struct store *s, size_t max,
 	static const char sql[] =
 		"SELECT id, list, address, code, at FROM delivery_failures"
 		" ORDER BY id LIMIT ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read failures");
 	struct store_failure *v;
 	size_t n = 0;
-	int rc;
 
 	*v_r = NULL;
 	*n_r = 0;
-	if (st == NULL)
-		return -1;
 	v = xcalloc(max + 1, sizeof *v);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		v[n].id = sqlite3_column_int64(st, 0);
 		v[n].list = store_col_text(st, 1);
 		v[n].address = store_col_text(st, 2);
@@ -535,9 +517,7 @@ int store_failures_next(struct store *s, size_t max,
 		v[n].at = (time_t)sqlite3_column_int64(st, 4);
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "read failures");
+	if (store_rows_end(&r) < 0) {
 		store_failures_free(&v, n);
 		return -1;
 	}

@@ -130,26 +130,19 @@ int store_member_get(struct store *s, const char *list, const char *address,
 {
 	static const char sql[] = "SELECT " MEMBER_COLS
 		" FROM members WHERE list = ? AND address = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-	int rc;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "get member");
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	*found_r = false;
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, address);
+	}
+	if (store_rows_valid(&r)) {
 		member_from_row(st, m);
 		*found_r = true;
-	} else if (rc == SQLITE_DONE) {
-		*found_r = false;
-	} else {
-		store_set_err(s, rc, "get member");
-		sqlite3_reset(st);
-		return -1;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return store_rows_end(&r);
 }
 
 int store_member_set_mode(struct store *s, const char *list,
@@ -210,19 +203,15 @@ int store_member_foreach(struct store *s, const char *list,
 			 int (*fn)(const struct store_member *m, void *ctx),
 			 void *ctx)
 {
-	/* Not the cached statement: fn may call back into the store. */
 	static const char sql[] = "SELECT " MEMBER_COLS
 		" FROM members WHERE list = ? ORDER BY id";
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list members");
+	int ret = 0;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		store_set_err(s, rc, "list members");
-		return -1;
-	}
-	store_bind_text(st, 1, list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL)
+		store_bind_text(st, 1, list);
+	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		struct store_member m = { 0 };
 
 		member_from_row(st, &m);
@@ -231,11 +220,8 @@ int store_member_foreach(struct store *s, const char *list,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
-		store_set_err(s, rc, "list members");
+	if (store_rows_end(&r) < 0 && ret == 0)
 		ret = -1;
-	}
-	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -248,29 +234,26 @@ int store_recipients_next(struct store *s, const char *list,
 		"SELECT id, address FROM members WHERE list = ?1 AND id > ?2"
 		" AND (?4 = 0 OR id < ?4)" AUDIENCE_SQL
 		" ORDER BY id LIMIT ?3";
-	sqlite3_stmt *st = store_prep(s, sql);
-	char **v;
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read recipients");
+	char **v = xcalloc(max + 1, sizeof *v);
 	size_t n = 0;
-	int rc;
 
 	*addrs_r = NULL;
 	*n_r = 0;
 	*last_id_r = after;
-	if (st == NULL)
-		return -1;
-	v = xcalloc(max + 1, sizeof *v);
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	sqlite3_bind_int64(st, 4, before);
-	sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		sqlite3_bind_int64(st, 2, after);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+		sqlite3_bind_int64(st, 4, before);
+		sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
+	}
+	for (; n < max && store_rows_valid(&r); store_rows_next(&r)) {
 		*last_id_r = sqlite3_column_int64(st, 0);
 		v[n++] = store_col_text(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "read recipients");
+	if (store_rows_end(&r) < 0) {
 		store_strv_free(&v, n);
 		return -1;
 	}

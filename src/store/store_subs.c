@@ -73,29 +73,6 @@ void store_sub_request_clear(struct store_sub_request *r)
 	xfree(&r->decided_by);
 }
 
-/* These statements run a few times per message or per admin command: they
- * are prepared each time rather than take slots of the shared cache. */
-static sqlite3_stmt *prep(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK) {
-		store_set_err(s, rc, "prepare");
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
-
-static int done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = store_step_done(s, st, what);
-
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static int name_index(const char *v, const char *const *names, int n)
 {
 	int i;
@@ -151,8 +128,7 @@ int store_sub_request_add(struct store *s, const char *list,
 		"INSERT INTO sub_requests (list, kind, address, display_name,"
 		" mode, selector, token, created_at, expires_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-	sqlite3_stmt *st = prep(s, sql);
-	int rc;
+	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
 		return -1;
@@ -164,9 +140,7 @@ int store_sub_request_add(struct store *s, const char *list,
 	bind_token(st, 6, 7, token);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)util_now());
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires_at);
-	rc = store_insert_id(s, st, "add subscription request", id_r);
-	sqlite3_finalize(st);
-	return rc;
+	return store_insert_id(s, st, "add subscription request", id_r);
 }
 
 int store_sub_request_find(struct store *s, const char *token,
@@ -175,17 +149,18 @@ int store_sub_request_find(struct store *s, const char *token,
 	static const char sql[] = "SELECT " REQ_COLS ", token"
 		" FROM sub_requests WHERE selector = ?1"
 		" AND state IN ('confirm','approve') ORDER BY id";
+	struct store_rows rows;
 	sqlite3_stmt *st;
-	int rc;
 
 	*found_r = false;
 	if (strlen(token) < SELECTOR_LEN)
 		return 0;
-	st = prep(s, sql);
-	if (st == NULL)
-		return -1;
-	bind_token(st, 1, 2, token);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	st = store_rows_prep(&rows, s, sql, "find subscription request");
+	if (st != NULL)
+		bind_token(st, 1, 2, token);
+	/* Every candidate is compared, so that the time taken says nothing of
+	 * which one matched. */
+	for (; store_rows_valid(&rows); store_rows_next(&rows)) {
 		const char *t = (const char *)sqlite3_column_text(st, 10);
 
 		if (!*found_r && t != NULL && util_token_equal(t, token)) {
@@ -193,15 +168,12 @@ int store_sub_request_find(struct store *s, const char *token,
 			*found_r = true;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "find subscription request");
+	if (store_rows_end(&rows) < 0) {
 		if (*found_r)
 			store_sub_request_clear(r);
 		*found_r = false;
-		sqlite3_finalize(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -210,25 +182,20 @@ int store_sub_request_get(struct store *s, const char *list, int64_t id,
 {
 	static const char sql[] = "SELECT " REQ_COLS
 		" FROM sub_requests WHERE id = ?1 AND list = ?2";
-	sqlite3_stmt *st = prep(s, sql);
-	int rc;
+	struct store_rows rows;
+	sqlite3_stmt *st = store_rows_prep(&rows, s, sql,
+					   "get subscription request");
 
 	*found_r = false;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, list);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, list);
+	}
+	if (store_rows_valid(&rows)) {
 		request_from_row(st, r);
 		*found_r = true;
-	} else if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "get subscription request");
-		sqlite3_finalize(st);
-		return -1;
 	}
-	sqlite3_finalize(st);
-	return 0;
+	return store_rows_end(&rows);
 }
 
 int store_sub_request_set_state(struct store *s, int64_t id,
@@ -243,7 +210,7 @@ int store_sub_request_set_state(struct store *s, int64_t id,
 		"   ELSE ?5 END,"
 		" decided_by = coalesce(?6, decided_by)"
 		" WHERE id = ?7";
-	sqlite3_stmt *st = prep(s, sql);
+	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
 		return -1;
@@ -254,7 +221,7 @@ int store_sub_request_set_state(struct store *s, int64_t id,
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)util_now());
 	store_bind_text(st, 6, decided_by);
 	sqlite3_bind_int64(st, 7, id);
-	return done(s, st, "update subscription request");
+	return store_step_done(s, st, "update subscription request");
 }
 
 int store_sub_request_expire(struct store *s, const char *list, time_t now,
@@ -264,19 +231,16 @@ int store_sub_request_expire(struct store *s, const char *list, time_t now,
 		"UPDATE sub_requests SET state = 'expired', decided_at = ?2"
 		" WHERE list = ?1 AND state IN ('confirm','approve')"
 		" AND expires_at <= ?2";
-	sqlite3_stmt *st = prep(s, sql);
+	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, list);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (store_step_done(s, st, "expire subscription requests") < 0) {
-		sqlite3_finalize(st);
+	if (store_step_done(s, st, "expire subscription requests") < 0)
 		return -1;
-	}
 	if (n_r != NULL)
 		*n_r = sqlite3_changes(s->db);
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -288,13 +252,14 @@ int store_sub_request_foreach(struct store *s, const char *list,
 	static const char sql[] = "SELECT " REQ_COLS
 		" FROM sub_requests WHERE list = ?1"
 		" AND state IN ('confirm','approve') ORDER BY id";
-	sqlite3_stmt *st = prep(s, sql);
-	int rc, ret = 0;
+	struct store_rows rows;
+	sqlite3_stmt *st = store_rows_prep(&rows, s, sql,
+					   "list subscription requests");
+	int ret = 0;
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st != NULL)
+		store_bind_text(st, 1, list);
+	for (; store_rows_valid(&rows); store_rows_next(&rows)) {
 		struct store_sub_request r = { 0 };
 
 		request_from_row(st, &r);
@@ -303,11 +268,8 @@ int store_sub_request_foreach(struct store *s, const char *list,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
-		store_set_err(s, rc, "list subscription requests");
+	if (store_rows_end(&rows) < 0 && ret == 0)
 		ret = -1;
-	}
-	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -322,32 +284,29 @@ int store_sub_rate_take(struct store *s, const char *address, time_t now,
 		"INSERT INTO answer_log (address, at) VALUES (?1, ?2)";
 	sqlite3_stmt *st;
 	int64_t n;
-	int rc;
 
 	*allowed_r = false;
-	st = prep(s, prune_sql);
+	st = store_prep(s, prune_sql);
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, address);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - window));
-	if (done(s, st, "prune answer log") < 0)
+	if (store_step_done(s, st, "prune answer log") < 0)
 		return -1;
-	st = prep(s, count_sql);
+	st = store_prep(s, count_sql);
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, address);
-	rc = store_count_query(s, st, &n, "count answers");
-	sqlite3_finalize(st);
-	if (rc < 0)
+	if (store_count_query(s, st, &n, "count answers") < 0)
 		return -1;
 	if (n >= max)
 		return 0;
-	st = prep(s, add_sql);
+	st = store_prep(s, add_sql);
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, address);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (done(s, st, "log answer") < 0)
+	if (store_step_done(s, st, "log answer") < 0)
 		return -1;
 	*allowed_r = true;
 	return 0;

@@ -14,6 +14,7 @@
 
 #include "store/store.h"
 #include "base/xalloc.h"
+#include "../../src/store/store_int.h"
 
 struct fixture {
 	char dir[64];
@@ -377,6 +378,113 @@ static void test_busy_is_transient(void **state)
 	assert_true(added);
 }
 
+/* The statement cache cannot run out: 200 distinct statements (each its
+ * own literal) are prepared, cached and reused, and the store still works
+ * after them (it exited on the 65th before). */
+static void test_many_statements(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 200 };
+	char *sql[N];
+	sqlite3_stmt *first[N];
+	int64_t v, count;
+	bool added;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		sql[i] = xasprintf("SELECT %zu + count(*) FROM members", i);
+		first[i] = store_prep(f->s, sql[i]);
+		assert_non_null(first[i]);
+		assert_int_equal(store_count_query(f->s, first[i], &v, "n"),
+				 0);
+		assert_int_equal(v, (int64_t)i);
+	}
+	/* Each is cached: the same statement comes back, and runs. */
+	for (i = 0; i < N; i++) {
+		assert_ptr_equal(store_prep(f->s, sql[i]), first[i]);
+		assert_int_equal(store_count_query(f->s, first[i], &v, "n"),
+				 0);
+		assert_int_equal(v, (int64_t)i);
+	}
+	/* The store's own statements still work after them. */
+	assert_int_equal(store_member_add(f->s, "makers", "a@example.org",
+					  NULL, MODE_IMMEDIATE, &added), 0);
+	assert_true(added);
+	assert_int_equal(store_member_count(f->s, "makers", &count), 0);
+	assert_int_equal(count, 1);
+	for (i = 0; i < N; i++)
+		free(sql[i]);
+}
+
+/* The row iterator owns its statement while it runs: the loop body may run
+ * the very same query (here: every member, inside every member). */
+static int inner_count(const struct store_member *m, void *ctx)
+{
+	size_t *n = ctx;
+
+	(*n)++;
+	return 0;
+}
+
+struct outer {
+	struct store *s;
+	size_t outer, inner;
+};
+
+static int outer_visit(const struct store_member *m, void *ctx)
+{
+	struct outer *o = ctx;
+
+	o->outer++;
+	return store_member_foreach(o->s, "makers", inner_count, &o->inner);
+}
+
+static int stop_at_two(const struct store_member *m, void *ctx)
+{
+	size_t *n = ctx;
+
+	return ++*n == 2 ? 7 : 0;
+}
+
+static void test_rows_reentrant(void **state)
+{
+	struct fixture *f = *state;
+	struct outer o = { f->s, 0, 0 };
+	struct store_rows r;
+	sqlite3_stmt *st;
+	size_t i, n = 0;
+	bool added;
+
+	for (i = 0; i < 5; i++) {
+		char *a = xasprintf("m%zu@example.org", i);
+
+		assert_int_equal(store_member_add(f->s, "makers", a, NULL,
+						  MODE_IMMEDIATE, &added), 0);
+		free(a);
+	}
+	assert_int_equal(store_member_foreach(f->s, "makers", outer_visit,
+					      &o), 0);
+	assert_int_equal(o.outer, 5);
+	assert_int_equal(o.inner, 25);
+	/* A callback's non-zero value stops the walk and is returned. */
+	assert_int_equal(store_member_foreach(f->s, "makers", stop_at_two,
+					      &n), 7);
+	assert_int_equal(n, 2);
+	/* A query that cannot be prepared: no rows, and end says so. */
+	st = store_rows_prep(&r, f->s, "SELECT nosuchcolumn FROM members",
+			     "bad");
+	assert_null(st);
+	assert_false(store_rows_valid(&r));
+	assert_int_equal(store_rows_end(&r), -1);
+	assert_non_null(strstr(store_error(f->s), "prepare"));
+	/* An iterator stopped early leaves its statement for the next. */
+	st = store_rows_prep(&r, f->s, "SELECT id FROM members ORDER BY id",
+			     "ids");
+	assert_non_null(st);
+	assert_true(store_rows_valid(&r));
+	assert_int_equal(store_rows_end(&r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +499,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_archive_threads, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_statements, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rows_reentrant, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_busy_is_transient, setup,
 						teardown),
 	};
