@@ -6,8 +6,7 @@
  * Exchange, Gmail, Yahoo, "could not be delivered to" prose), and tells
  * auto-replies (RFC 3834, vacation notices) and ARF feedback reports apart
  * from bounces. Pure parsing: no database, no configuration. The MIME
- * structure comes from libetpan's parser, walked with the depth and part
- * limits given. */
+ * structure comes from the one MIME walk (mime.h) with the limits given. */
 #ifndef CONVENE_DSN_H
 #define CONVENE_DSN_H
 
@@ -47,10 +46,12 @@ struct dsn_limits {
 	size_t max_depth;   /* MIME nesting walked */
 	size_t max_parts;   /* MIME parts walked */
 	size_t max_rcpts;   /* recipients reported */
+	size_t max_header_bytes; /* a header block */
+	size_t max_headers;      /* fields in a header block */
 };
 
 /* The limits used when NULL is given: 10 MB, depth 20, 1000 parts, 100
- * recipients. */
+ * recipients, 512 KB and 1,000 fields per header. */
 extern const struct dsn_limits dsn_default_limits;
 
 /* Reads the message raw[0..len) (any line ends) into *r, which the caller

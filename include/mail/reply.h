@@ -12,12 +12,16 @@
 /* Text is examined up to this many bytes: a decision is in the first lines. */
 #define REPLY_TEXT_MAX (256 * 1024)
 
+struct mime_limits;
+
 /* The text of a message: its first text/plain part that is not an
  * attachment (else its first text/html part, tags stripped), transfer
  * encoding undone, converted to UTF-8, LF line ends, cut at REPLY_TEXT_MAX.
- * Parts inside an attached message are not looked at. Newly allocated;
- * NULL when the message has no text part or cannot be parsed. */
-char *reply_text(const char *raw, size_t len);
+ * Parts inside an attached message are not looked at. The structure comes
+ * from the one MIME walk (mime.h) with limits lim (NULL: its defaults).
+ * Newly allocated; NULL when the message has no text part or passes a
+ * limit. */
+char *reply_text(const char *raw, size_t len, const struct mime_limits *lim);
 
 /* HTML to plain text: tags removed, <br>, </p>, </div>, </li> and </tr> end
  * lines, the text inside <blockquote> gets "> " in front of each line,

@@ -39,6 +39,10 @@ struct incoming {
 				     be NULL */
 	char *sender_name;
 	char *subject;            /* decoded to UTF-8; may be NULL */
+	char *text;               /* what the person wrote (reply_text with
+				     the configured MIME limits), read before
+				     any transaction is open; NULL when there
+				     is none (and from incoming_init) */
 	char logid[160];          /* sanitised Message-ID for log lines */
 	char logfrom[160];        /* sanitised sender for log lines */
 };

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <libetpan/libetpan.h>
 
 #include "mail/dsn.h"
 #include "base/addr.h"
 #include "base/buf.h"
+#include "mail/mime.h"
 #include "mail/msg.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -19,6 +19,8 @@ const struct dsn_limits dsn_default_limits = {
 	.max_depth = 20,
 	.max_parts = 1000,
 	.max_rcpts = 100,
+	.max_header_bytes = 512 * 1024,
+	.max_headers = 1000,
 };
 
 /* Text gathered from the MIME parts while walking. */
@@ -401,74 +403,11 @@ static size_t ds_parse(struct found *f, const char *s, size_t n,
 
 /* ---- the MIME walk ---- */
 
-/* "type/subtype" of a part, lower case, into dst. */
-static void part_type(const struct mailmime *mm, char *dst, size_t size)
+/* Appends a leaf part's body, transfer-decoded, to out. */
+static void part_body(const char *data, const struct mime_part *p,
+		      struct buf *out)
 {
-	const struct mailmime_content *ct = mm->mm_content_type;
-	const char *type = "text", *sub = "plain";
-
-	if (ct != NULL && ct->ct_type != NULL) {
-		const struct mailmime_type *t = ct->ct_type;
-
-		if (t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
-		    t->tp_data.tp_discrete_type != NULL) {
-			switch (t->tp_data.tp_discrete_type->dt_type) {
-			case MAILMIME_DISCRETE_TYPE_TEXT: type = "text"; break;
-			case MAILMIME_DISCRETE_TYPE_IMAGE: type = "image"; break;
-			case MAILMIME_DISCRETE_TYPE_AUDIO: type = "audio"; break;
-			case MAILMIME_DISCRETE_TYPE_VIDEO: type = "video"; break;
-			case MAILMIME_DISCRETE_TYPE_APPLICATION:
-				type = "application";
-				break;
-			default:
-				type = t->tp_data.tp_discrete_type->dt_extension ?
-				       t->tp_data.tp_discrete_type->dt_extension :
-				       "x";
-			}
-		} else if (t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
-			   t->tp_data.tp_composite_type != NULL) {
-			switch (t->tp_data.tp_composite_type->ct_type) {
-			case MAILMIME_COMPOSITE_TYPE_MESSAGE:
-				type = "message";
-				break;
-			case MAILMIME_COMPOSITE_TYPE_MULTIPART:
-				type = "multipart";
-				break;
-			default:
-				type = t->tp_data.tp_composite_type->ct_token ?
-				       t->tp_data.tp_composite_type->ct_token :
-				       "x";
-			}
-		}
-		sub = ct->ct_subtype != NULL ? ct->ct_subtype : "";
-	}
-	snprintf(dst, size, "%s/%s", type, sub);
-	util_lower(dst);
-}
-
-/* Appends a single part's body, transfer-decoded, to out. */
-static void part_body(const struct mailmime *mm, struct buf *out)
-{
-	const struct mailmime_data *d = mm->mm_data.mm_single;
-	const char *data;
-	size_t len, idx = 0, dlen = 0;
-	char *dec = NULL;
-
-	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
-		return;
-	data = d->dt_data.dt_text.dt_data;
-	len = d->dt_data.dt_text.dt_length;
-	if (data == NULL)
-		return;
-	if (d->dt_encoded && (d->dt_encoding == MAILMIME_MECHANISM_BASE64 ||
-	    d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) &&
-	    mailmime_part_parse(data, len, &idx, d->dt_encoding, &dec,
-				&dlen) == MAILIMF_NO_ERROR) {
-		buf_append(out, dec, dlen);
-		mailmime_decoded_part_free(dec);
-	} else {
-		buf_append(out, data, len);
-	}
+	mime_part_decode(data, p, out);
 	buf_putc(out, '\n');
 }
 
@@ -519,26 +458,22 @@ static void html_to_text(const char *s, size_t n, struct buf *out)
 	buf_putc(out, '\n');
 }
 
-static void walk(struct walk *w, const struct mailmime *mm, size_t depth)
+/* What the parts of the report hold. The returned message (an attached
+ * message/rfc822 or message/global) is not looked into. */
+static void walk(struct walk *w, const char *data, const struct mime_tree *t)
 {
-	char type[96];
-	clistiter *it;
+	size_t i;
 
-	if (mm == NULL || depth > w->lim->max_depth ||
-	    w->parts >= w->lim->max_parts)
-		return;
-	w->parts++;
-	part_type(mm, type, sizeof type);
-	switch (mm->mm_type) {
-	case MAILMIME_MESSAGE:
-		/* The top level; an enclosed message is the returned mail. */
-		if (depth == 0)
-			walk(w, mm->mm_data.mm_message.mm_msg_mime, depth + 1);
-		return;
-	case MAILMIME_MULTIPLE:
+	for (i = 0; i < t->n; i++) {
+		const struct mime_part *p = &t->v[i];
+		char type[130];
+
+		if (p->in_message)
+			continue;
+		snprintf(type, sizeof type, "%s/%s", p->ct.type, p->ct.subtype);
 		if (strcmp(type, "multipart/report") == 0) {
-			char *rt = mailmime_content_param_get(
-				mm->mm_content_type, "report-type");
+			const char *rt = mime_ctype_param(&p->ct,
+							  "report-type");
 
 			if (rt != NULL && strcasecmp(rt, "feedback-report") == 0)
 				w->feedback = true;
@@ -546,31 +481,25 @@ static void walk(struct walk *w, const struct mailmime *mm, size_t depth)
 						      "delivery-status"))
 				w->report = true;
 		}
-		if (mm->mm_data.mm_multipart.mm_mp_list == NULL)
-			return;
-		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
-		     it != NULL; it = clist_next(it))
-			walk(w, clist_content(it), depth + 1);
-		return;
-	case MAILMIME_SINGLE:
+		if (p->nchildren > 0 || strcmp(p->ct.type, "multipart") == 0)
+			continue;
 		if (strcmp(type, "message/delivery-status") == 0 ||
 		    strcmp(type, "message/global-delivery-status") == 0) {
-			part_body(mm, &w->status);
+			part_body(data, p, &w->status);
 		} else if (strcmp(type, "message/feedback-report") == 0) {
 			w->feedback = true;
 		} else if (strcmp(type, "text/plain") == 0 ||
 			   strncmp(type, "text/x-", 7) == 0 ||
 			   strcmp(type, "text/enriched") == 0) {
-			part_body(mm, &w->text);
+			part_body(data, p, &w->text);
 		} else if (strcmp(type, "text/html") == 0) {
 			struct buf h = BUF_INIT;
 
-			part_body(mm, &h);
+			part_body(data, p, &h);
 			html_to_text(h.data != NULL ? h.data : "", h.len,
 				     &w->html);
 			buf_free(&h);
 		}
-		return;
 	}
 }
 
@@ -908,17 +837,21 @@ void dsn_parse(const char *raw, size_t len, const struct dsn_limits *limits,
 {
 	const struct dsn_limits *lim = limits != NULL ? limits :
 				       &dsn_default_limits;
-	struct msg_limits ml = { .max_header_bytes = 1024 * 1024,
-				 .max_headers = 5000 };
+	struct msg_limits ml = { .max_header_bytes = lim->max_header_bytes,
+				 .max_headers = lim->max_headers };
+	struct mime_limits mlim = { .max_depth = lim->max_depth,
+				    .max_parts = lim->max_parts,
+				    .max_header_bytes = lim->max_header_bytes,
+				    .max_headers = lim->max_headers };
 	struct msg m = { 0 };
 	struct walk w = { .lim = lim };
 	struct buf lf = BUF_INIT;
-	struct mailmime *mime = NULL;
+	struct mime_tree tree = { 0 };
 	char *subject = NULL, *from = NULL, *fromfield = NULL;
 	const char *exclude[2] = { NULL, NULL };
 	struct found f = { .r = r, .lim = lim, .exclude = exclude };
 	bool success = false, strong, autoreply;
-	size_t idx = 0, cut;
+	size_t cut;
 	const char *text;
 	size_t textlen;
 
@@ -933,11 +866,9 @@ void dsn_parse(const char *raw, size_t len, const struct dsn_limits *limits,
 	/* The reporting daemon is never the failed recipient. */
 	exclude[0] = from;
 	msg_write(&m, &lf);
-	if (mailmime_parse(lf.data != NULL ? lf.data : "", lf.len, &idx,
-			   &mime) == MAILIMF_NO_ERROR)
-		walk(&w, mime, 0);
-	else
-		buf_append(&w.text, m.body, m.body_len);
+	/* A report past the MIME limits is read as far as the walk got. */
+	(void)mime_walk(buf_cstr(&lf), lf.len, &mlim, &tree);
+	walk(&w, buf_cstr(&lf), &tree);
 
 	if (w.feedback) {
 		r->kind = DSN_FEEDBACK;
@@ -989,8 +920,7 @@ void dsn_parse(const char *raw, size_t len, const struct dsn_limits *limits,
 		(void)prose_phrases(&f, text, textlen, sev, st);
 	}
 out:
-	if (mime != NULL)
-		mailmime_free(mime);
+	mime_tree_free(&tree);
 	buf_free(&lf);
 	buf_free(&w.status);
 	buf_free(&w.text);

@@ -10,6 +10,7 @@
 #include <libetpan/libetpan.h>
 
 #include "base/buf.h"
+#include "mail/etpan.h"
 #include "mail/msg.h"
 #include "base/xalloc.h"
 
@@ -838,69 +839,6 @@ char *msg_encode_rfc2047(const char *utf8, size_t used)
 
 /* --- addresses --- */
 
-static bool addr_special(char c)
-{
-	return c == '\0' || is_wsp(c) || strchr("@.<>,:;\"()[]\\", c) != NULL;
-}
-
-/* The value with its comments removed (outside quoted strings), since
- * libetpan stops at comments in odd places ("pete(his account)@x"). The
- * text of the first comment goes to *comment_r: old mailers put the name
- * there ("a@b (Name)"). */
-static char *strip_comments(const char *v, char **comment_r)
-{
-	struct buf out = BUF_INIT, com = BUF_INIT;
-	size_t i = 0, start;
-	int depth;
-	bool first = true;
-
-	while (v[i] != '\0') {
-		if (v[i] == '"') {
-			start = i++;
-			while (v[i] != '\0' && v[i] != '"')
-				i += (v[i] == '\\' && v[i + 1] != '\0') ? 2 : 1;
-			if (v[i] == '"')
-				i++;
-			buf_append(&out, v + start, i - start);
-			continue;
-		}
-		if (v[i] != '(') {
-			buf_putc(&out, v[i++]);
-			continue;
-		}
-		depth = 0;
-		start = i;
-		for (; v[i] != '\0'; i++) {
-			if (v[i] == '\\' && v[i + 1] != '\0')
-				i++;
-			else if (v[i] == '(')
-				depth++;
-			else if (v[i] == ')' && --depth == 0)
-				break;
-		}
-		if (first) {
-			size_t j;
-
-			for (j = start + 1; j < i; j++) {
-				if (v[j] == '\\' && j + 1 < i)
-					j++;
-				buf_putc(&com, v[j]);
-			}
-			first = false;
-		}
-		if (v[i] == ')')
-			i++;
-		/* a comment between two words still separates them */
-		if (out.len > 0 && !addr_special(out.data[out.len - 1]) &&
-		    !addr_special(v[i]))
-			buf_putc(&out, ' ');
-	}
-	if (comment_r != NULL)
-		*comment_r = com.len > 0 ? buf_steal(&com, NULL) : NULL;
-	buf_free(&com);
-	return buf_steal(&out, NULL);
-}
-
 /* An addr-spec as libetpan (or the fallback) found it, checked: a source
  * route is dropped, white space outside quotes removed, the domain
  * lower-cased. NULL when it does not look like an address a list could
@@ -1012,15 +950,16 @@ char *msg_first_address(const struct msg *m, const char *field,
 	struct mailimf_address_list *al = NULL;
 	struct mailimf_mailbox *mb;
 	char *raw = msg_header_unfolded(m, field), *v, *comment = NULL;
-	char *addr = NULL, *name = NULL;
+	char *addr = NULL, *name = NULL, *pad;
 	size_t idx = 0;
 
 	if (name_r != NULL)
 		*name_r = NULL;
 	if (raw == NULL)
 		return NULL;
-	v = strip_comments(raw, &comment);
-	if (mailimf_address_list_parse(v, strlen(v), &idx, &al) ==
+	v = etpan_strip_comments(raw, &comment);
+	pad = etpan_copy(v, strlen(v));
+	if (mailimf_address_list_parse(pad, strlen(v), &idx, &al) ==
 	    MAILIMF_NO_ERROR) {
 		mb = first_mailbox(al);
 		if (mb != NULL)
@@ -1029,6 +968,7 @@ char *msg_first_address(const struct msg *m, const char *field,
 			name = display_name(mb->mb_display_name);
 		mailimf_address_list_free(al);
 	}
+	free(pad);
 	if (addr == NULL)
 		addr = fallback_addr(v);
 	if (addr != NULL && name == NULL && comment != NULL)
@@ -1088,14 +1028,15 @@ size_t msg_count_addresses(const struct msg *m, const char *field)
 		const struct msg_field *f = &m->fields[i];
 		struct mailimf_address_list *al = NULL;
 		size_t idx = 0, len;
-		char *raw, *v;
+		char *raw, *v, *pad;
 
 		if (f->deleted || strcasecmp(f->name, field) != 0)
 			continue;
 		raw = unfold(f->value);
-		v = strip_comments(raw, NULL);
+		v = etpan_strip_comments(raw, NULL);
 		len = strlen(v);
-		if (mailimf_address_list_parse(v, len, &idx, &al) ==
+		pad = etpan_copy(v, len);
+		if (mailimf_address_list_parse(pad, len, &idx, &al) ==
 		    MAILIMF_NO_ERROR) {
 			while (idx < len && (is_wsp(v[idx]) || v[idx] == ','))
 				idx++;
@@ -1105,6 +1046,7 @@ size_t msg_count_addresses(const struct msg *m, const char *field)
 		} else {
 			n += count_ats(v);
 		}
+		free(pad);
 		free(v);
 		free(raw);
 	}

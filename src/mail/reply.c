@@ -4,163 +4,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <libetpan/libetpan.h>
 
 #include "mail/reply.h"
+#include "mail/mime.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
-
-/* Bounds on the MIME walk: a reply or a post is never this deep. */
-#define MIME_DEPTH_MAX 20
-#define MIME_PARTS_MAX 500
 
 /* A word never holds more than this many bytes. */
 #define WORD_MAX 64
 
-static bool is_text_type(const struct mailmime *mm, const char *subtype)
+static bool is_text(const struct mime_part *p, const char *subtype)
 {
-	const struct mailmime_content *ct = mm->mm_content_type;
-	const struct mailmime_type *t;
-
-	if (ct == NULL)      /* no Content-Type: text/plain */
-		return strcmp(subtype, "plain") == 0;
-	t = ct->ct_type;
-	if (t == NULL || t->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
-	    t->tp_data.tp_discrete_type == NULL ||
-	    t->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT)
-		return false;
-	return ct->ct_subtype != NULL &&
-	       strcasecmp(ct->ct_subtype, subtype) == 0;
+	return strcmp(p->ct.type, "text") == 0 &&
+	       strcmp(p->ct.subtype, subtype) == 0;
 }
 
-static bool is_attachment(const struct mailmime *mm)
+/* The decoded body of a leaf part in UTF-8 with LF line ends. */
+static char *part_text(const char *raw, const struct mime_part *p)
 {
-	clistiter *it;
+	struct buf dec = BUF_INIT, conv = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t n, i;
 
-	if (mm->mm_mime_fields == NULL)
-		return false;
-	for (it = clist_begin(mm->mm_mime_fields->fld_list); it != NULL;
-	     it = clist_next(it)) {
-		const struct mailmime_field *f = clist_content(it);
-
-		if (f->fld_type == MAILMIME_FIELD_DISPOSITION &&
-		    f->fld_data.fld_disposition != NULL &&
-		    f->fld_data.fld_disposition->dsp_type != NULL &&
-		    f->fld_data.fld_disposition->dsp_type->dsp_type ==
-		    MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
-			return true;
-	}
-	return false;
-}
-
-struct walk {
-	const struct mailmime *plain, *html;
-	size_t parts;
-};
-
-static void walk(const struct mailmime *mm, int depth, struct walk *w)
-{
-	clistiter *it;
-
-	if (mm == NULL || depth > MIME_DEPTH_MAX ||
-	    ++w->parts > MIME_PARTS_MAX || w->plain != NULL)
-		return;
-	switch (mm->mm_type) {
-	case MAILMIME_SINGLE:
-		if (is_attachment(mm))
-			return;
-		if (w->plain == NULL && is_text_type(mm, "plain"))
-			w->plain = mm;
-		else if (w->html == NULL && is_text_type(mm, "html"))
-			w->html = mm;
-		return;
-	case MAILMIME_MULTIPLE:
-		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
-		     it != NULL && w->plain == NULL; it = clist_next(it))
-			walk(clist_content(it), depth + 1, w);
-		return;
-	case MAILMIME_MESSAGE:
-		/* Only the top level: an attached message is not the
-		 * writer's text. */
-		if (mm->mm_parent == NULL)
-			walk(mm->mm_data.mm_message.mm_msg_mime, depth + 1, w);
-		return;
-	}
-}
-
-/* The decoded body of a single part in UTF-8 with LF line ends. */
-static char *part_text(const struct mailmime *mm)
-{
-	const struct mailmime_data *d = mm->mm_data.mm_single;
-	char *dec = NULL, *conv = NULL, *charset = NULL;
-	size_t dec_len = 0, conv_len = 0, idx = 0, i;
-	const char *p;
-	size_t n;
-	struct buf out = BUF_INIT;
-	bool own_dec = false;
-
-	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
-		return NULL;
-	p = d->dt_data.dt_text.dt_data;
-	n = d->dt_data.dt_text.dt_length;
-	if (d->dt_encoded && mailmime_part_parse(p, n, &idx, d->dt_encoding,
-						 &dec, &dec_len) ==
-	    MAILIMF_NO_ERROR) {
-		own_dec = true;
-		p = dec;
-		n = dec_len;
-	}
-	if (mm->mm_content_type != NULL)
-		charset = mailmime_content_charset_get(mm->mm_content_type);
-	if (charset != NULL && strcasecmp(charset, "utf-8") != 0 &&
-	    strcasecmp(charset, "us-ascii") != 0 &&
-	    charconv_buffer("utf-8", charset, p, n, &conv, &conv_len) ==
-	    MAIL_CHARCONV_NO_ERROR) {
-		p = conv;
-		n = conv_len;
-	}
+	mime_part_decode(raw, p, &dec);
+	mime_to_utf8(dec.data != NULL ? dec.data : "", dec.len,
+		     mime_ctype_param(&p->ct, "charset"), &conv);
+	buf_free(&dec);
+	s = conv.data != NULL ? conv.data : "";
+	n = conv.len;
 	if (n > REPLY_TEXT_MAX)
 		n = REPLY_TEXT_MAX;
 	buf_reserve(&out, n);
 	buf_append(&out, "", 0);    /* terminated even when n is 0 */
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\r') {
-			if (i + 1 < n && p[i + 1] == '\n')
+		if (s[i] == '\r') {
+			if (i + 1 < n && s[i + 1] == '\n')
 				continue;
 			buf_putc(&out, '\n');
-		} else if (p[i] == '\0') {
+		} else if (s[i] == '\0') {
 			buf_putc(&out, ' ');
 		} else {
-			buf_putc(&out, p[i]);
+			buf_putc(&out, s[i]);
 		}
 	}
-	if (conv != NULL)
-		charconv_buffer_free(conv);
-	if (own_dec)
-		mmap_string_unref(dec);
+	buf_free(&conv);
 	return buf_steal(&out, NULL);
 }
 
-char *reply_text(const char *raw, size_t len)
+char *reply_text(const char *raw, size_t len, const struct mime_limits *lim)
 {
-	struct mailmime *mm = NULL;
-	struct walk w = { 0 };
-	size_t idx = 0;
+	struct mime_tree t = { 0 };
+	const struct mime_part *plain = NULL, *html = NULL;
 	char *text = NULL;
+	size_t i;
 
-	if (mailmime_parse(raw, len, &idx, &mm) != MAILIMF_NO_ERROR)
+	if (mime_walk(raw, len, lim, &t) != MIME_OK) {
+		mime_tree_free(&t);
 		return NULL;
-	walk(mm, 0, &w);
-	if (w.plain != NULL) {
-		text = part_text(w.plain);
-	} else if (w.html != NULL) {
-		char *html = part_text(w.html);
-
-		if (html != NULL)
-			text = reply_html_to_text(html, strlen(html));
-		free(html);
 	}
-	mailmime_free(mm);
+	for (i = 0; i < t.n && plain == NULL; i++) {
+		const struct mime_part *p = &t.v[i];
+
+		/* An attached message is not the writer's text; containers
+		 * hold no text of their own. */
+		if (p->in_message || p->nchildren > 0 ||
+		    strcmp(p->ct.type, "multipart") == 0 || p->attachment)
+			continue;
+		if (is_text(p, "plain"))
+			plain = p;
+		else if (html == NULL && is_text(p, "html"))
+			html = p;
+	}
+	if (plain != NULL) {
+		text = part_text(raw, plain);
+	} else if (html != NULL) {
+		char *h = part_text(raw, html);
+
+		text = reply_html_to_text(h, strlen(h));
+		free(h);
+	}
+	mime_tree_free(&t);
 	return text;
 }
 

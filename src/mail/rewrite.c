@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libetpan/libetpan.h>
 
 #include "base/buf.h"
 #include "base/conf.h"
 #include "mail/msg.h"
 #include "mail/rewrite.h"
+#include "mail/mime.h"
 #include "base/xalloc.h"
 
 /* "convene-" and 24 hex digits: 96 random bits. */
@@ -669,58 +669,37 @@ enum body_kind { KIND_PLAIN, KIND_QP, KIND_MIXED, KIND_WRAP, KIND_BROKEN };
 /* Decides how the footer goes in; *boundary_r (for KIND_MIXED) is newly
  * allocated. */
 static enum body_kind classify(const struct msg *m, const char *footer,
-			       char **boundary_r, int *enc_r)
+			       char **boundary_r, enum mime_encoding *enc_r)
 {
-	struct mailmime_content *ct = NULL;
-	struct mailmime_mechanism *mech = NULL;
+	struct mime_ctype ct;
 	char *ctv = msg_header_unfolded(m, "Content-Type");
 	char *ctev = msg_header_unfolded(m, "Content-Transfer-Encoding");
 	enum body_kind kind = KIND_WRAP;
-	int enc = MAILMIME_MECHANISM_7BIT;
+	enum mime_encoding enc = mime_encoding_parse(ctev);
 	bool text_plain = false, multipart = false, mixed = false;
-	const char *charset = NULL;
-	size_t idx = 0;
+	bool plain_enc = enc == MIME_ENC_7BIT || enc == MIME_ENC_8BIT ||
+			 enc == MIME_ENC_BINARY;
+	const char *charset;
 
 	*boundary_r = NULL;
-	if (ctev != NULL) {
-		if (mailmime_encoding_parse(ctev, strlen(ctev), &idx, &mech) ==
-		    MAILIMF_NO_ERROR) {
-			enc = mech->enc_type;
-			mailmime_mechanism_free(mech);
-		} else {
-			enc = MAILMIME_MECHANISM_ERROR;
-		}
-	}
-	idx = 0;
+	mime_ctype_parse(ctv, &ct);
 	if (ctv == NULL) {
 		text_plain = true;
-	} else if (mailmime_content_parse(ctv, strlen(ctv), &idx, &ct) ==
-		   MAILIMF_NO_ERROR) {
-		struct mailmime_type *t = ct->ct_type;
-
-		if (t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
-		    t->tp_data.tp_discrete_type->dt_type ==
-			    MAILMIME_DISCRETE_TYPE_TEXT &&
-		    strcasecmp(ct->ct_subtype, "plain") == 0)
-			text_plain = true;
-		if (t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
-		    t->tp_data.tp_composite_type->ct_type ==
-			    MAILMIME_COMPOSITE_TYPE_MULTIPART) {
-			multipart = true;
-			mixed = strcasecmp(ct->ct_subtype, "mixed") == 0;
-		}
-		charset = mailmime_content_param_get(ct, "charset");
+	} else if (ct.parsed) {
+		text_plain = strcmp(ct.type, "text") == 0 &&
+			     strcmp(ct.subtype, "plain") == 0;
+		multipart = strcmp(ct.type, "multipart") == 0;
+		mixed = multipart && strcmp(ct.subtype, "mixed") == 0;
 	}
 	/* else: a Content-Type we cannot read is wrapped, whole */
+	charset = mime_ctype_param(&ct, "charset");
 
 	if (multipart) {
-		const char *bnd = mailmime_content_param_get(ct, "boundary");
+		const char *bnd = mime_ctype_param(&ct, "boundary");
 
 		if (bnd == NULL || *bnd == '\0')
 			kind = KIND_BROKEN;
-		else if (mixed && (enc == MAILMIME_MECHANISM_7BIT ||
-				   enc == MAILMIME_MECHANISM_8BIT ||
-				   enc == MAILMIME_MECHANISM_BINARY)) {
+		else if (mixed && plain_enc) {
 			kind = KIND_MIXED;
 			*boundary_r = xstrdup(bnd);
 		}
@@ -731,15 +710,12 @@ static enum body_kind classify(const struct msg *m, const char *footer,
 			    charset_ascii_compatible(charset) &&
 				    (ascii || charset_is_utf8(charset));
 
-		if (fits && (enc == MAILMIME_MECHANISM_7BIT ||
-			     enc == MAILMIME_MECHANISM_8BIT ||
-			     enc == MAILMIME_MECHANISM_BINARY))
+		if (fits && plain_enc)
 			kind = KIND_PLAIN;
-		else if (fits && enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+		else if (fits && enc == MIME_ENC_QP)
 			kind = KIND_QP;
 	}
-	if (ct != NULL)
-		mailmime_content_free(ct);
+	mime_ctype_free(&ct);
 	free(ctv);
 	free(ctev);
 	*enc_r = enc;
@@ -750,7 +726,8 @@ int rewrite_footer(struct msg *m, const char *footer, const char **error_r)
 {
 	const char *dummy;
 	char *bnd = NULL;
-	int rc = 0, enc;
+	enum mime_encoding enc;
+	int rc = 0;
 
 	if (error_r == NULL)
 		error_r = &dummy;
@@ -760,7 +737,7 @@ int rewrite_footer(struct msg *m, const char *footer, const char **error_r)
 	case KIND_PLAIN:
 		/* 8-bit text in a part declared (or defaulting to) 7bit would
 		 * make it invalid */
-		if (enc == MAILMIME_MECHANISM_7BIT &&
+		if (enc == MIME_ENC_7BIT &&
 		    !all_ascii(footer, strlen(footer)))
 			msg_field_set(m, "Content-Transfer-Encoding", "8bit");
 		append_plain(m, footer);

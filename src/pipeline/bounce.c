@@ -392,6 +392,8 @@ enum status bounce_handle(struct store *s, struct incoming *in,
 	lim.max_bytes = (size_t)c->limits.max_message_kb * 1024;
 	lim.max_depth = (size_t)c->limits.max_mime_depth;
 	lim.max_parts = (size_t)c->limits.max_mime_parts;
+	lim.max_header_bytes = (size_t)c->limits.max_header_kb * 1024;
+	lim.max_headers = (size_t)c->limits.max_headers;
 	dsn_parse(in->raw, in->len, &lim, &rep);
 	*outcome_r = INCOMING_DROPPED;
 	if (rep.kind == DSN_AUTOREPLY || rep.kind == DSN_FEEDBACK) {

@@ -582,7 +582,7 @@ static enum status leader_reply(struct ctx *x, struct incoming *in,
 				enum incoming_outcome *outcome_r)
 {
 	const struct conf_list *l = x->l;
-	char *text, *word = NULL, *rest = NULL;
+	char *word = NULL, *rest = NULL;
 	enum commands_result result;
 	bool decided = false;
 	int rc = 0;
@@ -603,16 +603,14 @@ static enum status leader_reply(struct ctx *x, struct incoming *in,
 			 in->logid, in->logfrom, (long long)r->id);
 		return ST_OK;
 	}
-	text = reply_text(in->raw, in->len);
-	if (text != NULL)
-		reply_first_word(text, &word, &rest);
+	if (in->text != NULL)
+		reply_first_word(in->text, &word, &rest);
 	if (word != NULL && (strcmp(word, "approve") == 0 ||
 			     strcmp(word, "reject") == 0)) {
 		decided = true;
 		rc = commands_decide(x->s, x->c, l, r->id, word[0] == 'a',
 				     in->sender, &result);
 	}
-	free(text);
 	free(word);
 	free(rest);
 	if (rc < 0)
@@ -1006,8 +1004,6 @@ static const char *reply_id(const struct incoming *in)
  * and text say. */
 static void commands_of(const struct incoming *in, struct request_cmds *cmds)
 {
-	char *text;
-
 	cmds->v = NULL;
 	cmds->n = 0;
 	if (in->route.kind == ADDR_SUBSCRIBE ||
@@ -1021,10 +1017,8 @@ static void commands_of(const struct incoming *in, struct request_cmds *cmds)
 		cmds->n = 1;
 		return;
 	}
-	text = reply_text(in->raw, in->len);
-	request_parse(in->subject, text ? text : "", text ? strlen(text) : 0,
-		      cmds);
-	free(text);
+	request_parse(in->subject, in->text ? in->text : "",
+		      in->text ? strlen(in->text) : 0, cmds);
 }
 
 enum status commands_handle(struct store *s, struct incoming *in,

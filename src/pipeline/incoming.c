@@ -41,6 +41,7 @@ void incoming_free(struct incoming *in)
 	xfree(&in->sender);
 	xfree(&in->sender_name);
 	xfree(&in->subject);
+	xfree(&in->text);
 }
 
 void incoming_identify(struct incoming *in)

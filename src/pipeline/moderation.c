@@ -137,7 +137,7 @@ int moderation_hold(struct store *s, struct incoming *in, int64_t message,
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
-	char token[33], *text, *confirm;
+	char token[33], *confirm;
 	struct notice_vars v;
 	int64_t hold;
 	time_t now = util_now();
@@ -153,7 +153,6 @@ int moderation_hold(struct store *s, struct incoming *in, int64_t message,
 		return -1;
 
 	confirm = xasprintf("%s-confirm+%s@%s", l->name, token, c->domain);
-	text = reply_text(in->raw, in->len);
 	notice_vars_init(&v, c, l);
 	notice_vars_oneline(&v, "sender", in->sender);
 	notice_vars_oneline(&v, "sender_name", in->sender_name);
@@ -165,14 +164,14 @@ int moderation_hold(struct store *s, struct incoming *in, int64_t message,
 	notice_vars_own(&v, "hold_id", xasprintf("%lld", (long long)hold));
 	notice_vars_time(&v, "held_at", now);
 	notice_vars_time(&v, "expires", now + l->hold_expiry_s);
-	notice_vars_own(&v, "excerpt", text != NULL ?
-			reply_excerpt(text, EXCERPT_LINES, EXCERPT_BYTES) :
+	notice_vars_own(&v, "excerpt", in->text != NULL ?
+			reply_excerpt(in->text, EXCERPT_LINES,
+				      EXCERPT_BYTES) :
 			xstrdup(""));
 	rc = notice_leaders(s, in, &v, confirm);
 	if (rc == 0)
 		rc = tell_poster(s, in, "hold-pending", &v);
 	notice_vars_free(&v);
-	free(text);
 	free(confirm);
 	if (rc < 0)
 		return -1;
@@ -450,13 +449,13 @@ static int leader_reply(struct store *s, struct incoming *in,
 {
 	const struct conf_list *l = in->list;
 	enum moderation_decision d = MOD_APPROVE;
-	char *text = reply_text(in->raw, in->len), *word = NULL, *rest = NULL;
+	char *word = NULL, *rest = NULL;
 	bool known = false, late = false, found;
 	struct notice_vars v;
 	int rc = 0;
 
 	*decided_r = false;
-	if (text != NULL && reply_first_word(text, &word, &rest))
+	if (in->text != NULL && reply_first_word(in->text, &word, &rest))
 		known = moderation_decision_parse(word, &d);
 	hold_vars(&v, in->c, l, h);
 	if (strcmp(h->state, "held") == 0 && known) {
@@ -473,7 +472,6 @@ static int leader_reply(struct store *s, struct incoming *in,
 	if (rc == 0)
 		rc = answer_decider(s, in, h, &v, known, late, d, word, rest);
 	notice_vars_free(&v);
-	free(text);
 	free(word);
 	free(rest);
 	return rc;

@@ -15,6 +15,7 @@
 #include "base/xalloc.h"
 #include "mail/content.h"
 #include "mail/dmarc.h"
+#include "mail/mime.h"
 #include "mail/msg.h"
 #include "mail/rewrite.h"
 #include "pipeline/incoming.h"
@@ -84,9 +85,10 @@ static void for_members(struct incoming *in, struct buf *out)
 	struct rewrite_params p;
 	char *footer = render_footer(c, l), *removed = NULL;
 	const char *err = NULL;
+	struct mime_limits lim;
 
-	if (content_filter(&in->m, l, c->limits.max_mime_depth,
-			   &removed) < 0)
+	mime_limits_from_conf(&lim, c);
+	if (content_filter(&in->m, l, &lim, &removed) < 0)
 		log_warn("list=%s message-id=<%s>: content rules not applied: "
 			 "a multipart without its boundary", l->name,
 			 in->logid);

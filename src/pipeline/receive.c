@@ -12,7 +12,9 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "mail/mime.h"
 #include "mail/msg.h"
+#include "mail/reply.h"
 #include "pipeline/bounce.h"
 #include "pipeline/commands.h"
 #include "pipeline/moderation.h"
@@ -194,6 +196,29 @@ static char *recipient_from_headers(const struct msg *m)
 	return NULL;
 }
 
+/* The one MIME walk, before anything else reads the message: past a limit
+ * it is refused the same way at every address. Then what the person wrote
+ * is read, before any transaction opens (a parse inside one would keep
+ * every other receive waiting). */
+static enum status read_structure(const struct conf *c, struct incoming *in)
+{
+	struct mime_limits lim;
+	struct mime_tree tree = { 0 };
+	enum mime_result mr;
+
+	mime_limits_from_conf(&lim, c);
+	mr = mime_walk(in->raw, in->len, &lim, &tree);
+	mime_tree_free(&tree);
+	if (mr != MIME_OK) {
+		log_info("list=%s: refused: %s", in->list->name,
+			 mime_result_str(mr));
+		return ST_DATAERR;
+	}
+	incoming_identify(in);
+	in->text = reply_text(in->raw, in->len, &lim);
+	return ST_OK;
+}
+
 enum status receive_prepare(const struct conf *c, const char *recipient,
 			    const char *raw, size_t len, struct incoming *in)
 {
@@ -229,7 +254,7 @@ enum status receive_prepare(const struct conf *c, const char *recipient,
 				 msg_parse_result_str(pr));
 			st = ST_DATAERR;
 		} else {
-			incoming_identify(in);
+			st = read_structure(c, in);
 		}
 	}
 	free(rcpt);

@@ -59,7 +59,7 @@ static void test_strip_and_drop_html(void **state)
 	l.content_strip.n = 1;
 	l.drop_html_alternative = true;
 	parse(&m, mixed, sizeof mixed - 1);
-	assert_int_equal(content_filter(&m, &l, 10, &removed), 0);
+	assert_int_equal(content_filter(&m, &l, NULL, &removed), 0);
 	assert_non_null(removed);
 	assert_string_equal(removed,
 			    "text/html\napplication/x-msdownload x.exe\n");
@@ -82,7 +82,7 @@ static void test_pass_list(void **state)
 	l.content_pass.v = pass_v;
 	l.content_pass.n = 1;
 	parse(&m, mixed, sizeof mixed - 1);
-	assert_int_equal(content_filter(&m, &l, 10, &removed), 0);
+	assert_int_equal(content_filter(&m, &l, NULL, &removed), 0);
 	assert_string_equal(removed,
 			    "application/x-msdownload x.exe\nimage/png\n");
 	assert_non_null(strstr(m.body, "html text"));
@@ -97,13 +97,13 @@ static void test_nothing_to_do(void **state)
 	char *removed = NULL;
 
 	parse(&m, mixed, sizeof mixed - 1);
-	assert_int_equal(content_filter(&m, &l, 10, &removed), 0);
+	assert_int_equal(content_filter(&m, &l, NULL, &removed), 0);
 	assert_null(removed);
 	msg_free(&m);
 	/* a single text part is never touched by drop_html_alternative */
 	l.drop_html_alternative = true;
 	parse(&m, "Subject: x\n\nhello\n", 18);
-	assert_int_equal(content_filter(&m, &l, 10, &removed), 0);
+	assert_int_equal(content_filter(&m, &l, NULL, &removed), 0);
 	assert_null(removed);
 	assert_string_equal(m.body, "hello\n");
 	msg_free(&m);
@@ -121,7 +121,7 @@ static void test_all_removed_stays_valid(void **state)
 	l.content_strip.v = strip_v;
 	l.content_strip.n = 1;
 	parse(&m, only_exe, sizeof only_exe - 1);
-	assert_int_equal(content_filter(&m, &l, 10, &removed), 0);
+	assert_int_equal(content_filter(&m, &l, NULL, &removed), 0);
 	assert_non_null(strstr(m.body, "--o\nContent-Type: text/plain"));
 	assert_null(strstr(m.body, "MZ"));
 	free(removed);
@@ -144,7 +144,7 @@ static void test_every_split(void **state)
 		char *removed = NULL;
 
 		if (msg_parse(&m, mixed, n, &lim, NULL) == MSG_OK)
-			(void)content_filter(&m, &l, 10, &removed);
+			(void)content_filter(&m, &l, NULL, &removed);
 		free(removed);
 		msg_free(&m);
 	}

@@ -139,15 +139,15 @@ static void test_text_of_message(void **state)
 		"Subject: inner\n\ninner text\n--b--\n";
 	char *t;
 
-	t = reply_text(qp, strlen(qp));
+	t = reply_text(qp, strlen(qp), NULL);
 	assert_non_null(t);
 	assert_string_equal(t, "approve caf\xc3\xa9");
 	free(t);
-	t = reply_text(html_only, strlen(html_only));
+	t = reply_text(html_only, strlen(html_only), NULL);
 	assert_non_null(t);
 	assert_string_equal(t, "reject no\n");
 	free(t);
-	t = reply_text(attached, strlen(attached));
+	t = reply_text(attached, strlen(attached), NULL);
 	assert_null(t);
 }
 
@@ -168,7 +168,7 @@ static void test_every_split(void **state)
 
 		memcpy(copy, msg, n);
 		copy[n] = '\0';
-		t = reply_text(copy, n);
+		t = reply_text(copy, n, NULL);
 		if (t != NULL && reply_first_word(t, &w, &r)) {
 			free(w);
 			free(r);
