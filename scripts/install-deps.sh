@@ -32,6 +32,8 @@ packages=(
 	libetpan-dev libsqlite3-dev sqlite3 libconfig-dev libpcre2-dev
 	libcmocka-dev postfix swaks iproute2 ca-certificates
 	libsasl2-modules
+	# the fuzz targets (libFuzzer) and the hostile-mail test's generator
+	clang libclang-rt-14-dev python3
 	# what the private Exim binary links with
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux
