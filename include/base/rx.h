@@ -6,9 +6,9 @@
 
 struct rx;
 
-/* Compiles `pattern` (UTF mode, no JIT requirement). Returns NULL and sets
- * *error_r (static or owned by the caller: free with free()) on a bad pattern;
- * *offset_r gets the error's offset in the pattern. */
+/* Compiles `pattern` (UTF mode, no JIT requirement). Returns NULL on a bad
+ * pattern with *error_r (when error_r is not NULL; newly allocated, the
+ * caller frees it) and *offset_r, the error's offset in the pattern. */
 struct rx *rx_compile(const char *pattern, char **error_r, size_t *offset_r);
 void rx_free(struct rx **rx);
 

@@ -104,8 +104,11 @@ void msg_idlist_free(char ***ids);
  * is absent, unparseable or before 1970. */
 bool msg_date(const struct msg *m, time_t *t_r);
 
-/* Converts LF to CRLF (and bare CR to CRLF) with SMTP dot-stuffing into
- * `out`; no final "." line is added. */
-void msg_to_smtp_data(const char *data, size_t len, struct buf *out);
+/* Appends data as SMTP DATA to `out`: LF (and a bare CR, so that nothing
+ * in the body can look like the end of data to a lax server) becomes CRLF,
+ * a line starting with '.' gets another, the last line is ended; no final
+ * "." line is added. Returns whether any byte has the 8th bit set (the
+ * message needs 8BITMIME). */
+bool msg_to_smtp_data(const char *data, size_t len, struct buf *out);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "delivery/transport.h"
+#include "transport_int.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -41,17 +42,6 @@ extern char **environ;
 #define SENDMAIL_OUTPUT_MAX 512
 
 /* ---- the dispatch ---- */
-
-/* The network transports live in transport_smtp.c. There is no header for
- * them: only this dispatch calls them, and these declarations are kept in
- * step with the ones there. */
-void *transport_smtp_open(const struct conf *c, struct relays *shared,
-			  char **error_r);
-enum transport_result transport_smtp_send(void *impl, const char *env_from,
-					  struct transport_rcpt *rcpts,
-					  size_t n, const char *data,
-					  size_t len, char **error_r);
-void transport_smtp_close(void *impl);
 
 /* One transport kind. `send` gets an envelope the dispatch has checked:
  * rcpts[i].code is 0 for each recipient to deliver, and already set (553)

@@ -32,12 +32,14 @@
 #include <libetpan/libetpan.h>
 
 #include "delivery/transport.h"
+#include "transport_int.h"
 #include "delivery/relays.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "mail/msg.h"
 
 /* Commands sent before reading their replies, at most: well below what the
  * socket buffers hold, so that neither side can block the other
@@ -48,16 +50,6 @@
  * number of lines read before we call it broken. */
 #define REPLY_TEXT_MAX 1024
 #define REPLY_LINES_MAX 1000
-
-/* The entry points the dispatch in transport_maildir.c calls (declared
- * there too; there is no header for them). */
-void *transport_smtp_open(const struct conf *c, struct relays *shared,
-			  char **error_r);
-enum transport_result transport_smtp_send(void *impl, const char *env_from,
-					  struct transport_rcpt *rcpts,
-					  size_t n, const char *data,
-					  size_t len, char **error_r);
-void transport_smtp_close(void *impl);
 
 struct smtp {
 	/* Settings (copies: the transport outlives a reloaded conf). */
@@ -419,49 +411,6 @@ static int read_reply(struct smtp *s)
 			return code;
 		}
 	}
-}
-
-/* LF line ends become CRLF (a bare CR too, so that nothing in the body can
- * look like the end of data to a lax server), lines starting with '.' get
- * another, and ".\r\n" ends it. libetpan's mailsmtp_data_message() would do
- * the same but needs writes per line and adds an empty line at the end. */
-static void to_wire(const char *data, size_t len, struct buf *out,
-		    bool *eightbit_r)
-{
-	const char *p = data, *end = len > 0 ? data + len : data;
-	bool bol = true, eightbit = false;
-
-	buf_reset(out);
-	*eightbit_r = false;
-	if (len == 0) {
-		buf_append(out, ".\r\n", 3);
-		return;
-	}
-	buf_reserve(out, len + len / 32 + 8);
-	while (p < end) {
-		const char *q = p;
-
-		if (bol && *p == '.')
-			buf_putc(out, '.');
-		while (q < end && *q != '\n' && *q != '\r') {
-			eightbit |= (unsigned char)*q >= 0x80;
-			q++;
-		}
-		buf_append(out, p, (size_t)(q - p));
-		if (q == end) {
-			bol = false;
-			break;
-		}
-		if (*q == '\r' && q + 1 < end && q[1] == '\n')
-			q++;
-		buf_append(out, "\r\n", 2);
-		p = q + 1;
-		bol = true;
-	}
-	if (!bol)
-		buf_append(out, "\r\n", 2);
-	buf_append(out, ".\r\n", 3);
-	*eightbit_r = eightbit;
 }
 
 /* ---- connecting ---- */
@@ -1069,7 +1018,11 @@ static enum transport_result smtp_send(struct smtp *s, const char *env_from,
 	int attempt;
 
 	s->peer_failed = false;
-	to_wire(data, len, &s->wire, &eightbit);
+	/* The data as it goes on the wire (CRLF, dot-stuffed) and the
+	 * final dot line. */
+	buf_reset(&s->wire);
+	eightbit = msg_to_smtp_data(data, len, &s->wire);
+	buf_append(&s->wire, ".\r\n", 3);
 	sigpipe_block(&g);
 	for (attempt = 0;; attempt++) {
 		if (s->session != NULL && !session_idle_ok(s))

@@ -1272,20 +1272,20 @@ void msg_idlist_free(char ***ids)
 
 /* --- SMTP --- */
 
-void msg_to_smtp_data(const char *data, size_t len, struct buf *out)
+bool msg_to_smtp_data(const char *data, size_t len, struct buf *out)
 {
 	size_t i = 0, run;
-	bool bol = true;
+	bool bol = true, eightbit = false;
 
 	if (len == 0)
-		return;
-	buf_reserve(out, len + len / 32 + 2);
+		return false;
+	buf_reserve(out, len + len / 32 + 8);
 	while (i < len) {
 		if (bol && data[i] == '.')
 			buf_putc(out, '.');
 		for (run = i; run < len && data[run] != '\n' &&
 		     data[run] != '\r'; run++)
-			;
+			eightbit |= (unsigned char)data[run] >= 0x80;
 		buf_append(out, data + i, run - i);
 		i = run;
 		bol = false;
@@ -1300,4 +1300,5 @@ void msg_to_smtp_data(const char *data, size_t len, struct buf *out)
 	}
 	if (len > 0 && !bol)
 		buf_append(out, "\r\n", 2);
+	return eightbit;
 }

@@ -911,9 +911,24 @@ static void test_smtp_data(void **state)
 		/* NUL bytes pass through */
 		struct buf b = BUF_INIT;
 
-		msg_to_smtp_data("a\0b\n", 4, &b);
+		assert_false(msg_to_smtp_data("a\0b\n", 4, &b));
 		assert_int_equal(b.len, 5);
 		assert_memory_equal(b.data, "a\0b\r\n", 5);
+		buf_free(&b);
+	}
+	{
+		/* It says whether the message needs 8BITMIME, wherever the
+		 * 8-bit byte is. */
+		struct buf b = BUF_INIT;
+
+		assert_false(msg_to_smtp_data("Subject: x\n\nplain\n", 19,
+					      &b));
+		buf_reset(&b);
+		assert_true(msg_to_smtp_data("a\n.\nZo\xc3\xab\n", 9, &b));
+		assert_string_equal(buf_cstr(&b), "a\r\n..\r\nZo\xc3\xab\r\n");
+		buf_reset(&b);
+		assert_true(msg_to_smtp_data("\xff", 1, &b));
+		assert_false(msg_to_smtp_data("", 0, &b));
 		buf_free(&b);
 	}
 }
