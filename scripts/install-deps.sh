@@ -5,8 +5,10 @@
 # Build: a C compiler, autotools, pkg-config and the development packages of
 # libetpan, SQLite, libconfig and PCRE2. Run: libsasl2-modules (the PLAIN and
 # LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
-# swaks, Postfix for its smtp-sink/smtp-source tools, and a private copy of
-# Exim 4 (see below). Postfix is installed with "No configuration"
+# swaks, Postfix for its smtp-sink/smtp-source tools, a private copy of
+# Exim 4 (see below), mandoc and man-db (the manual pages), systemd (for
+# systemd-analyze) and debhelper, dpkg-dev and lintian (the Debian
+# package, scripts/build-deb.sh). Postfix is installed with "No configuration"
 # preseeded, so it asks nothing and is not set up to run.
 #
 # Needs root, or sudo. Safe to run again: when everything is already
@@ -34,6 +36,8 @@ packages=(
 	libsasl2-modules
 	# the fuzz targets (libFuzzer) and the hostile-mail test's generator
 	clang libclang-rt-14-dev python3
+	# the manual pages, the units' check and the Debian package
+	perl mandoc man-db systemd procps debhelper dpkg-dev lintian git
 	# what the private Exim binary links with
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux

@@ -227,20 +227,26 @@ A_PID=$SINK_PID
 PB=$(free_port)
 relay_list "$D6" "$PA:1 $PB:1" "$D6/members" 'relay_skip = "2s";'
 # The daemon does not run as root: as root, the test runs it (and the
-# posts, which share its database) as nobody.
+# posts, which share its database) as nobody, with its own copy of the
+# binary and templates (the build folder may be closed to others).
 as_user=()
+CV6=$CONVENE
 if [ "$(id -u)" = 0 ]; then
 	as_user=(runuser -u nobody --)
+	cp "$CONVENE" "$D6/convene"
+	cp -r "$top_srcdir/templates" "$D6/templates"
+	sed -i "s|^templates = .*|templates = \"$D6/templates\";|" "$D6/convene.conf"
+	CV6=$D6/convene
 	chown -R nobody "$D6"
 	chmod 0666 "$CONVENE_LOG_FILE"
 fi
 : >"$CONVENE_LOG_FILE"
-"${as_user[@]}" "$CONVENE" -c "$D6/convene.conf" run >"$D6/run.out" 2>&1 &
+"${as_user[@]}" "$CV6" -c "$D6/convene.conf" run >"$D6/run.out" 2>&1 &
 WPID=$!
 CLEANUP_PIDS="$CLEANUP_PIDS $WPID"
 post6() {
 	sed "s/workshop-1@/workshop-1$1@/" "$POST" >"$D6/post$1.eml"
-	"${as_user[@]}" "$CONVENE" -c "$D6/convene.conf" receive \
+	"${as_user[@]}" "$CV6" -c "$D6/convene.conf" receive \
 		--recipient makers@lists.example.org <"$D6/post$1.eml" >>"$D6/receive.out" 2>&1
 }
 check "back: first post accepted" post6 -1

@@ -35,6 +35,12 @@ for a in "$@"; do
 	   if [ "$a" = postfix ] && [ -f "$STUB/postinst-starts" ]; then
 		   setsid "$STUB/stubs/master" 300 </dev/null >/dev/null 2>&1 &
 		   echo $! >"$STUB/spool/pid/master.pid"
+		   # Started means running as "master" (not still the shell
+		   # that forked it), as a real postinst returns.
+		   for _ in $(seq 100); do
+			   [ "$(cat /proc/$!/comm 2>/dev/null)" = master ] && break
+			   sleep 0.02
+		   done
 	   fi ;;
 	esac
 done
