@@ -10,6 +10,13 @@
 # systemd-analyze) and debhelper, dpkg-dev and lintian (the Debian
 # package, scripts/build-deb.sh). Postfix is installed with "No configuration"
 # preseeded, so it asks nothing and is not set up to run.
+# libetpan, SQLite, libconfig and PCRE2, and tzdata for the time zones of
+# schedules. Tests: cmocka, the sqlite3 shell, Postfix for its
+# smtp-sink/smtp-source tools, and what reads digests the way members do
+# (python3's email, formail from procmail, mutt in tmux) and moves the
+# clock (faketime). Postfix is installed with
+# "No configuration" preseeded, so it asks nothing and is not set up to run;
+# any Postfix master left running afterwards is stopped.
 #
 # Needs root, or sudo. Safe to run again: when everything is already
 # installed it changes nothing and does not touch the network. A mail server
@@ -41,6 +48,7 @@ packages=(
 	# what the private Exim binary links with
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux
+	tzdata python3 procmail mutt tmux faketime
 )
 exim_dir=${CONVENE_TEST_EXIM_DIR:-/usr/local/lib/convene-test/exim4}
 

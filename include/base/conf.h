@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/schedule.h"
+
 struct rx;
 
 enum conf_policy { POLICY_OPEN, POLICY_MEMBERS, POLICY_MODERATED, POLICY_ANNOUNCE };
@@ -55,9 +57,13 @@ struct conf_list {
 	char *unsubscribe_url;  /* one-click URL (RFC 8058), may be NULL */
 	bool footer;            /* append the footer template (default true) */
 	bool allow_who;         /* members may ask for the member list */
-	/* digest, meetings: kept for later issues */
-	char *digest_schedule;
-	long digest_max_messages;
+	/* digest (group "digest") */
+	char *digest_schedule;     /* as written, e.g. "daily 07:00" */
+	struct schedule digest_when;
+	char *digest_timezone;     /* tz name the schedule is read in */
+	long digest_max_messages;  /* an issue goes out early at this many */
+	long digest_max_kb;        /*   posts, or this many KB of them */
+	/* meetings: kept for a later issue */
 	struct conf_strv meeting_reminders;
 	char *meeting_timezone;
 	struct conf_filter *filters;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct conf;
 struct conf_list;
 
@@ -19,10 +20,11 @@ struct template_var {
 
 /* The placeholders every template may use for a list: list, list_address,
  * request_address, owner_address, subscribe_address, unsubscribe_address,
- * description, domain, archive_url. Filled into vars (at least
- * TEMPLATE_LIST_VARS entries); returns how many. The strings live in
- * `storage`, which the caller frees with template_vars_free. */
-#define TEMPLATE_LIST_VARS 9
+ * description, domain, archive_url, digest_schedule, digest_timezone.
+ * Filled into vars (at least TEMPLATE_LIST_VARS entries); returns how many.
+ * The strings live in `storage`, which the caller frees with
+ * template_vars_free. */
+#define TEMPLATE_LIST_VARS 11
 size_t template_list_vars(const struct conf *c, const struct conf_list *l,
 			  struct template_var *vars, char ***storage);
 void template_vars_free(char ***storage);
@@ -60,6 +62,26 @@ bool template_is_used(const char *name, size_t len);
 size_t template_check_list(const struct conf *c, const struct conf_list *l,
 			   void (*report)(const char *problem, void *ctx),
 			   void *ctx);
+
+/* A keyed-lines template: lines "key: text" (key of lower-case letters,
+ * digits and '-'; the one space after the colon is not part of the text),
+ * for messages put together from pieces; other lines are comments. Read
+ * once, rendered a line at a time. */
+struct template_lines;
+/* Reads template `name` for list l (per-list override as template_render).
+ * Returns 0 and *t_r (free with template_lines_close), or -1 with *error_r
+ * (newly allocated). */
+int template_lines_open(const struct conf *c, const struct conf_list *l,
+			const char *name, struct template_lines **t_r,
+			char **error_r);
+/* Appends the text of line `key`, placeholders filled from vars, to out
+ * (no newline). Returns 0, or -1 with *error_r (newly allocated) when the
+ * template has no such line or a placeholder is unknown (out may then hold
+ * part of the line). */
+int template_lines_render(const struct template_lines *t, const char *key,
+			  const struct template_var *vars, size_t nvars,
+			  struct buf *out, char **error_r);
+void template_lines_close(struct template_lines **t);
 
 /* Checks one template file: every placeholder must be among `known`.
  * Returns 0, or -1 with *error_r naming the file and line. */

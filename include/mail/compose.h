@@ -39,4 +39,8 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 void compose_message(const struct conf *c, const struct compose *how,
 		     const char *subject, const char *body, struct buf *out);
 
+/* Appends UTF-8 text (LF line ends) as quoted-printable: readable for ASCII,
+ * safe for any byte, lines at most 76 characters. */
+void compose_qp(const char *text, struct buf *out);
+
 #endif

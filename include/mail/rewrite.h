@@ -46,6 +46,16 @@ void rewrite_params_from_conf(struct rewrite_params *p, const struct conf *c,
 int rewrite_post(struct msg *m, const struct rewrite_params *p,
 		 const char **error_r);
 
+/* Turns an accepted post (content rules already applied) into the part a
+ * digest holds: the post's own header fields stay (From, Date, Subject,
+ * Message-ID...), with the Reply-To and From policies of rewrite_post
+ * applied the same way, a Message-ID added when there was none, and the
+ * fields rewrite_post
+ * removes, trace and authentication fields (Received, DKIM-Signature,
+ * ARC-*, Authentication-Results) and List-* fields removed. No prefix, no
+ * list fields, no footer: the digest has its own. In place. */
+void rewrite_digest_part(struct msg *m, const struct rewrite_params *p);
+
 /* The new Subject text (UTF-8, decoded) for an original decoded subject:
  * reply markers (Re:, RE:, Aw:, Sv:, Fwd: is kept) and copies of the prefix
  * anywhere in the leading run are removed, and the result is

@@ -1,17 +1,25 @@
 /* post - the accept path of a post: footer and header rewrite, archive,
- * one delivery job to the members, an event */
+ * one delivery job to the members in immediate mode, its place in the next
+ * digest, an event */
 #ifndef CONVENE_POST_H
 #define CONVENE_POST_H
 
 #include <stdint.h>
 
+struct conf;
+struct conf_list;
 struct incoming;
 struct store;
+
+/* The list's footer (template "footer"), newly allocated; NULL when the
+ * list has none or it cannot be rendered (logged). */
+char *post_footer(const struct conf *c, const struct conf_list *l);
 
 /* Accepts post `in` (its raw bytes already stored as `message`): applies
  * the content rules, adds the footer, rewrites the header for the list,
  * archives it with its thread links, queues one delivery job to the
- * members and records a post.accepted event. Part of the caller's
+ * members in immediate mode as of this post, adds it to the list's next
+ * digest (see digest.h) and records a post.accepted event. Part of the caller's
  * transaction. Returns 0 with the archive row and job, or -1 on a store
  * failure (the store's error says why). A footer or content rule that
  * cannot be applied is logged and the post goes out without it. */

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -69,6 +69,12 @@ int store_member_remove(struct store *s, const char *list, const char *address,
 /* Looks a member up; *found_r false when not a member (m untouched). */
 int store_member_get(struct store *s, const char *list, const char *address,
 		     struct store_member *m, bool *found_r);
+/* Changes a member's delivery mode. A real change is recorded with the
+ * sequence point of the posts accepted so far (see store_digest.h), so that
+ * every post, whether it is delivered alone or in a digest, goes to the
+ * member by the mode they had when it was accepted: nothing is lost or
+ * doubled at a switch. Runs in the caller's transaction, or in its own when
+ * there is none. */
 int store_member_set_mode(struct store *s, const char *list,
 			  const char *address, enum store_mode mode,
 			  bool *found_r);
@@ -83,17 +89,26 @@ enum store_audience {
 	AUDIENCE_IMMEDIATE,  /* active members in immediate mode (posts) */
 	AUDIENCE_MAIL,       /* active members in any mode but nomail
 				(meeting invitations, updates, cancels) */
+	AUDIENCE_DIGEST,     /* active members in digest mode (MIME digests) */
+	AUDIENCE_DIGEST_PLAIN, /* in digest-plain mode (plain digests) */
 };
 const char *store_audience_name(enum store_audience a);
+int store_audience_parse(const char *s, enum store_audience *a_r);
 
-/* The next up to max recipients of the audience with after < id < before
- * (before 0: no upper bound), in id order: addresses (newly allocated, free
- * with store_strv_free) and the last id seen. *n_r is 0 at the end. Memory
- * stays bounded by max. */
-int store_recipients_next(struct store *s, const char *list,
-			  enum store_audience audience, int64_t after,
-			  int64_t before, size_t max, char ***addrs_r,
-			  size_t *n_r, int64_t *last_id_r);
+struct store_job;
+/* The next up to max recipients of job j's member stream with after < id <
+ * before (before 0: no upper bound), in id order: the active members of its
+ * list in its audience, by the mode they had for the job's posts (see
+ * seq_from in store_job_new), as addresses (newly allocated, free with
+ * store_strv_free) and the last id seen. *n_r is 0 at the end. Memory stays
+ * bounded by max. */
+int store_recipients_next(struct store *s, const struct store_job *j,
+			  int64_t after, int64_t before, size_t max,
+			  char ***addrs_r, size_t *n_r, int64_t *last_id_r);
+/* How many recipients job j's member stream has (as above). */
+int store_job_recipients_count(struct store *s, const struct store_job *j,
+			       int64_t *count_r);
+/* The active members of the audience by their current modes. */
 int store_recipients_count(struct store *s, const char *list,
 			   enum store_audience audience, int64_t *count_r);
 void store_strv_free(char ***v, size_t n);
@@ -159,6 +174,7 @@ struct store_job {
 	char *list;
 	enum store_job_kind kind;
 	enum store_audience audience;  /* of the member stream */
+	int64_t seq_from, seq_to;      /* its posts (see store_job_new) */
 	int64_t archive;      /* 0 when none */
 	char *env_from;
 	char *personal;       /* NULL, or the marker that each recipient's
@@ -197,6 +213,12 @@ struct store_job_new {
 	 * where any valid address keeps the message well-formed (a header's
 	 * address, an unencoded body line). NULL: the same bytes for all. */
 	const char *personal;
+	/* JOB_POST: the sequence numbers of the posts it carries (see
+	 * store_digest.h): the first and the last of a digest issue, the
+	 * same for a post alone. The stream reaches the members whose mode
+	 * was the audience's for all of them, so that a member who switched
+	 * modes gets each post once. 0: the members' current modes. */
+	int64_t seq_from, seq_to;
 	/* Explicit recipients: a JOB_DIRECT's, or a JOB_POST's besides its
 	 * member stream. */
 	const char *const *rcpts;

@@ -69,7 +69,7 @@ static const char *const content_keys[] = {
 	"strip", "pass", "drop_html_alternative", NULL
 };
 static const char *const digest_keys[] = {
-	"schedule", "max_messages", NULL
+	"schedule", "max_messages", "max_kb", "timezone", NULL
 };
 static const char *const meetings_keys[] = {
 	"reminders", "timezone", NULL
@@ -1034,15 +1034,32 @@ static void load_digest(struct loader *ld, const config_setting_t *lg,
 			struct conf_list *l, const char *listctx)
 {
 	const config_setting_t *g = get_group(ld, lg, "digest");
+	const config_setting_t *s;
 	char *ctx = xasprintf("%sdigest.", listctx);
+	char tmp[SHOW_MAX + 4];
 
 	ld->ctx = ctx;
 	if (g != NULL)
 		check_keys(ld, g, digest_keys);
-	/* The schedule's grammar belongs to the digest scheduler. */
-	l->digest_schedule = get_text(ld, g, "schedule", NULL);
+	/* Digests are always on: a member who chooses one gets it. */
+	l->digest_schedule = get_text(ld, g, "schedule", "daily 07:00");
+	if (schedule_parse(l->digest_schedule, &l->digest_when) < 0) {
+		s = member(g, "schedule");
+		problem(ld, s, "%sschedule: \"%s\" is not \"daily HH:MM\" or "
+			"\"weekly DAY HH:MM\"", ld->ctx,
+			show(tmp, l->digest_schedule));
+		(void)schedule_parse("daily 07:00", &l->digest_when);
+	}
+	l->digest_timezone = get_text(ld, g, "timezone", "UTC");
+	s = member(g, "timezone");
+	if (s != NULL && (!timezone_ok(l->digest_timezone) ||
+			  !schedule_zone_known(l->digest_timezone)))
+		problem(ld, s, "%stimezone: \"%s\" is not a time zone this "
+			"system knows (a name like Europe/Berlin)", ld->ctx,
+			show(tmp, l->digest_timezone));
 	l->digest_max_messages = get_int(ld, g, "max_messages", 50, 1,
 					 100000);
+	l->digest_max_kb = get_int(ld, g, "max_kb", 200, 1, 1000000);
 	ld->ctx = listctx;
 	free(ctx);
 }
@@ -1472,6 +1489,7 @@ static void list_free(struct conf_list *l)
 	free(l->archive_url);
 	free(l->unsubscribe_url);
 	free(l->digest_schedule);
+	free(l->digest_timezone);
 	strv_free(&l->meeting_reminders);
 	strv_free(&l->content_strip);
 	strv_free(&l->content_pass);

@@ -20,7 +20,7 @@ const char *const template_known[] = {
 	/* of the list */
 	"list", "list_address", "request_address", "owner_address",
 	"subscribe_address", "unsubscribe_address", "description", "domain",
-	"archive_url",
+	"archive_url", "digest_schedule", "digest_timezone",
 	/* of the message or person concerned */
 	"sender", "sender_name", "subject", "message_id", "excerpt", "reason",
 	"address", "name", "mode", "status",
@@ -32,6 +32,9 @@ const char *const template_known[] = {
 	"removed",
 	/* of subscription requests (commands) */
 	"request_id", "policy", "subscription",
+	/* of digests: the issue, its table of contents, its messages */
+	"volume", "issue", "date", "toc", "unanswered", "faq", "number",
+	"senders", "attachment",
 	NULL
 };
 
@@ -53,6 +56,8 @@ const struct template_use template_uses[] = {
 	/* bounces */
 	{ "bounce-probe", true }, { "bounce-disabled", true },
 	{ "bounce-removed", true },
+	/* digests */
+	{ "digest", true }, { "digest-lines", false },
 	{ NULL, false }
 };
 
@@ -78,6 +83,10 @@ size_t template_list_vars(const struct conf *c, const struct conf_list *l,
 	vars[n++] = (struct template_var){ "domain", c->domain };
 	vars[n++] = (struct template_var){ "archive_url",
 		l->archive_url ? l->archive_url : "" };
+	vars[n++] = (struct template_var){ "digest_schedule",
+		l->digest_schedule ? l->digest_schedule : "" };
+	vars[n++] = (struct template_var){ "digest_timezone",
+		l->digest_timezone ? l->digest_timezone : "UTC" };
 	*storage = s;
 	return n;
 }
@@ -228,7 +237,7 @@ size_t template_check_list(const struct conf *c, const struct conf_list *l,
 			   void (*report)(const char *problem, void *ctx),
 			   void *ctx)
 {
-	struct template_var vars[64];
+	struct template_var vars[128];
 	size_t n = 0, i, bad = 0;
 	bool content = l->content_strip.n > 0 || l->content_pass.n > 0 ||
 		       l->drop_html_alternative;
@@ -263,6 +272,125 @@ size_t template_check_list(const struct conf *c, const struct conf_list *l,
 		free(text);
 	}
 	return bad;
+}
+
+/* The path of template `name` for list l: the list's own when it exists.
+ * Newly allocated. */
+static char *template_path(const struct conf *c, const struct conf_list *l,
+			   const char *name)
+{
+	const char *lang = c->language ? c->language : "en";
+	char *path;
+
+	if (l != NULL) {
+		path = xasprintf("%s/%s/%s/%s.txt", c->templates, lang,
+				 l->name, name);
+		if (access(path, F_OK) == 0)
+			return path;
+		free(path);
+	}
+	return xasprintf("%s/%s/%s.txt", c->templates, lang, name);
+}
+
+struct template_line {
+	const char *key, *text;
+	size_t klen, tlen, line;
+};
+
+struct template_lines {
+	char *path;
+	char *data;
+	struct template_line *v;
+	size_t n;
+};
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int template_lines_open(const struct conf *c, const struct conf_list *l,
+			const char *name, struct template_lines **t_r,
+			char **error_r)
+{
+	struct template_lines *t = xcalloc(1, sizeof *t);
+	struct buf text = BUF_INIT;
+	size_t cap = 0, lineno = 0;
+	char *p, *next;
+
+	t->path = template_path(c, l, name);
+	if (util_read_file(t->path, TEMPLATE_MAX, &text) < 0) {
+		*error_r = xasprintf("template %s: %s", t->path,
+				     strerror(errno));
+		buf_free(&text);
+		template_lines_close(&t);
+		return -1;
+	}
+	t->data = buf_steal(&text, NULL);
+	for (p = t->data; p != NULL && *p != '\0'; p = next) {
+		char *q = p;
+
+		lineno++;
+		next = strchr(p, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		while (key_char(*q))
+			q++;
+		if (q == p || *q != ':')
+			continue;
+		if (t->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t->v = xreallocarray(t->v, cap, sizeof *t->v);
+		}
+		t->v[t->n].key = p;
+		t->v[t->n].klen = (size_t)(q - p);
+		q++;
+		if (*q == ' ')
+			q++;
+		t->v[t->n].text = q;
+		t->v[t->n].tlen = strlen(q);
+		t->v[t->n].line = lineno;
+		t->n++;
+	}
+	*t_r = t;
+	return 0;
+}
+
+int template_lines_render(const struct template_lines *t, const char *key,
+			  const struct template_var *vars, size_t nvars,
+			  struct buf *out, char **error_r)
+{
+	struct render_ctx ctx = { vars, nvars };
+	size_t i, k = strlen(key);
+
+	for (i = 0; i < t->n; i++) {
+		const struct template_line *ln = &t->v[i];
+		char *where;
+		int rc;
+
+		if (ln->klen != k || memcmp(ln->key, key, k) != 0)
+			continue;
+		where = xasprintf("%s (line %zu)", t->path, ln->line);
+		rc = expand(ln->text, ln->tlen, where, render_var, &ctx, out,
+			    error_r);
+		free(where);
+		return rc;
+	}
+	*error_r = xasprintf("template %s has no line \"%s:\"", t->path, key);
+	return -1;
+}
+
+void template_lines_close(struct template_lines **tp)
+{
+	struct template_lines *t = *tp;
+
+	if (t == NULL)
+		return;
+	free(t->path);
+	free(t->data);
+	free(t->v);
+	free(t);
+	*tp = NULL;
 }
 
 struct check_ctx {

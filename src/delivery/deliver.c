@@ -405,8 +405,7 @@ static int stream_submit(struct stream *st)
 		}
 		if (st->ri < st->nranges)
 			before = st->ranges[st->ri].after + 1;
-		if (store_recipients_next(st->s, st->j->list,
-					  st->j->audience, st->after, before,
+		if (store_recipients_next(st->s, st->j, st->after, before,
 					  st->max, &addrs, &n, &last) < 0)
 			return -1;
 		if (n == 0) {
@@ -545,8 +544,7 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 	int ret = 0;
 
 	if (j->total < 0) {
-		if (store_recipients_count(s, j->list, j->audience,
-					   &j->total) < 0 ||
+		if (store_job_recipients_count(s, j, &j->total) < 0 ||
 		    store_job_set_total(s, j->id, j->total) < 0)
 			return -1;
 	}

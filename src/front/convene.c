@@ -31,6 +31,7 @@ static const struct {
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
+	{ "digest", cmd_digest, "digest LIST preview|send" },
 };
 
 static void usage(FILE *out)

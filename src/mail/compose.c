@@ -61,6 +61,11 @@ static void qp_encode(const char *s, struct buf *out)
 		buf_putc(out, '\n');
 }
 
+void compose_qp(const char *text, struct buf *out)
+{
+	qp_encode(text, out);
+}
+
 static void put_field(struct buf *out, const char *name, const char *value)
 {
 	char *enc = msg_encode_rfc2047(value, strlen(name) + 2);

@@ -421,6 +421,30 @@ int rewrite_post(struct msg *m, const struct rewrite_params *p,
 	return 0;
 }
 
+/* Trace and authentication fields a digest's part does without: they
+ * describe the post's way to the list, not the post. */
+static const char *const part_removed_fields[] = {
+	"Received", "Received-SPF", "Authentication-Results",
+	"ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results",
+	"DKIM-Signature", "X-Google-DKIM-Signature", NULL
+};
+
+void rewrite_digest_part(struct msg *m, const struct rewrite_params *p)
+{
+	size_t i;
+
+	for (i = 0; removed_fields[i] != NULL; i++)
+		msg_field_delete(m, removed_fields[i]);
+	for (i = 0; part_removed_fields[i] != NULL; i++)
+		msg_field_delete(m, part_removed_fields[i]);
+	for (i = 0; i < m->nfields; i++)
+		if (strncasecmp(m->fields[i].name, "List-", 5) == 0)
+			m->fields[i].deleted = true;
+	apply_reply_to(m, p);
+	munge_from(m, p);
+	add_message_id(m, p);
+}
+
 /* --- footer --- */
 
 static bool charset_is_utf8(const char *cs)

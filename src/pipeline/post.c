@@ -18,6 +18,7 @@
 #include "mail/mime.h"
 #include "mail/msg.h"
 #include "mail/rewrite.h"
+#include "pipeline/digest.h"
 #include "pipeline/incoming.h"
 #include "store/store.h"
 
@@ -29,7 +30,7 @@ static time_t message_date(const struct msg *m)
 	return msg_date(m, &t) ? t : util_now();
 }
 
-static char *render_footer(const struct conf *c, const struct conf_list *l)
+char *post_footer(const struct conf *c, const struct conf_list *l)
 {
 	struct template_var vars[TEMPLATE_LIST_VARS];
 	char **storage = NULL, *out = NULL, *err = NULL;
@@ -76,14 +77,16 @@ static char *footer_with_removed(const struct conf *c,
 }
 
 /* The post as the members get it, into out: content rules, footer (with
- * a note of what the rules removed), header rewrite. What cannot be
- * applied is logged and left out. */
-static void for_members(struct incoming *in, struct buf *out)
+ * a note of what the rules removed), header rewrite; and as digest members
+ * get it, into part: content rules and the same From and Reply-To policy.
+ * What cannot be applied is logged and left out. */
+static void for_members(struct incoming *in, struct buf *out,
+			struct buf *part)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct rewrite_params p;
-	char *footer = render_footer(c, l), *removed = NULL;
+	char *footer = post_footer(c, l), *removed = NULL;
 	const char *err = NULL;
 	struct mime_limits lim;
 
@@ -112,6 +115,7 @@ static void for_members(struct incoming *in, struct buf *out)
 		p.dmarc_strict = pol == DMARC_P_REJECT ||
 				 pol == DMARC_P_QUARANTINE;
 	}
+	digest_part(&in->m, &p, part);
 	if (rewrite_post(&in->m, &p, &err) < 0)
 		log_warn("list=%s message-id=<%s>: footer not added: %s",
 			 l->name, in->logid, err);
@@ -124,14 +128,14 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, part = BUF_INIT;
 	char *in_reply_to, *env_from;
 	char **refs;
-	int64_t archive = 0, job = 0;
+	int64_t archive = 0, job = 0, seq = 0;
 	struct store_post post;
 	int rc;
 
-	for_members(in, &out);
+	for_members(in, &out, &part);
 	in_reply_to = msg_in_reply_to(&in->m);
 	refs = msg_references(&in->m);
 	post = (struct store_post){
@@ -144,8 +148,18 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
 	rc = store_archive_add(s, &post, &archive);
 	if (rc == 0)
-		rc = store_job_add(s, l->name, JOB_POST, archive, env_from,
-				   out.data, out.len, NULL, 0, &job);
+		rc = digest_add_post(s, l, archive, &part, &seq);
+	if (rc == 0) {
+		/* To the members in immediate mode as of this post. */
+		struct store_job_new j = {
+			.list = l->name, .kind = JOB_POST,
+			.audience = AUDIENCE_IMMEDIATE, .seq_from = seq,
+			.seq_to = seq, .archive = archive,
+			.env_from = env_from, .data = out.data, .len = out.len,
+		};
+
+		rc = store_job_queue(s, &j, &job);
+	}
 	if (rc == 0)
 		rc = store_event_add(s, l->name, "post.accepted", in->sender,
 				     archive, in->message_id);
@@ -153,6 +167,7 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	free(in_reply_to);
 	msg_idlist_free(&refs);
 	buf_free(&out);
+	buf_free(&part);
 	*archive_r = archive;
 	*job_r = job;
 	return rc;

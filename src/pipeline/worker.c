@@ -6,8 +6,10 @@
 #include "pipeline/worker.h"
 #include "base/log.h"
 #include "pipeline/bounce.h"
+#include "pipeline/digest.h"
 #include "pipeline/moderation.h"
 #include "store/store.h"
+#include "base/util.h"
 
 int worker_timed_pass(const struct conf *c, struct store *s)
 {
@@ -21,6 +23,8 @@ int worker_timed_pass(const struct conf *c, struct store *s)
 		rc = -1;
 	}
 	if (bounce_pass(c, s) < 0)
+		rc = -1;
+	if (digest_pass(c, s, util_now(), NULL) < 0)
 		rc = -1;
 	return rc;
 }

@@ -37,6 +37,26 @@ extern const char *const store_schema_failures[];
 extern const size_t store_schema_failures_n;
 extern const char *const store_schema_personal_jobs[];
 extern const size_t store_schema_personal_jobs_n;
+extern const char *const store_schema_digest[];
+extern const size_t store_schema_digest_n;
+
+/* The current sequence point: the number of the newest post accepted so far
+ * (digest_items ids; 0 before the first). */
+int store_digest_seq_now(struct store *s, int64_t *seq_r);
+
+/* SQL: a member's delivery mode for the posts numbered F to T (parameter
+ * names such as "?5"), NULL when it changed between them. The member's row
+ * is `members`. mode_seq is the sequence point of its last switch and
+ * mode_switches holds, for each switch, the mode before it: a post numbered
+ * i had the mode of the first switch at or after i, or the current one. */
+#define STORE_MODE_FOR(F, T) \
+	"(CASE WHEN " F " = 0 OR members.mode_seq < " F " THEN members.mode" \
+	" WHEN EXISTS (SELECT 1 FROM mode_switches w" \
+	"  WHERE w.member = members.id AND w.seq >= " F " AND w.seq < " T ")" \
+	" THEN NULL" \
+	" ELSE coalesce((SELECT w.old_mode FROM mode_switches w" \
+	"  WHERE w.member = members.id AND w.seq >= " T \
+	"  ORDER BY w.seq LIMIT 1), members.mode) END)"
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);

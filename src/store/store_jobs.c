@@ -51,8 +51,8 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 	static const char sql[] =
 		"INSERT INTO jobs (list, kind, archive, data, env_from,"
 		" members_done, total, next_attempt, created_at, audience,"
-		" personal)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" personal, seq_from, seq_to)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st;
 	/* A post's total is counted by the worker when it starts: receive
 	 * must cost the same for any list size. */
@@ -77,6 +77,8 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
 	store_bind_text(st, 10, store_audience_name(j->audience));
 	store_bind_text(st, 11, j->personal);
+	sqlite3_bind_int64(st, 12, j->seq_from);
+	sqlite3_bind_int64(st, 13, j->seq_to);
 	if (store_insert_id(s, st, "queue job", &id) < 0)
 		return -1;
 	for (i = 0; i < j->n; i++)
@@ -110,7 +112,7 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 	static const char sql[] =
 		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
 		" members_done, sent, total, attempts, next_attempt, last_error,"
-		" audience, personal"
+		" audience, personal, seq_from, seq_to"
 		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
 		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
@@ -142,10 +144,13 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		j->next_attempt = (time_t)sqlite3_column_int64(st, 10);
 		j->last_error = store_col_text(st, 11);
 		kind = store_col_text(st, 12);
-		j->audience = kind && strcmp(kind, "mail") == 0 ?
-			      AUDIENCE_MAIL : AUDIENCE_IMMEDIATE;
+		if (kind == NULL || store_audience_parse(kind,
+							 &j->audience) < 0)
+			j->audience = AUDIENCE_IMMEDIATE;
 		free(kind);
 		j->personal = store_col_text(st, 13);
+		j->seq_from = sqlite3_column_int64(st, 14);
+		j->seq_to = sqlite3_column_int64(st, 15);
 		*found_r = true;
 	}
 	return store_rows_end(&r);

@@ -149,19 +149,50 @@ int store_member_set_mode(struct store *s, const char *list,
 			  const char *address, enum store_mode mode,
 			  bool *found_r)
 {
+	/* The mode before the switch covers the posts accepted so far; a
+	 * second switch before the next post keeps the first one's record. */
+	static const char sql_switch[] =
+		"INSERT OR IGNORE INTO mode_switches (member, seq, old_mode)"
+		" SELECT id, ?4, mode FROM members WHERE list = ?2"
+		" AND address = ?3 AND mode <> ?1";
 	static const char sql[] =
-		"UPDATE members SET mode = ? WHERE list = ? AND address = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+		"UPDATE members SET mode_seq = CASE WHEN mode <> ?1 THEN ?4"
+		" ELSE mode_seq END, mode = ?1 WHERE list = ?2 AND address = ?3";
+	const char *name = store_mode_name(mode);
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	sqlite3_stmt *st;
+	int64_t seq;
 
-	if (st == NULL)
+	if (own && store_begin(s) < 0)
 		return -1;
-	store_bind_text(st, 1, store_mode_name(mode));
+	if (store_digest_seq_now(s, &seq) < 0)
+		goto fail;
+	st = store_prep(s, sql_switch);
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, list);
 	store_bind_text(st, 3, address);
+	sqlite3_bind_int64(st, 4, seq);
+	if (store_step_done(s, st, "record mode switch") < 0)
+		goto fail;
+	st = store_prep(s, sql);
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, list);
+	store_bind_text(st, 3, address);
+	sqlite3_bind_int64(st, 4, seq);
 	if (store_step_done(s, st, "set mode") < 0)
-		return -1;
+		goto fail;
 	*found_r = sqlite3_changes(s->db) > 0;
+	if (own && store_commit(s) < 0)
+		goto fail;
 	return 0;
+fail:
+	if (own)
+		store_rollback(s);
+	return -1;
 }
 
 int store_member_count(struct store *s, const char *list, int64_t *count_r)
@@ -175,15 +206,34 @@ int store_member_count(struct store *s, const char *list, int64_t *count_r)
 	return store_count_query(s, st, count_r, "count members");
 }
 
+static const char *const audience_names[] = {
+	"immediate", "mail", "digest", "digest-plain"
+};
+
 const char *store_audience_name(enum store_audience a)
 {
-	return a == AUDIENCE_MAIL ? "mail" : "immediate";
+	return (unsigned)a < 4 ? audience_names[a] : "immediate";
 }
 
-/* The members of an audience: ?9 is the audience (0 immediate, 1 mail). */
+int store_audience_parse(const char *str, enum store_audience *a_r)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(str, audience_names[i]) == 0) {
+			*a_r = (enum store_audience)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The members of an audience (?7, its name) by the mode they had for the
+ * posts numbered ?5 to ?6 (0: their current mode). */
 #define AUDIENCE_SQL \
-	" AND status = 'active' AND" \
-	" ((?9 = 0 AND mode = 'immediate') OR (?9 = 1 AND mode <> 'nomail'))"
+	" AND status = 'active' AND CASE WHEN ?7 = 'mail'" \
+	" THEN " STORE_MODE_FOR("?5", "?6") " <> 'nomail'" \
+	" ELSE " STORE_MODE_FOR("?5", "?6") " = ?7 END"
 
 int store_recipients_count(struct store *s, const char *list,
 			   enum store_audience audience, int64_t *count_r)
@@ -195,7 +245,9 @@ int store_recipients_count(struct store *s, const char *list,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, list);
-	sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
+	sqlite3_bind_int64(st, 5, 0);
+	sqlite3_bind_int64(st, 6, 0);
+	store_bind_text(st, 7, store_audience_name(audience));
 	return store_count_query(s, st, count_r, "count recipients");
 }
 
@@ -225,10 +277,9 @@ int store_member_foreach(struct store *s, const char *list,
 	return ret;
 }
 
-int store_recipients_next(struct store *s, const char *list,
-			  enum store_audience audience, int64_t after,
-			  int64_t before, size_t max, char ***addrs_r,
-			  size_t *n_r, int64_t *last_id_r)
+int store_recipients_next(struct store *s, const struct store_job *j,
+			  int64_t after, int64_t before, size_t max,
+			  char ***addrs_r, size_t *n_r, int64_t *last_id_r)
 {
 	static const char sql[] =
 		"SELECT id, address FROM members WHERE list = ?1 AND id > ?2"
@@ -243,11 +294,13 @@ int store_recipients_next(struct store *s, const char *list,
 	*n_r = 0;
 	*last_id_r = after;
 	if (st != NULL) {
-		store_bind_text(st, 1, list);
+		store_bind_text(st, 1, j->list);
 		sqlite3_bind_int64(st, 2, after);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 		sqlite3_bind_int64(st, 4, before);
-		sqlite3_bind_int(st, 9, audience == AUDIENCE_MAIL);
+		sqlite3_bind_int64(st, 5, j->seq_from);
+		sqlite3_bind_int64(st, 6, j->seq_to);
+		store_bind_text(st, 7, store_audience_name(j->audience));
 	}
 	for (; n < max && store_rows_valid(&r); store_rows_next(&r)) {
 		*last_id_r = sqlite3_column_int64(st, 0);
@@ -260,6 +313,22 @@ int store_recipients_next(struct store *s, const char *list,
 	*addrs_r = v;
 	*n_r = n;
 	return 0;
+}
+
+int store_job_recipients_count(struct store *s, const struct store_job *j,
+			       int64_t *count_r)
+{
+	static const char sql[] = "SELECT count(*) FROM members WHERE"
+		" list = ?1" AUDIENCE_SQL;
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, j->list);
+	sqlite3_bind_int64(st, 5, j->seq_from);
+	sqlite3_bind_int64(st, 6, j->seq_to);
+	store_bind_text(st, 7, store_audience_name(j->audience));
+	return store_count_query(s, st, count_r, "count recipients");
 }
 
 void store_strv_free(char ***vp, size_t n)

@@ -242,8 +242,14 @@ static void test_defaults(void **state)
 	assert_null(l->unsubscribe_url);
 	assert_true(l->footer);
 	assert_false(l->allow_who);
-	assert_null(l->digest_schedule);
+	/* digests are always on */
+	assert_string_equal(l->digest_schedule, "daily 07:00");
+	assert_int_equal(l->digest_when.weekday, -1);
+	assert_int_equal(l->digest_when.hour, 7);
+	assert_int_equal(l->digest_when.minute, 0);
+	assert_string_equal(l->digest_timezone, "UTC");
 	assert_int_equal(l->digest_max_messages, 50);
+	assert_int_equal(l->digest_max_kb, 200);
 	assert_int_equal(l->meeting_reminders.n, 2);
 	assert_string_equal(l->meeting_timezone, "UTC");
 	assert_int_equal(l->nfilters, 0);
@@ -291,7 +297,7 @@ static void test_values(void **state)
 		"unsubscribe_url = \"http://x.org/u?id=1\";\n"
 		"  footer = false; allow_who = true;\n"
 		"  digest = { schedule = \"weekly mon 07:00\"; "
-		"max_messages = 10; };\n"
+		"max_messages = 10; max_kb = 64; timezone = \"UTC\"; };\n"
 		"  meetings = { reminders = [ \"1d\" ]; timezone = "
 		"\"America/New_York\"; };\n"
 		"  filters = ( { header = \"X-Spam\"; match = \"yes\"; "
@@ -337,7 +343,10 @@ static void test_values(void **state)
 	assert_false(l->footer);
 	assert_true(l->allow_who);
 	assert_string_equal(l->digest_schedule, "weekly mon 07:00");
+	assert_int_equal(l->digest_when.weekday, 1);
+	assert_int_equal(l->digest_when.hour, 7);
 	assert_int_equal(l->digest_max_messages, 10);
+	assert_int_equal(l->digest_max_kb, 64);
 	assert_int_equal(l->meeting_reminders.n, 1);
 	assert_string_equal(l->meeting_timezone, "America/New_York");
 	assert_int_equal(l->nfilters, 2);
@@ -585,6 +594,8 @@ static void test_lists(void **state)
 		"    subject_prefix = \"[ok]\\n\";\n"                   /* 17 */
 		"    max_message_kb = -1;\n"                            /* 18 */
 		"    meetings = { timezone = \"../../etc/passwd\"; };\n" /* 19 */
+		"    digest = { schedule = \"hourly\"; max_kb = 0;\n"   /* 20 */
+		"      timezone = \"Mars/Olympus_Mons\"; };\n"          /* 21 */
 		"  }\n"
 		");\n");
 
@@ -606,7 +617,11 @@ static void test_lists(void **state)
 	expect(&p, 17, "subject_prefix must not contain control characters");
 	expect(&p, 18, "max_message_kb: -1 is out of range");
 	expect(&p, 19, "timezone");
-	assert_int_equal(p.n, 17);
+	expect(&p, 20, "schedule: \"hourly\" is not \"daily HH:MM\" or "
+	       "\"weekly DAY HH:MM\"");
+	expect(&p, 20, "max_kb: 0 is out of range");
+	expect(&p, 21, "timezone: \"Mars/Olympus_Mons\" is not a time zone");
+	assert_int_equal(p.n, 20);
 	conf_problems_free(&p);
 }
 

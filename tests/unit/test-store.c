@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_digest.h"
 #include "base/xalloc.h"
 #include "../../src/store/store_int.h"
 
@@ -139,6 +140,8 @@ static void test_recipient_stream(void **state)
 	size_t n, total = 0, i;
 	int64_t last = 0, prev = 0;
 	bool added;
+	struct store_job j = { .list = "big", .kind = JOB_POST,
+			       .audience = AUDIENCE_IMMEDIATE };
 
 	assert_int_equal(store_begin(f->s), 0);
 	for (i = 0; i < 1000; i++) {
@@ -149,10 +152,8 @@ static void test_recipient_stream(void **state)
 	}
 	assert_int_equal(store_commit(f->s), 0);
 	for (;;) {
-		assert_int_equal(store_recipients_next(f->s, "big",
-						       AUDIENCE_IMMEDIATE,
-						       last, 0, 64, &v, &n,
-						       &last), 0);
+		assert_int_equal(store_recipients_next(f->s, &j, last, 0, 64,
+						       &v, &n, &last), 0);
 		if (n == 0) {
 			store_strv_free(&v, n);
 			break;
@@ -180,6 +181,8 @@ static void test_recipient_audience(void **state)
 	size_t n, i;
 	int64_t last = 0, count;
 	bool added;
+	struct store_job mail = { .list = "aud", .kind = JOB_POST,
+				  .audience = AUDIENCE_MAIL };
 
 	assert_int_equal(store_begin(f->s), 0);
 	for (i = 0; i < 8; i++) {
@@ -194,12 +197,181 @@ static void test_recipient_audience(void **state)
 	assert_int_equal(store_recipients_count(f->s, "aud",
 						AUDIENCE_IMMEDIATE, &count), 0);
 	assert_int_equal(count, 2);
-	assert_int_equal(store_recipients_next(f->s, "aud", AUDIENCE_MAIL, 0,
-					       0, 100, &v, &n, &last), 0);
+	assert_int_equal(store_recipients_next(f->s, &mail, 0, 0, 100, &v, &n,
+					       &last), 0);
 	assert_int_equal(n, 6);
 	for (i = 0; i < n; i++)
 		assert_int_not_equal(atoi(v[i] + 3) % 4, 3);
 	store_strv_free(&v, n);
+}
+
+/* The recipients of a job's member stream, as "a,b,c". */
+static void stream_of(struct store *s, const char *list,
+		      enum store_audience audience, int64_t from, int64_t to,
+		      char *dst, size_t size)
+{
+	struct store_job j = { .list = (char *)list, .kind = JOB_POST,
+			       .audience = audience, .seq_from = from,
+			       .seq_to = to };
+	char **v;
+	size_t n, i;
+	int64_t last = 0, count;
+
+	dst[0] = '\0';
+	for (;;) {
+		assert_int_equal(store_recipients_next(s, &j, last, 0, 2, &v,
+						       &n, &last), 0);
+		if (n == 0) {
+			store_strv_free(&v, n);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (dst[0] != '\0')
+				strncat(dst, ",", size - strlen(dst) - 1);
+			strncat(dst, v[i], size - strlen(dst) - 1);
+		}
+		store_strv_free(&v, n);
+	}
+	assert_int_equal(store_job_recipients_count(s, &j, &count), 0);
+	for (i = 0, n = dst[0] != '\0'; dst[i] != '\0'; i++)
+		n += dst[i] == ',';
+	assert_int_equal(count, (int64_t)n);
+}
+
+/* Each post reaches each member by the mode the member had when it was
+ * accepted: a switch is recorded at the sequence point of the posts so
+ * far, however late the post's job or the digest streams the members. */
+static void test_mode_switches(void **state)
+{
+	struct fixture *f = *state;
+	char got[256];
+	int64_t seq1, seq2, seq3, *ids;
+	char **addrs;
+	size_t n;
+	enum store_mode mode;
+	bool added, found, same;
+
+	assert_int_equal(store_member_add(f->s, "sw", "a", NULL,
+					  MODE_IMMEDIATE, &added), 0);
+	assert_int_equal(store_member_add(f->s, "sw", "b", NULL, MODE_DIGEST,
+					  &added), 0);
+	assert_int_equal(store_member_add(f->s, "sw", "c", NULL,
+					  MODE_IMMEDIATE, &added), 0);
+	assert_int_equal(store_digest_item_add(f->s, "sw", 1, "x", 1, &seq1),
+			 0);
+	/* c: digest after the first post, immediate after the second */
+	assert_int_equal(store_member_set_mode(f->s, "sw", "c", MODE_DIGEST,
+					       &found), 0);
+	assert_true(found);
+	assert_int_equal(store_digest_item_add(f->s, "sw", 2, "x", 1, &seq2),
+			 0);
+	assert_int_equal(store_member_set_mode(f->s, "sw", "c",
+					       MODE_IMMEDIATE, &found), 0);
+	assert_int_equal(store_digest_item_add(f->s, "other", 9, "x", 1,
+					       &seq3), 0);
+	assert_int_equal(store_digest_item_add(f->s, "sw", 3, "x", 1, &seq3),
+			 0);
+	/* b: away and back before the next post: still digest throughout */
+	assert_int_equal(store_member_set_mode(f->s, "sw", "b",
+					       MODE_IMMEDIATE, &found), 0);
+	assert_int_equal(store_member_set_mode(f->s, "sw", "b", MODE_DIGEST,
+					       &found), 0);
+	assert_true(seq1 < seq2 && seq2 < seq3);
+
+	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, seq1, seq1, got, sizeof got);
+	assert_string_equal(got, "a,c");
+	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, seq2, seq2, got, sizeof got);
+	assert_string_equal(got, "a");
+	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, seq3, seq3, got, sizeof got);
+	assert_string_equal(got, "a,c");
+	/* the whole period: c switched within it, so it is in no stream */
+	stream_of(f->s, "sw", AUDIENCE_DIGEST, seq1, seq3, got, sizeof got);
+	assert_string_equal(got, "b");
+	stream_of(f->s, "sw", AUDIENCE_DIGEST, seq2, seq2, got, sizeof got);
+	assert_string_equal(got, "b,c");
+	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, seq1, seq3, got, sizeof got);
+	assert_string_equal(got, "a");
+	/* seq 0: the current modes, as for jobs queued before sequence
+	 * numbers */
+	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, 0, 0, got, sizeof got);
+	assert_string_equal(got, "a,c");
+
+	assert_int_equal(store_digest_switchers(f->s, "sw", seq1, &ids, &addrs,
+						&n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(addrs[0], "b");
+	assert_string_equal(addrs[1], "c");
+	assert_int_equal(store_member_mode_for(f->s, ids[1], seq1, seq3, &mode,
+					       &same), 0);
+	assert_false(same);
+	assert_int_equal(store_member_mode_for(f->s, ids[1], seq2, seq2, &mode,
+					       &same), 0);
+	assert_true(same);
+	assert_int_equal(mode, MODE_DIGEST);
+	assert_int_equal(store_member_mode_for(f->s, ids[0], seq1, seq3, &mode,
+					       &same), 0);
+	assert_true(same);
+	assert_int_equal(mode, MODE_DIGEST);
+	free(ids);
+	store_strv_free(&addrs, n);
+}
+
+/* What waits for an issue: bounded by count and bytes, always at least
+ * one post; an issue takes them out. */
+static void test_digest_items(void **state)
+{
+	struct fixture *f = *state;
+	struct store_digest_item *v;
+	struct store_digest_issue is = { .list = "makers", .volume = 1,
+					 .number = 1, .reason = "test" };
+	struct store_post p = { .list = "makers", .date = 1 };
+	int64_t msg, arch, seq, count, bytes, first = 0;
+	time_t oldest;
+	size_t n, i;
+	char mid[32];
+
+	assert_int_equal(store_message_add(f->s, "x", 1, &msg), 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(mid, sizeof mid, "m%zu@x", i);
+		p.message = msg;
+		p.message_id = mid;
+		p.subject = "s";
+		assert_int_equal(store_archive_add(f->s, &p, &arch), 0);
+		assert_int_equal(store_digest_item_add(f->s, "makers", arch,
+						       "0123456789", 10, &seq),
+				 0);
+		if (first == 0)
+			first = seq;
+	}
+	assert_int_equal(store_digest_waiting(f->s, "makers", &count, &bytes,
+					      &oldest), 0);
+	assert_int_equal(count, 5);
+	assert_int_equal(bytes, 50);
+	assert_true(oldest > 0);
+	assert_int_equal(store_digest_items_waiting(f->s, "makers", 3, 1000,
+						    &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].seq, first);
+	assert_int_equal(v[0].len, 10);
+	assert_string_equal(v[0].data, "0123456789");
+	assert_string_equal(v[0].message_id, "m0@x");
+	store_digest_items_free(&v, n);
+	assert_int_equal(store_digest_items_waiting(f->s, "makers", 10, 25,
+						    &v, &n), 0);
+	assert_int_equal(n, 2);
+	store_digest_items_free(&v, n);
+	assert_int_equal(store_digest_items_waiting(f->s, "makers", 10, 1,
+						    &v, &n), 0);
+	assert_int_equal(n, 1);
+	is.first_seq = first;
+	is.last_seq = v[0].seq + 1;
+	is.messages = 2;
+	store_digest_items_free(&v, n);
+	assert_int_equal(store_digest_issue_add(f->s, &is, NULL), 0);
+	assert_int_equal(store_digest_waiting(f->s, "makers", &count, &bytes,
+					      &oldest), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(store_digest_issue_add(f->s, &is, NULL), -1);
 }
 
 static void test_archive_threads(void **state)
@@ -495,6 +667,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recipient_stream, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_recipient_audience, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mode_switches, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_digest_items, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_threads, setup,
 						teardown),
