@@ -54,7 +54,7 @@ static enum status do_send(struct store *s, const struct conf *c,
 		       l->name);
 		return ST_OK;
 	}
-	printf("%s: Vol %lld, Issue %lld with %zu posts queued: job %lld "
+	printf("%s: Vol %lld, Issue %lld queued with %zu post(s): job %lld "
 	       "(digest), job %lld (digest-plain), %zu own issue(s)\n",
 	       l->name, (long long)d.volume, (long long)d.number, d.messages,
 	       (long long)d.jobs[0], (long long)d.jobs[1], d.personal);

@@ -49,7 +49,7 @@ expect_eq "preview sent nothing" 0 "$(sql 'SELECT count(*) FROM digest_issues')"
 
 out=$(cv digest makers send 2>&1)
 check "digest send queues Vol 1, Issue 1 with 10 posts ($out)" \
-	sh -c "echo '$out' | grep -q 'Vol 1, Issue 1 with 10 posts queued'"
+	sh -c "echo '$out' | grep -q 'Vol 1, Issue 1 queued with 10 post(s)'"
 check "run --once sends the digests" cv run --once >/dev/null
 expect_eq "alice: still 10 (no digest)" 10 "$(nfiles alice@example.org)"
 expect_eq "nora (nomail): nothing at all" 0 "$(nfiles nora@example.org)"
@@ -194,6 +194,23 @@ expect_eq "the second issue is Issue 2" "makers Digest, Vol 1, Issue 2" "$(heade
 expect_eq "Issue 2 holds the approved post" "$nmid" "$(python3 "$DIGEST_PY" mime "$MIME2" | cut -f1 | tr -d '<>')"
 expect_eq "plain Issue 2 holds it too" "$nmid" "$(python3 "$DIGEST_PY" plain "$(outbox_for pat@example.org)" | cut -f1 | tr -d '<>')"
 expect_eq "nothing waits: send says so" "makers: no posts wait for the next digest; nothing sent" "$(cv digest makers send 2>&1)"
+# Issue 10, item 4: no mode delivers nothing silently. Every mode but
+# nomail got the posts above; help and welcome say what each mode gets.
+printf 'From: Ivy <ivy@example.org>\nTo: makers-request@lists.example.org\nSubject: help\nMessage-ID: <help-1@example.org>\n\nhelp\n' >"$T/help.eml"
+rm -f "$T"/outbox/new/*
+expect_eq "help asked" 0 "$(post "$T/help.eml" makers-request@lists.example.org)"
+cv run --once >/dev/null
+help=$(outbox_for ivy@example.org)
+check "help: digest explained" grep -q "set digest .*get the posts collected in a digest" "$help"
+check "help: nomail is the only mode without posts" grep -q "the only$" "$help"
+check "help: ...(wrapped)" grep -q "choice that gets no posts at all" "$help"
+check "help: when the digest goes out" grep -q "The digest goes out daily 07:00 (UTC), or sooner" "$help"
+rm -f "$T"/outbox/new/*
+cv members makers add "Walt <walt@example.org>" >/dev/null
+cv run --once >/dev/null
+welcome=$(outbox_for walt@example.org)
+check "welcome: the digest modes" grep -q '"set digest" (the posts' "$welcome"
+check "welcome: nomail gets no posts" grep -q '"set nomail" (no posts at' "$welcome"
 expect_eq "two issues recorded" "1|10 2|1" "$(sql "SELECT number || '|' || messages FROM digest_issues ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
 
 finish
