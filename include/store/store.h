@@ -230,8 +230,8 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 int store_job_set_total(struct store *s, int64_t id, int64_t total);
 
 /* The oldest job after id `after` that is due (its member stream not
- * deferred past now, or a recipient due) and unfinished; *found_r false when
- * none. */
+ * deferred past now, or a recipient due, or nothing left but to finish it)
+ * and unfinished; *found_r false when none. */
 int store_job_next_due(struct store *s, time_t now, int64_t after,
 		       struct store_job *j, bool *found_r);
 int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r);

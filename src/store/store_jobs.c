@@ -108,7 +108,9 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		       struct store_job *j, bool *found_r)
 {
 	/* A job is due when its member stream has work and it is not
-	 * deferred, or when one of its recipients is due. */
+	 * deferred, or when one of its recipients is due, or when nothing is
+	 * left but to mark it done (a worker killed between its last
+	 * progress and that). */
 	static const char sql[] =
 		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
 		" members_done, sent, total, attempts, next_attempt, last_error,"
@@ -116,7 +118,10 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
 		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
-		"   r.state IN ('queued','retry') AND r.next_attempt <= ?1))"
+		"   r.state IN ('queued','retry') AND r.next_attempt <= ?1) OR"
+		"  (members_done = 1 AND NOT EXISTS"
+		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
+		"   r.state IN ('queued','retry'))))"
 		" ORDER BY id LIMIT 1";
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "next job");

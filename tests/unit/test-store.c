@@ -14,6 +14,7 @@
 
 #include "store/store.h"
 #include "store/store_digest.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "../../src/store/store_int.h"
 
@@ -374,6 +375,40 @@ static void test_digest_items(void **state)
 	assert_int_equal(store_digest_issue_add(f->s, &is, NULL), -1);
 }
 
+/* A worker killed after a job's last progress and before marking it done
+ * leaves it finishable: it is due, so that the next pass finishes it. */
+static void test_job_finishable(void **state)
+{
+	struct fixture *f = *state;
+	struct store_job j = { 0 };
+	int64_t id;
+	bool found, done;
+
+	assert_int_equal(store_job_add(f->s, "makers", JOB_POST, 0,
+				       "b@x", "x", 1, NULL, 0, &id), 0);
+	assert_int_equal(store_job_progress(f->s, id, 0, 0, true, true), 0);
+	assert_int_equal(store_job_next_due(f->s, util_now(), 0, &j, &found),
+			 0);
+	assert_true(found);
+	assert_int_equal(j.id, id);
+	assert_true(j.members_done);
+	store_job_clear(&j);
+	assert_int_equal(store_job_finish_if_done(f->s, id, &done), 0);
+	assert_true(done);
+	assert_int_equal(store_job_next_due(f->s, util_now(), 0, &j, &found),
+			 0);
+	assert_false(found);
+	/* One waiting for a retry later is not due. */
+	assert_int_equal(store_job_add(f->s, "makers", JOB_DIRECT, 0, "b@x",
+				       "x", 1, NULL, 0, &id), 0);
+	assert_int_equal(store_job_rcpt_add(f->s, id, "r@x", RCPT_RETRY, 1,
+					    util_now() + 600, 451, "later"),
+			 0);
+	assert_int_equal(store_job_next_due(f->s, util_now(), 0, &j, &found),
+			 0);
+	assert_false(found);
+}
+
 static void test_archive_threads(void **state)
 {
 	struct fixture *f = *state;
@@ -671,6 +706,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mode_switches, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_digest_items, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_job_finishable, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_threads, setup,
 						teardown),
