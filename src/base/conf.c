@@ -1059,7 +1059,7 @@ static void load_digest(struct loader *ld, const config_setting_t *lg,
 			show(tmp, l->digest_timezone));
 	l->digest_max_messages = get_int(ld, g, "max_messages", 50, 1,
 					 100000);
-	l->digest_max_kb = get_int(ld, g, "max_kb", 200, 1, 1000000);
+	l->digest_max_kb = get_int(ld, g, "max_kb", 200, 1, 10240);
 	ld->ctx = listctx;
 	free(ctx);
 }
