@@ -17,6 +17,7 @@ enum conf_transport { TRANSPORT_MAILDIR, TRANSPORT_SMTP, TRANSPORT_LMTP, TRANSPO
 enum conf_verp { VERP_OFF, VERP_XVERP, VERP_PER_RECIPIENT };
 enum conf_filter_action { FILTER_ACCEPT, FILTER_HOLD, FILTER_REJECT, FILTER_DISCARD };
 enum conf_hold_action { HOLDACT_HOLD, HOLDACT_REJECT };
+enum conf_archive_access { ARCHIVE_MEMBERS, ARCHIVE_PUBLIC, ARCHIVE_PRIVATE };
 
 struct conf_strv {
 	char **v;       /* NULL-terminated */
@@ -53,7 +54,10 @@ struct conf_list {
 	char *reply_to_address; /* with REPLYTO_ADDRESS */
 	enum conf_from_munging from_munging;
 	long max_message_kb;    /* 0: the global limit only */
-	char *archive_url;      /* may be NULL */
+	char *archive_url;      /* archive.url (or archive_url); may be NULL */
+	enum conf_archive_access archive_access;  /* who reads it by mail */
+	long archive_answer_kb; /* attachments of one answer, at most */
+	long archive_results;   /* search results in one answer */
 	char *unsubscribe_url;  /* one-click URL (RFC 8058), may be NULL */
 	bool footer;            /* append the footer template (default true) */
 	bool allow_who;         /* members may ask for the member list */

@@ -21,6 +21,7 @@ struct rewrite_params {
 				       none unless dmarc_strict is set) */
 	bool dmarc_strict;          /* the From domain publishes p=reject/quarantine */
 	const char *archive_url;    /* may be NULL */
+	const char *archived_at;    /* this post's URL (RFC 5064), or NULL */
 	const char *unsubscribe_url;/* may be NULL */
 	const char *footer;         /* rendered footer text (UTF-8), or NULL */
 	const char *message_id_domain; /* used when a Message-ID must be added */
@@ -37,7 +38,8 @@ void rewrite_params_from_conf(struct rewrite_params *p, const struct conf *c,
  *  - the Subject prefix, never piled up (see rewrite_subject);
  *  - List-Id, List-Post, List-Help, List-Subscribe, List-Unsubscribe,
  *    List-Archive, List-Owner (RFC 2919/2369), List-Unsubscribe-Post
- *    (RFC 8058) when an unsubscribe URL is set, Precedence: list, X-Loop;
+ *    (RFC 8058) when an unsubscribe URL is set, Archived-At (RFC 5064)
+ *    when archived_at is set, Precedence: list, X-Loop;
  *  - the Reply-To and From policy;
  *  - a Message-ID when the post had none;
  *  - the footer, keeping MIME valid (see rewrite_footer).

@@ -1,4 +1,4 @@
-/* post - the accept path of a post: footer and header rewrite, archive,
+/* post - the accept path of a post: archive, footer and header rewrite,
  * one delivery job to the members in immediate mode, its place in the next
  * digest, an event */
 #ifndef CONVENE_POST_H
@@ -15,10 +15,11 @@ struct store;
  * list has none or it cannot be rendered (logged). */
 char *post_footer(const struct conf *c, const struct conf_list *l);
 
-/* Accepts post `in` (its raw bytes already stored as `message`): applies
- * the content rules, adds the footer, rewrites the header for the list,
- * archives it with its thread links, queues one delivery job to the
- * members in immediate mode as of this post, adds it to the list's next
+/* Accepts post `in` (its raw bytes already stored as `message`): archives
+ * it as received (pipeline/archive: threaded and indexed), applies the
+ * content rules, adds the footer, rewrites the header for the list
+ * (Archived-At too when the archive has a URL), queues one delivery job to
+ * the members in immediate mode as of this post, adds it to the list's next
  * digest (see digest.h) and records a post.accepted event. Part of the caller's
  * transaction. Returns 0 with the archive row and job, or -1 on a store
  * failure (the store's error says why). A footer or content rule that

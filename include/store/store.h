@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -132,18 +132,24 @@ struct store_post {
 	const char *in_reply_to;
 	const char *const *references; /* NULL-terminated, may be NULL */
 };
-/* Archives a post and links it into its thread (parent found by In-Reply-To,
- * else the newest known id of References; the thread is the parent's).
- * *id_r is the archive row. */
+/* Archives a post (its row and its references; the thread links are the
+ * archive module's, pipeline/archive.h). *id_r is the archive row. */
 int store_archive_add(struct store *s, const struct store_post *p,
 		      int64_t *id_r);
 /* *found_r when a post with that Message-ID is already archived in list. */
 int store_archive_has(struct store *s, const char *list,
 		      const char *message_id, bool *found_r);
 
+/* The archive id of the post with that Message-ID in list; 0 when none. */
+int store_archive_find(struct store *s, const char *list,
+		       const char *message_id, int64_t *id_r);
+
 struct store_archived {
-	int64_t id, message, parent, thread;
-	char *message_id, *sender, *subject;
+	int64_t id, message;
+	int64_t parent;       /* archive id of the nearest archived ancestor;
+				 0: none (a root, or only ghosts above) */
+	int64_t thread;
+	char *list, *message_id, *sender, *sender_name, *subject;
 	time_t date;
 };
 int store_archive_get(struct store *s, int64_t id, struct store_archived *a,

@@ -63,7 +63,13 @@ static const char *const list_keys[] = {
 	"max_message_kb", "archive_url", "unsubscribe_url", "footer",
 	"allow_who", "digest", "meetings", "filters", "bans", "bounces",
 	"council_may_approve", "hold_expiry", "max_message_action",
-	"announce_action", "max_recipients", "content", NULL
+	"announce_action", "max_recipients", "content", "archive", NULL
+};
+static const char *const archive_keys[] = {
+	"access", "url", "answer_kb", "results", NULL
+};
+static const char *const archive_access_names[] = {
+	"members", "public", "private", NULL
 };
 static const char *const content_keys[] = {
 	"strip", "pass", "drop_html_alternative", NULL
@@ -1064,6 +1070,39 @@ static void load_digest(struct loader *ld, const config_setting_t *lg,
 	free(ctx);
 }
 
+static char *get_url(struct loader *ld, const config_setting_t *lg,
+		     const char *key);
+
+/* The archive group; archive_url at the list's level is the older
+ * spelling of archive.url. */
+static void load_archive(struct loader *ld, const config_setting_t *lg,
+			 struct conf_list *l, const char *listctx)
+{
+	const config_setting_t *g = get_group(ld, lg, "archive");
+	const config_setting_t *old = member(lg, "archive_url");
+	char *ctx = xasprintf("%sarchive.", listctx);
+
+	ld->ctx = listctx;
+	l->archive_url = get_url(ld, lg, "archive_url");
+	ld->ctx = ctx;
+	if (g != NULL)
+		check_keys(ld, g, archive_keys);
+	if (member(g, "url") != NULL) {
+		if (old != NULL)
+			problem(ld, member(g, "url"), "%surl: archive_url is "
+				"set too (line %d); keep one", ld->ctx,
+				(int)config_setting_source_line(old));
+		free(l->archive_url);
+		l->archive_url = get_url(ld, g, "url");
+	}
+	l->archive_access = (enum conf_archive_access)get_enum(
+		ld, g, "access", archive_access_names, ARCHIVE_MEMBERS);
+	l->archive_answer_kb = get_int(ld, g, "answer_kb", 1024, 16, 102400);
+	l->archive_results = get_int(ld, g, "results", 10, 1, 50);
+	ld->ctx = listctx;
+	free(ctx);
+}
+
 static void load_meetings(struct loader *ld, const config_setting_t *lg,
 			  struct conf_list *l, const char *listctx)
 {
@@ -1183,7 +1222,7 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 	l->from_munging = (enum conf_from_munging)get_enum(
 		ld, lg, "from_munging", from_munging_names, FROMMUNGE_NONE);
 	l->max_message_kb = get_int(ld, lg, "max_message_kb", 0, 0, KB_MAX);
-	l->archive_url = get_url(ld, lg, "archive_url");
+	load_archive(ld, lg, l, ctx);
 	l->unsubscribe_url = get_url(ld, lg, "unsubscribe_url");
 	l->footer = get_bool(ld, lg, "footer", true);
 	l->allow_who = get_bool(ld, lg, "allow_who", false);

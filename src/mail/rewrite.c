@@ -296,6 +296,14 @@ static void add_list_fields(struct msg *m, const struct rewrite_params *p)
 		msg_field_add(m, "List-Archive", v);
 		free(v);
 	}
+	/* A poster's own Archived-At names another archive: ours replaces
+	 * it, or it goes. */
+	msg_field_delete(m, "Archived-At");
+	if (url_ok(p->archived_at)) {
+		v = xasprintf("<%s>", p->archived_at);
+		msg_field_add(m, "Archived-At", v);
+		free(v);
+	}
 	v = xasprintf("<mailto:%s-owner@%s>", n, d);
 	msg_field_add(m, "List-Owner", v);
 	free(v);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "pipeline/post.h"
+#include "pipeline/archive.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -21,14 +22,6 @@
 #include "pipeline/digest.h"
 #include "pipeline/incoming.h"
 #include "store/store.h"
-
-/* The Date field as a time, or the time of arrival. */
-static time_t message_date(const struct msg *m)
-{
-	time_t t;
-
-	return msg_date(m, &t) ? t : util_now();
-}
 
 char *post_footer(const struct conf *c, const struct conf_list *l)
 {
@@ -77,11 +70,12 @@ static char *footer_with_removed(const struct conf *c,
 }
 
 /* The post as the members get it, into out: content rules, footer (with
- * a note of what the rules removed), header rewrite; and as digest members
- * get it, into part: content rules and the same From and Reply-To policy.
- * What cannot be applied is logged and left out. */
-static void for_members(struct incoming *in, struct buf *out,
-			struct buf *part)
+ * a note of what the rules removed), header rewrite (Archived-At names
+ * archived_at, may be NULL); and as digest members get it, into part:
+ * content rules and the same From and Reply-To policy. What cannot be
+ * applied is logged and left out. */
+static void for_members(struct incoming *in, const char *archived_at,
+			struct buf *out, struct buf *part)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
@@ -107,6 +101,7 @@ static void for_members(struct incoming *in, struct buf *out,
 		free(removed);
 	}
 	rewrite_params_from_conf(&p, c, l, footer);
+	p.archived_at = archived_at;
 	if (l->from_munging == FROMMUNGE_DMARC && in->sender != NULL) {
 		const char *at = strrchr(in->sender, '@');
 		enum dmarc_policy pol = at ? dmarc_lookup(at + 1) :
@@ -129,26 +124,26 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct buf out = BUF_INIT, part = BUF_INIT;
-	char *in_reply_to, *env_from;
-	char **refs;
+	char *env_from, *archived_at;
 	int64_t archive = 0, job = 0, seq = 0;
-	struct store_post post;
+	/* Archived (threaded and indexed) as received, before the rewrite:
+	 * its archive id goes into Archived-At. */
+	struct archive_post ap = {
+		.c = c, .list = l->name, .message = message, .raw = in->raw,
+		.len = in->len, .m = &in->m, .message_id = in->message_id,
+		.sender = in->sender, .sender_name = in->sender_name,
+		.subject = in->subject,
+	};
 	int rc;
 
-	for_members(in, &out, &part);
-	in_reply_to = msg_in_reply_to(&in->m);
-	refs = msg_references(&in->m);
-	post = (struct store_post){
-		.list = l->name, .message = message,
-		.message_id = in->message_id, .date = message_date(&in->m),
-		.sender = in->sender, .sender_name = in->sender_name,
-		.subject = in->subject, .in_reply_to = in_reply_to,
-		.references = (const char *const *)refs,
-	};
+	*archive_r = *job_r = 0;
+	if (archive_post(s, &ap, &archive, NULL) < 0)
+		return -1;
+	archived_at = archive_message_url(l, archive);
+	for_members(in, archived_at, &out, &part);
+	free(archived_at);
 	env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
-	rc = store_archive_add(s, &post, &archive);
-	if (rc == 0)
-		rc = digest_add_post(s, l, archive, &part, &seq);
+	rc = digest_add_post(s, l, archive, &part, &seq);
 	if (rc == 0) {
 		/* To the members in immediate mode as of this post. */
 		struct store_job_new j = {
@@ -164,8 +159,6 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 		rc = store_event_add(s, l->name, "post.accepted", in->sender,
 				     archive, in->message_id);
 	free(env_from);
-	free(in_reply_to);
-	msg_idlist_free(&refs);
 	buf_free(&out);
 	buf_free(&part);
 	*archive_r = archive;

@@ -222,6 +222,7 @@ static const struct {
 	{ store_schema_failures, &store_schema_failures_n },
 	{ store_schema_personal_jobs, &store_schema_personal_jobs_n },
 	{ store_schema_digest, &store_schema_digest_n },
+	{ store_schema_archive, &store_schema_archive_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -66,35 +66,15 @@ int store_archive_add(struct store *s, const struct store_post *p,
 {
 	static const char sql[] =
 		"INSERT INTO archive (list, message, message_id, date, sender,"
-		" sender_name, subject, in_reply_to, parent, thread,"
-		" archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	static const char sql_thread[] =
-		"UPDATE archive SET thread = id WHERE id = ?";
-	static const char sql_adopt[] =
-		"UPDATE archive SET parent = ?1, thread = ?2"
-		" WHERE list = ?3 AND parent IS NULL AND id <> ?1"
-		" AND (in_reply_to = ?4 OR id IN (SELECT archive FROM"
-		" archive_refs WHERE message_id = ?4))";
+		" sender_name, subject, in_reply_to, archived_at)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	static const char sql_ref[] =
 		"INSERT INTO archive_refs (archive, position, message_id)"
 		" VALUES (?, ?, ?)";
-	sqlite3_stmt *st;
-	int64_t parent = 0, thread = 0, id;
-	size_t i, nrefs = 0;
+	sqlite3_stmt *st = store_prep(s, sql);
+	int64_t id;
+	size_t i;
 
-	/* The parent: In-Reply-To first, else the newest known reference. */
-	if (p->in_reply_to != NULL &&
-	    find_by_mid(s, p->list, p->in_reply_to, &parent, &thread) < 0)
-		return -1;
-	if (p->references != NULL)
-		while (p->references[nrefs] != NULL)
-			nrefs++;
-	for (i = nrefs; parent == 0 && i > 0; i--)
-		if (find_by_mid(s, p->list, p->references[i - 1], &parent,
-				&thread) < 0)
-			return -1;
-
-	st = store_prep(s, sql);
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, p->list);
@@ -105,27 +85,10 @@ int store_archive_add(struct store *s, const struct store_post *p,
 	store_bind_text(st, 6, p->sender_name);
 	store_bind_text(st, 7, p->subject);
 	store_bind_text(st, 8, p->in_reply_to);
-	if (parent)
-		sqlite3_bind_int64(st, 9, parent);
-	else
-		sqlite3_bind_null(st, 9);
-	if (thread)
-		sqlite3_bind_int64(st, 10, thread);
-	else
-		sqlite3_bind_null(st, 10);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)util_now());
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)util_now());
 	if (store_insert_id(s, st, "archive post", &id) < 0)
 		return -1;
-	if (!parent) {
-		thread = id;
-		st = store_prep(s, sql_thread);
-		if (st == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, id);
-		if (store_step_done(s, st, "start thread") < 0)
-			return -1;
-	}
-	for (i = 0; i < nrefs; i++) {
+	for (i = 0; p->references != NULL && p->references[i] != NULL; i++) {
 		st = store_prep(s, sql_ref);
 		if (st == NULL)
 			return -1;
@@ -135,18 +98,6 @@ int store_archive_add(struct store *s, const struct store_post *p,
 		if (store_step_done(s, st, "archive references") < 0)
 			return -1;
 	}
-	/* Replies that arrived before this post (out of order) were roots of
-	 * their own: link them to it. Their own replies keep their old
-	 * thread id; a full re-thread belongs to the archive tools. */
-	st = store_prep(s, sql_adopt);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, thread);
-	store_bind_text(st, 3, p->list);
-	store_bind_text(st, 4, p->message_id);
-	if (store_step_done(s, st, "adopt replies") < 0)
-		return -1;
 	*id_r = id;
 	return 0;
 }
@@ -162,12 +113,21 @@ int store_archive_has(struct store *s, const char *list,
 	return 0;
 }
 
+int store_archive_find(struct store *s, const char *list,
+		       const char *message_id, int64_t *id_r)
+{
+	int64_t thread = 0;
+
+	return find_by_mid(s, list, message_id, id_r, &thread);
+}
+
 int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 		      bool *found_r)
 {
 	static const char sql[] =
 		"SELECT id, message, coalesce(parent, 0), coalesce(thread, 0),"
-		" message_id, sender, subject, date FROM archive WHERE id = ?";
+		" message_id, sender, subject, date, list, sender_name"
+		" FROM archive WHERE id = ?";
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read archive");
 
@@ -183,6 +143,8 @@ int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 		a->sender = store_col_text(st, 5);
 		a->subject = store_col_text(st, 6);
 		a->date = (time_t)sqlite3_column_int64(st, 7);
+		a->list = store_col_text(st, 8);
+		a->sender_name = store_col_text(st, 9);
 		*found_r = true;
 	}
 	return store_rows_end(&r);
@@ -190,8 +152,10 @@ int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 
 void store_archived_clear(struct store_archived *a)
 {
+	xfree(&a->list);
 	xfree(&a->message_id);
 	xfree(&a->sender);
+	xfree(&a->sender_name);
 	xfree(&a->subject);
 }
 

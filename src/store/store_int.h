@@ -58,6 +58,9 @@ int store_digest_seq_now(struct store *s, int64_t *seq_r);
 	"  WHERE w.member = members.id AND w.seq >= " T \
 	"  ORDER BY w.seq LIMIT 1), members.mode) END)"
 
+extern const char *const store_schema_archive[];
+extern const size_t store_schema_archive_n;
+
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);
 /* A cached prepared statement for the SQL literal `sql` (its address is the
