@@ -15,6 +15,12 @@ struct conf;
 struct conf_list;
 struct template_var;
 
+/* A message attached as message/rfc822. */
+struct compose_part {
+	const char *data;
+	size_t len;
+};
+
 struct compose {
 	const char *from;          /* header value, e.g. "makers-request@x" */
 	const char *to;            /* header value */
@@ -26,6 +32,9 @@ struct compose {
 	const char *attach;        /* a message to attach as message/rfc822,
 				      or NULL */
 	size_t attach_len;
+	const struct compose_part *parts;  /* more messages attached after
+					      it, in order (may be NULL) */
+	size_t nparts;
 };
 
 /* Renders template `name` for list l with vars and builds the message into

@@ -25,14 +25,32 @@ enum request_verb {
 	REQ_WHO,
 	REQ_CONFIRM,       /* arg: the token (32 lower-case hex digits) */
 	REQ_INFO,
+	/* the archive: arg is the rest of the line as written (see
+	 * struct request_cmd) */
+	REQ_INDEX,         /* arg: a count, or NULL */
+	REQ_THREAD,        /* arg: an id */
+	REQ_GET,           /* arg: ids separated by spaces */
+	REQ_SEARCH,        /* arg: the words */
+	REQ_FAQ,           /* arg: NULL (show the FAQ), or [ID] [title] */
+	REQ_RESOLVED,      /* arg: an id, or NULL */
+	REQ_TAG,           /* arg: [ID] WORD */
 	REQ_BAD,           /* a known verb with a bad or missing argument */
 };
 
+/* The archive verbs' argument is at most this long; a longer one is cut
+ * and marked (arg_cut). A "search" line may be longer than
+ * REQUEST_MAX_LINE, so that a query that is too long gets an answer that
+ * says so. */
+#define REQUEST_ARG_MAX 1024
+
 struct request_cmd {
 	enum request_verb verb;
-	char *arg;         /* see the verbs; NULL when none */
+	char *arg;         /* see the verbs; NULL when none. For the archive
+			      verbs: the rest of the line after the verb,
+			      trimmed, case kept, control bytes made spaces */
 	char *line;        /* the line as written: ASCII, control bytes
 			      replaced, at most 80 bytes (for answers) */
+	bool arg_cut;      /* arg was longer than REQUEST_ARG_MAX */
 };
 
 struct request_cmds {

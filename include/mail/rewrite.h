@@ -78,6 +78,13 @@ char *rewrite_subject(const char *decoded, const char *prefix);
  * multipart without its boundary), leaving m unchanged. */
 int rewrite_footer(struct msg *m, const char *footer, const char **error_r);
 
+/* Makes m a copy for a reader who may not see addresses (a non-member
+ * reading a public archive): only Date, Subject, Message-ID, In-Reply-To,
+ * References, MIME-Version and the Content-* fields stay, and From becomes
+ * its display name (else its local part) with the address
+ * "hidden@hidden.invalid". The body is left as written. */
+void rewrite_public_copy(struct msg *m);
+
 /* "description" <name.domain> style List-Id value. Newly allocated. */
 char *rewrite_list_id(const char *name, const char *domain,
 		      const char *description);

@@ -11,6 +11,8 @@
 
 #include "base/template.h"
 
+struct buf;
+struct compose_part;
 struct conf;
 struct conf_list;
 struct msg;
@@ -57,11 +59,22 @@ struct notice {
 	const char *env_from;       /* envelope; NULL: LIST-bounces@DOMAIN */
 	const char *attach;         /* a message attached as message/rfc822 */
 	size_t attach_len;
+	const struct compose_part *parts;   /* more attached messages */
+	size_t nparts;
 	/* The message this notice answers and its sender, when it answers
 	 * one: nothing is sent when robot_reason() says a robot wrote it. */
 	const struct msg *answers;
 	const char *answers_sender;
 };
+
+/* Appends the line "key: text" of template `name` (rendered with v) to
+ * out as "text" and a newline (the one space after the colon dropped;
+ * more spaces indent the line). Returns 0, or -1 (logged, "[key]"
+ * appended) when the template cannot be rendered or has no such line: the
+ * caller decides whether the answer may leave like that. */
+int notice_line(const struct conf *c, const struct conf_list *l,
+		 const char *name, const char *key,
+		 const struct notice_vars *v, struct buf *out);
 
 /* Renders template `name` with v, composes it as `how` says and queues it
  * to rcpts[0..n-1] as a direct job of l, part of the caller's transaction.

@@ -35,6 +35,9 @@ const char *const template_known[] = {
 	/* of digests: the issue, its table of contents, its messages */
 	"volume", "issue", "date", "toc", "unanswered", "faq", "number",
 	"senders", "attachment",
+	/* of the archive (archive-lines) */
+	"id", "thread_id", "replies", "indent", "query", "matches",
+	"total", "title", "tag", "ids", "limit", "kb",
 	NULL
 };
 

@@ -32,6 +32,10 @@ static const struct {
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
 	{ "digest", cmd_digest, "digest LIST preview|send" },
+	{ "archive", cmd_archive,
+	  "archive LIST search QUERY|show ID|thread ID|index [N]|faq|"
+	  "export [--mbox FILE]|import FILE|DIR|rebuild|"
+	  "faq ID [TITLE]|resolved ID|tag ID WORD" },
 };
 
 static void usage(FILE *out)

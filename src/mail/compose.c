@@ -74,12 +74,31 @@ static void put_field(struct buf *out, const char *name, const char *value)
 	free(enc);
 }
 
+/* One message/rfc822 part; 8bit when its bytes are not all ASCII
+ * (RFC 2046 5.2.1 allows 7bit, 8bit or binary only). */
+static void attach_part(struct buf *out, const char *boundary,
+			const char *data, size_t len)
+{
+	size_t i;
+	bool eight = false;
+
+	for (i = 0; i < len && !eight; i++)
+		eight = (unsigned char)data[i] >= 0x80;
+	buf_printf(out, "\n--%s\nContent-Type: message/rfc822\n"
+		   "Content-Disposition: attachment\n%s\n", boundary,
+		   eight ? "Content-Transfer-Encoding: 8bit\n" : "");
+	buf_append(out, data, len);
+	if (len > 0 && data[len - 1] != '\n')
+		buf_putc(out, '\n');
+}
+
 void compose_message(const struct conf *c, const struct compose *how,
 		     const char *subject, const char *body, struct buf *out)
 {
 	char date[64], token[33], boundary[64];
 	time_t now = util_now();
 	struct tm tm;
+	size_t i;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
@@ -100,7 +119,7 @@ void compose_message(const struct conf *c, const struct compose *how,
 		   how->auto_submitted ? how->auto_submitted :
 		   "auto-generated");
 	buf_puts(out, "Precedence: bulk\nMIME-Version: 1.0\n");
-	if (how->attach == NULL) {
+	if (how->attach == NULL && how->nparts == 0) {
 		buf_puts(out, "Content-Type: text/plain; charset=utf-8\n"
 			 "Content-Transfer-Encoding: quoted-printable\n\n");
 		qp_encode(body, out);
@@ -112,11 +131,11 @@ void compose_message(const struct conf *c, const struct compose *how,
 	buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n"
 		   "Content-Transfer-Encoding: quoted-printable\n\n", boundary);
 	qp_encode(body, out);
-	buf_printf(out, "\n--%s\nContent-Type: message/rfc822\n"
-		   "Content-Disposition: attachment\n\n", boundary);
-	buf_append(out, how->attach, how->attach_len);
-	if (how->attach_len > 0 && how->attach[how->attach_len - 1] != '\n')
-		buf_putc(out, '\n');
+	if (how->attach != NULL)
+		attach_part(out, boundary, how->attach, how->attach_len);
+	for (i = 0; i < how->nparts; i++)
+		attach_part(out, boundary, how->parts[i].data,
+			    how->parts[i].len);
 	buf_printf(out, "\n--%s--\n", boundary);
 }
 

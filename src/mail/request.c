@@ -26,6 +26,13 @@ static const struct {
 	{ "who", REQ_WHO },
 	{ "confirm", REQ_CONFIRM },
 	{ "info", REQ_INFO },
+	{ "index", REQ_INDEX },
+	{ "thread", REQ_THREAD },
+	{ "get", REQ_GET },
+	{ "search", REQ_SEARCH }, { "find", REQ_SEARCH },
+	{ "faq", REQ_FAQ },
+	{ "resolved", REQ_RESOLVED },
+	{ "tag", REQ_TAG },
 };
 
 static const char *const modes[] = {
@@ -48,6 +55,13 @@ const char *request_verb_name(enum request_verb v)
 	case REQ_WHO:         return "who";
 	case REQ_CONFIRM:     return "confirm";
 	case REQ_INFO:        return "info";
+	case REQ_INDEX:       return "index";
+	case REQ_THREAD:      return "thread";
+	case REQ_GET:         return "get";
+	case REQ_SEARCH:      return "search";
+	case REQ_FAQ:         return "faq";
+	case REQ_RESOLVED:    return "resolved";
+	case REQ_TAG:         return "tag";
 	case REQ_BAD:         return "bad";
 	}
 	return "bad";
@@ -154,6 +168,130 @@ static char *answer_line(const char *line, size_t n)
 	return buf_steal(&b, NULL);
 }
 
+/* The rest of the line after its first word: trimmed, control bytes made
+ * spaces, cut at REQUEST_ARG_MAX (*cut_r); NULL when empty. */
+static char *rest_of_line(const char *line, size_t n, bool *cut_r)
+{
+	struct buf b = BUF_INIT;
+	size_t i = 0;
+
+	*cut_r = false;
+	while (i < n && is_space(line[i]))
+		i++;
+	while (i < n && !is_space(line[i]))
+		i++;
+	while (i < n && is_space(line[i]))
+		i++;
+	while (n > i && is_space(line[n - 1]))
+		n--;
+	if (i == n)
+		return NULL;
+	if (n - i > REQUEST_ARG_MAX) {
+		*cut_r = true;
+		n = i + REQUEST_ARG_MAX;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		buf_putc(&b, c < 32 || c == 127 ? ' ' : (char)c);
+	}
+	return buf_steal(&b, NULL);
+}
+
+static bool all_digits(const char *w)
+{
+	return *w != '\0' && strspn(w, "0123456789") == strlen(w) &&
+	       strlen(w) <= 18;
+}
+
+/* The archive verbs. Returns false when the line is prose, not a
+ * command (only in the body). */
+static bool parse_archive(const char *line, size_t n, bool lenient,
+			  char words[][WORD_MAX], size_t nw,
+			  struct request_cmd *cmd)
+{
+	bool cut;
+	char *rest = rest_of_line(line, n, &cut);
+	size_t i;
+
+	cmd->arg_cut = cut;
+	switch (cmd->verb) {
+	case REQ_INDEX:
+		/* "index", "index 20"; in the body "index of ..." is
+		 * prose */
+		if (nw > 1 && all_digits(words[1]) && (nw == 2 || lenient)) {
+			cmd->arg = xstrdup(words[1]);
+		} else if (nw > 1 && !lenient) {
+			free(rest);
+			return false;
+		}
+		free(rest);
+		return true;
+	case REQ_THREAD:
+		if (nw > 1 && all_digits(words[1]) && (nw == 2 || lenient))
+			cmd->arg = xstrdup(words[1]);
+		else if (!lenient && nw > 2)
+			break;          /* prose */
+		else
+			cmd->verb = REQ_BAD;
+		free(rest);
+		return cmd->verb == REQ_BAD || cmd->arg != NULL;
+	case REQ_GET:
+		if (rest != NULL) {
+			char *p;
+
+			for (p = rest; *p; p++)
+				if (*p == ',')
+					*p = ' ';
+			for (i = 0; rest[i] != '\0'; i++)
+				if (!is_space(rest[i]) &&
+				    (rest[i] < '0' || rest[i] > '9'))
+					break;
+			if (rest[i] == '\0') {
+				cmd->arg = rest;
+				return true;
+			}
+		}
+		free(rest);
+		if (!lenient && nw > 2)
+			return false;
+		cmd->verb = REQ_BAD;
+		return true;
+	case REQ_SEARCH:
+		if (rest == NULL) {
+			cmd->verb = REQ_BAD;
+			return true;
+		}
+		cmd->arg = rest;
+		return true;
+	case REQ_FAQ:
+	case REQ_TAG:
+		if (cmd->verb == REQ_TAG && rest == NULL)
+			cmd->verb = REQ_BAD;
+		cmd->arg = rest;
+		return true;
+	case REQ_RESOLVED:
+		if (nw > 1 && all_digits(words[1]) && (nw == 2 || lenient)) {
+			cmd->arg = xstrdup(words[1]);
+		} else if (nw > 1 && !lenient) {
+			free(rest);
+			return false;
+		}
+		free(rest);
+		return true;
+	default:
+		break;
+	}
+	free(rest);
+	return false;
+}
+
+static void cmd_free(struct request_cmd *c)
+{
+	xfree(&c->arg);
+	xfree(&c->line);
+}
+
 enum line_kind { LINE_JUNK, LINE_COMMAND, LINE_END };
 
 /* One line. `lenient` (the Subject): words after a verb that takes no
@@ -166,7 +304,10 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 	enum request_verb verb;
 	bool found = false;
 
-	if (n > REQUEST_MAX_LINE)
+	/* Only "search" may be longer: its answer says it is too long. */
+	if (n > REQUEST_MAX_LINE &&
+	    !(n > 7 && strncasecmp(line, "search", 6) == 0 &&
+	      is_space(line[6])))
 		return LINE_JUNK;
 	nw = split_words(line, n, words, 3);
 	if (nw == 0)
@@ -213,6 +354,18 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 		if (cmd->arg == NULL)
 			cmd->verb = REQ_BAD;
 		break;
+	case REQ_INDEX:
+	case REQ_THREAD:
+	case REQ_GET:
+	case REQ_SEARCH:
+	case REQ_FAQ:
+	case REQ_RESOLVED:
+	case REQ_TAG:
+		if (!parse_archive(line, n, lenient, words, nw, cmd)) {
+			cmd_free(cmd);
+			return LINE_JUNK;
+		}
+		break;
 	default:
 		/* help, unsubscribe, who, info: nothing to read. In the body
 		 * a long line after the verb is prose, not a command. */
@@ -224,11 +377,6 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 	return LINE_COMMAND;
 }
 
-static void cmd_free(struct request_cmd *c)
-{
-	xfree(&c->arg);
-	xfree(&c->line);
-}
 
 static bool same_cmd(const struct request_cmd *a, const struct request_cmd *b)
 {

@@ -791,3 +791,35 @@ int rewrite_footer(struct msg *m, const char *footer, const char **error_r)
 	free(bnd);
 	return rc;
 }
+
+void rewrite_public_copy(struct msg *m)
+{
+	static const char *const keep[] = {
+		"Date", "Subject", "Message-ID", "In-Reply-To", "References",
+		"MIME-Version", NULL
+	};
+	char *name = NULL, *addr = msg_first_address(m, "From", &name);
+	char *ph, *from;
+	size_t i, k;
+
+	if (name == NULL || *name == '\0') {
+		free(name);
+		name = addr != NULL ? xstrndup(addr, strcspn(addr, "@")) :
+		       xstrdup("?");
+	}
+	for (i = 0; i < m->nfields; i++) {
+		bool stays = strncasecmp(m->fields[i].name, "Content-", 8) == 0;
+
+		for (k = 0; !stays && keep[k] != NULL; k++)
+			stays = strcasecmp(m->fields[i].name, keep[k]) == 0;
+		if (!stays)
+			m->fields[i].deleted = true;
+	}
+	ph = phrase(name, strlen("From: "));
+	from = xasprintf("%s <hidden@hidden.invalid>", ph);
+	msg_field_set(m, "From", from);
+	free(from);
+	free(ph);
+	free(name);
+	free(addr);
+}

@@ -18,6 +18,7 @@
 #include "mail/request.h"
 #include "mail/robot.h"
 #include "pipeline/notice.h"
+#include "pipeline/retrieve.h"
 #include "store/store.h"
 #include "store/store_subs.h"
 #include "base/template.h"
@@ -89,9 +90,10 @@ static bool sendable(const char *a)
  * rendered (this one, or one that went into t: x->broken): the caller rolls
  * back, so the message stays with the MTA until the admin fixes the
  * template, and nothing is lost. */
-static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
-		    const char *reply_to, const char *auto_submitted,
-		    const struct notice_vars *t)
+static int send_tpl_parts(struct ctx *x, const char *name, const char *rcpt,
+			  const char *reply_to, const char *auto_submitted,
+			  const struct notice_vars *t,
+			  const struct compose_part *parts, size_t nparts)
 {
 	char *from = xasprintf("%s-request@%s", x->l->name, x->c->domain);
 	struct notice how = {
@@ -100,6 +102,7 @@ static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 		.auto_submitted = auto_submitted,
 		.answers = x->in != NULL ? &x->in->m : NULL,
 		.answers_sender = x->in != NULL ? x->in->sender : NULL,
+		.parts = parts, .nparts = nparts,
 	};
 	int rc = -1;
 
@@ -107,6 +110,14 @@ static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 		rc = notice_send(x->s, x->c, x->l, name, t, &how, &rcpt, 1);
 	free(from);
 	return rc;
+}
+
+static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
+		    const char *reply_to, const char *auto_submitted,
+		    const struct notice_vars *t)
+{
+	return send_tpl_parts(x, name, rcpt, reply_to, auto_submitted, t,
+			      NULL, 0);
 }
 
 /* The rate limit: 1 when rcpt may get one more message now (and it is
@@ -154,31 +165,8 @@ static char *template_body(struct ctx *x, const char *name,
 static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
-	char *text = NULL, *err = NULL, *line, *next;
-	size_t k = strlen(key);
-
-	if (template_render(x->c, x->l, "answer-lines", t->v, t->n, &text,
-			    &err) < 0) {
-		log_error("list=%s: %s", x->l->name, err);
-		free(err);
+	if (notice_line(x->c, x->l, "answer-lines", key, t, out) < 0)
 		x->broken = true;
-		return;
-	}
-	for (line = text; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if (strncmp(line, key, k) == 0 && line[k] == ':') {
-			buf_puts(out, util_trim(line + k + 1));
-			buf_putc(out, '\n');
-			free(text);
-			return;
-		}
-	}
-	log_error("list=%s: template answer-lines has no line \"%s:\"",
-		  x->l->name, key);
-	x->broken = true;
-	free(text);
 }
 
 /* ---- requests ---- */
@@ -215,7 +203,8 @@ static int start_request(struct ctx *x, enum store_sub_kind kind,
 	format_time(until, expires, sizeof expires);
 	notice_vars_set(t, "token", token);
 	notice_vars_set(t, "confirm_address", reply_to);
-	notice_vars_set(t, "expires", expires);
+	/* t outlives this frame: it takes a copy. */
+	notice_vars_own(t, "expires", xstrdup(expires));
 	notice_vars_set(t, "address", address);
 	notice_vars_set(t, "mode", store_mode_name(mode));
 	r = send_tpl(x, templates[kind], address, reply_to, "auto-replied", t);
@@ -726,6 +715,7 @@ struct run {
 	size_t told;          /* of them, those whose outcome already went to
 				 the sender (a confirmation, a welcome) */
 	bool closed;          /* a subscribe met a closed list */
+	struct retrieve r;    /* the archive's commands */
 };
 
 static int is_member(struct run *u, enum store_mode *mode_r, bool *found_r)
@@ -939,6 +929,17 @@ static int run_one(struct run *u, const struct request_cmd *cmd)
 	case REQ_CONFIRM:
 		rc = run_confirm(u, cmd, &t);
 		break;
+	case REQ_INDEX:
+	case REQ_THREAD:
+	case REQ_GET:
+	case REQ_SEARCH:
+	case REQ_FAQ:
+	case REQ_RESOLVED:
+	case REQ_TAG:
+		rc = retrieve_run(&u->r, cmd);
+		if (u->r.broken)
+			u->x.broken = true;
+		break;
 	case REQ_BAD:
 		phrase(&u->x, "bad-command", &t, &u->results);
 		break;
@@ -980,8 +981,9 @@ static int answer(struct run *u, bool invalid)
 		return rc;
 	}
 	notice_vars_set(&t, "results", buf_cstr(&u->results));
-	rc = send_tpl(&u->x, "answer", u->in->sender, NULL, "auto-replied",
-		      &t);
+	/* Messages asked for from the archive go with the answer. */
+	rc = send_tpl_parts(&u->x, "answer", u->in->sender, NULL,
+			    "auto-replied", &t, u->r.parts, u->r.nparts);
 	notice_vars_free(&t);
 	return rc;
 }
@@ -1001,8 +1003,10 @@ static const char *reply_id(const struct incoming *in)
 }
 
 /* The commands of a message: the address it came to, or what its Subject
- * and text say. */
-static void commands_of(const struct incoming *in, struct request_cmds *cmds)
+ * and text say. A reply to a list post (`replied`) carries the post's
+ * Subject: its commands are its first words (a leader's curation). */
+static void commands_of(const struct incoming *in, int64_t replied,
+			struct request_cmds *cmds)
 {
 	cmds->v = NULL;
 	cmds->n = 0;
@@ -1013,21 +1017,23 @@ static void commands_of(const struct incoming *in, struct request_cmds *cmds)
 		cmds->v = xcalloc(1, sizeof *cmds->v);
 		cmds->v[0] = (struct request_cmd){
 			sub ? REQ_SUBSCRIBE : REQ_UNSUBSCRIBE, NULL,
-			xstrdup(sub ? "subscribe" : "unsubscribe") };
+			xstrdup(sub ? "subscribe" : "unsubscribe"), false };
 		cmds->n = 1;
 		return;
 	}
-	request_parse(in->subject, in->text ? in->text : "",
-		      in->text ? strlen(in->text) : 0, cmds);
+	request_parse(replied != 0 ? NULL : in->subject,
+		      in->text ? in->text : "", in->text ? strlen(in->text) : 0,
+		      cmds);
 }
 
 enum status commands_handle(struct store *s, struct incoming *in,
 			    enum incoming_outcome *outcome_r)
 {
 	struct run u = { { s, in->c, in->list, reply_id(in), in, false }, in,
-			 BUF_INIT, 0, 0, false };
+			 BUF_INIT, 0, 0, false, { 0 } };
 	struct request_cmds cmds = { NULL, 0 };
 	const char *why = robot_reason(&in->m, in->sender);
+	int64_t replied = 0;
 	bool invalid;
 	size_t i, n;
 	int rc;
@@ -1043,8 +1049,12 @@ enum status commands_handle(struct store *s, struct incoming *in,
 	}
 	/* An invalid sender address runs nothing and is told so. */
 	invalid = !addr_valid(in->sender);
+	if (retrieve_replied(s, in->list, &in->m, &replied) < 0)
+		return incoming_store_failure(s, in, "find post");
 	if (!invalid)
-		commands_of(in, &cmds);
+		commands_of(in, replied, &cmds);
+	retrieve_init(&u.r, s, in->c, in->list, in->sender, replied,
+		      &u.results);
 	rc = store_sub_request_expire(s, in->list->name, util_now(), NULL);
 	for (i = 0; rc == 0 && i < cmds.n; i++)
 		rc = run_one(&u, &cmds.v[i]);
@@ -1056,6 +1066,7 @@ enum status commands_handle(struct store *s, struct incoming *in,
 					     in->route.kind));
 	n = cmds.n;
 	buf_free(&u.results);
+	retrieve_free(&u.r);
 	request_cmds_free(&cmds);
 	if (rc < 0)
 		return incoming_store_failure(s, in, "commands");

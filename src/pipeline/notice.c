@@ -98,6 +98,46 @@ void notice_vars_free(struct notice_vars *v)
 	template_vars_free(&v->storage);
 }
 
+int notice_line(const struct conf *c, const struct conf_list *l,
+		 const char *name, const char *key,
+		 const struct notice_vars *v, struct buf *out)
+{
+	char *text = NULL, *err = NULL, *line, *next;
+	size_t k = strlen(key);
+
+	if (template_render(c, l, name, v->v, v->n, &text, &err) < 0) {
+		log_error("list=%s: %s", l->name, err);
+		free(err);
+		buf_printf(out, "[%s]\n", key);
+		return -1;
+	}
+	for (line = text; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, key, k) == 0 && line[k] == ':') {
+			const char *t = line + k + 1;
+			size_t n;
+
+			/* One space after the colon; more is indentation. */
+			if (*t == ' ')
+				t++;
+			n = strlen(t);
+			while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+				n--;
+			buf_append(out, t, n);
+			buf_putc(out, '\n');
+			free(text);
+			return 0;
+		}
+	}
+	log_error("list=%s: template %s has no line \"%s:\"", l->name, name,
+		  key);
+	buf_printf(out, "[%s]\n", key);
+	free(text);
+	return -1;
+}
+
 int notice_queue(struct store *s, const struct conf *c,
 		 const struct conf_list *l, const char *env_from,
 		 const char *const *rcpts, size_t n, const char *data,
@@ -125,6 +165,7 @@ int notice_send(struct store *s, const struct conf *c,
 		.in_reply_to = how->in_reply_to,
 		.auto_submitted = how->auto_submitted,
 		.attach = how->attach, .attach_len = how->attach_len,
+		.parts = how->parts, .nparts = how->nparts,
 	};
 	struct buf to = BUF_INIT, out = BUF_INIT;
 	char *owner = NULL, *err = NULL;

@@ -222,6 +222,17 @@ static bool idset_has(const struct idset *set, int64_t id)
 	return false;
 }
 
+/* A reference worth following: an id-left "@" id-right (RFC 5322 3.6.4).
+ * Mailers write "<yes>" or "<1>" where a user typed nonsense into
+ * --in-reply-to; followed, such a word would join every thread that
+ * carries it. */
+static bool usable_id(const char *id)
+{
+	const char *at = strchr(id, '@');
+
+	return at != NULL && at != id && at[1] != '\0';
+}
+
 /* One node of the chain of references. */
 struct ref {
 	int64_t id;
@@ -336,7 +347,8 @@ static int link_chain(struct linker *k, struct ref **refs_r, size_t *n_r,
 	for (i = 0; p->references != NULL && p->references[i] != NULL; i++) {
 		struct ref *r;
 
-		if (strcmp(p->references[i], p->message_id) == 0)
+		if (strcmp(p->references[i], p->message_id) == 0 ||
+		    !usable_id(p->references[i]))
 			continue;
 		refs = xreallocarray(refs, nr + 1, sizeof *refs);
 		r = &refs[nr++];

@@ -352,6 +352,19 @@ static void test_loops(void **state)
 	assert_true(parent_of(f, a) == 0 || parent_of(f, b) == 0);
 }
 
+/* A reference that is no message id ("<yes>" from a mistyped
+ * --in-reply-to) joins nothing. */
+static void test_bogus_ids(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a, b;
+
+	a = post(f, "a@x", "yes", "Patch one", 1, "yes", NULL);
+	b = post(f, "b@x", "yes", "Other patch", 2, "yes", NULL);
+	assert_int_equal(thread_of(f, a), a);
+	assert_int_equal(thread_of(f, b), b);
+}
+
 /* In-Reply-To names the parent even when References disagree (notmuch's
  * parent-priority case: a typo in References, reversed References). */
 static void test_parent_priority(void **state)
@@ -413,6 +426,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bogus_ids, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parent_priority, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_long_chain, setup,
