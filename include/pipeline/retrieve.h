@@ -60,6 +60,12 @@ bool retrieve_verb(enum request_verb v);
  * or -1 with the store's error. */
 int retrieve_run(struct retrieve *r, const struct request_cmd *cmd);
 
+/* Appends line `key` of the archive-lines template to out, with the
+ * list's placeholders and those given as NULL-terminated name, value pairs
+ * (every other archive placeholder is ""). Values are made one line. */
+void retrieve_line(const struct conf *c, const struct conf_list *l,
+		   struct buf *out, const char *key, ...);
+
 /* The archive id of the post of l that message m answers (its
  * In-Reply-To, else its last reference, archived in l); 0 when none. */
 int retrieve_replied(struct store *s, const struct conf_list *l,

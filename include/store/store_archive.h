@@ -125,8 +125,8 @@ int store_thread_nodes(struct store *s, int64_t thread,
 		       struct store_thread_node **v_r, size_t *n_r);
 void store_thread_nodes_free(struct store_thread_node **v, size_t n);
 
-/* Forgets the thread tree, threads, index, FAQ and tags of list (the
- * archived messages stay), before they are rebuilt. */
+/* Forgets the thread tree, threads and index of list (the archived
+ * messages, the FAQ and tags stay), before they are rebuilt. */
 int store_archive_reset(struct store *s, const char *list);
 
 /* The archived messages of list in date order after (date, id), at most

@@ -17,7 +17,7 @@
 #include "base/xalloc.h"
 #include "front/front.h"
 #include "pipeline/archive.h"
-#include "pipeline/notice.h"
+#include "pipeline/retrieve.h"
 #include "pipeline/search.h"
 #include "pipeline/thread.h"
 #include "store/store.h"
@@ -83,15 +83,11 @@ static enum status do_search(struct store *s, const struct conf *c,
 	e = search_parse(buf_cstr(&q), q.len, &sq);
 	buf_free(&q);
 	if (e != SEARCH_OK) {
-		struct notice_vars v;
 		char max[24];
 
 		snprintf(max, sizeof max, "%d", SEARCH_QUERY_MAX);
-		notice_vars_init(&v, c, l);
-		notice_vars_set(&v, "limit", max);
-		notice_line(c, l, "archive-lines", search_error_key(e), &v,
-			    &why);
-		notice_vars_free(&v);
+		retrieve_line(c, l, &why, search_error_key(e), "limit", max,
+			      NULL);
 		fprintf(stderr, "convene: %s", buf_cstr(&why));
 		buf_free(&why);
 		return ST_USAGE;

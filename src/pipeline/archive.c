@@ -111,21 +111,39 @@ struct importer {
 	bool transient;
 };
 
-/* A Message-ID for a message without one, the same for the same bytes
- * (CR ignored, so CRLF and LF copies agree): two FNV-1a hashes. */
-static char *stable_id(const char *raw, size_t len, const char *domain)
+static void fnv(uint64_t *h1, uint64_t *h2, const char *p, size_t n)
 {
-	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)raw[i];
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
 
 		if (c == '\r')
 			continue;
-		h1 = (h1 ^ c) * 0x100000001b3ULL;
-		h2 = (h2 ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+		*h1 = (*h1 ^ c) * 0x100000001b3ULL;
+		*h2 = (*h2 ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
 	}
+	*h1 = (*h1 ^ 0xff) * 0x100000001b3ULL;
+}
+
+/* A Message-ID for a message without one, the same for the same message
+ * wherever it comes from: two FNV-1a hashes of its From, Date and Subject
+ * and its body, CR left out. (What mbox writers add, Status or
+ * Content-Length, must not make another id.) */
+static char *stable_id(const struct msg *m, const char *domain)
+{
+	static const char *const fields[] = { "From", "Date", "Subject" };
+	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		char *v = msg_header_unfolded(m, fields[i]);
+
+		if (v != NULL)
+			fnv(&h1, &h2, v, strlen(v));
+		free(v);
+	}
+	fnv(&h1, &h2, m->body != NULL ? m->body : "", m->body_len);
 	return xasprintf("import.%016llx%016llx@%s", (unsigned long long)h1,
 			 (unsigned long long)h2, domain);
 }
@@ -167,7 +185,7 @@ static int import_one(struct importer *im, const char *raw, size_t len)
 	mid = msg_message_id(&m);
 	if (mid == NULL || *mid == '\0') {
 		free(mid);
-		mid = stable_id(raw, len, c->domain);
+		mid = stable_id(&m, c->domain);
 	}
 	if (store_archive_has(im->s, im->l->name, mid, &dup) < 0) {
 		rc = import_fail(im, "duplicate check");

@@ -92,9 +92,9 @@ int retrieve_replied(struct store *s, const struct conf_list *l,
 
 /* ---- lines of the answer ---- */
 
-/* A template line of archive-lines with the list's placeholders and
- * those of v (NULL-terminated name, value pairs). */
-static void say(struct retrieve *r, const char *key, ...)
+static void vline(const struct conf *c, const struct conf_list *l,
+		  const char *address, struct buf *out, const char *key,
+		  va_list ap)
 {
 	/* Every name the template may use is set, so that any line
 	 * renders. */
@@ -105,19 +105,36 @@ static void say(struct retrieve *r, const char *key, ...)
 	};
 	struct notice_vars v;
 	const char *name;
-	va_list ap;
 	size_t i;
 
-	notice_vars_init(&v, r->c, r->l);
+	notice_vars_init(&v, c, l);
 	for (i = 0; names[i] != NULL; i++)
 		notice_vars_set(&v, names[i], "");
-	notice_vars_set(&v, "address", r->sender);
-	va_start(ap, key);
+	notice_vars_set(&v, "address", address);
 	while ((name = va_arg(ap, const char *)) != NULL)
 		notice_vars_oneline(&v, name, va_arg(ap, const char *));
-	va_end(ap);
-	notice_line(r->c, r->l, "archive-lines", key, &v, r->out);
+	notice_line(c, l, "archive-lines", key, &v, out);
 	notice_vars_free(&v);
+}
+
+void retrieve_line(const struct conf *c, const struct conf_list *l,
+		   struct buf *out, const char *key, ...)
+{
+	va_list ap;
+
+	va_start(ap, key);
+	vline(c, l, NULL, out, key, ap);
+	va_end(ap);
+}
+
+/* A line of the answer. */
+static void say(struct retrieve *r, const char *key, ...)
+{
+	va_list ap;
+
+	va_start(ap, key);
+	vline(r->c, r->l, r->sender, r->out, key, ap);
+	va_end(ap);
 }
 
 static void fmt_id(char dst[24], int64_t id)

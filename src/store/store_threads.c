@@ -610,9 +610,6 @@ int store_archive_reset(struct store *s, const char *list)
 	static const char *const sql[] = {
 		"DELETE FROM archive_fts WHERE rowid IN"
 		" (SELECT id FROM archive WHERE list = ?)",
-		"DELETE FROM archive_tags WHERE archive IN"
-		" (SELECT id FROM archive WHERE list = ?)",
-		"DELETE FROM faq WHERE list = ?",
 		"DELETE FROM threads WHERE list = ?",
 		"DELETE FROM thread_nodes WHERE list = ?",
 		"UPDATE archive SET parent = NULL, thread = NULL WHERE list = ?",
