@@ -575,8 +575,12 @@ int thread_link(struct store *s, const struct thread_post *p,
 		if (loop)
 			parent = 0;
 	}
-	if (nr == 0 && reply && *base != '\0' &&
-	    subject_parent(&k, base, m.id, &parent) < 0)
+	/* A message that names no parent: where the References of its
+	 * replies put it, else (a reply) by subject. */
+	if (nr == 0 && m.parent != 0)
+		parent = m.parent;
+	else if (nr == 0 && reply && *base != '\0' &&
+		 subject_parent(&k, base, m.id, &parent) < 0)
 		goto out;
 	if (parent != m.parent && store_node_set_parent(s, m.id, parent) < 0)
 		goto out;

@@ -270,6 +270,24 @@ static void test_subject_fallback(void **state)
 	assert_int_equal(thread_count(f, root), 2);
 }
 
+/* A reply that names no parent keeps the place its own replies gave it. */
+static void test_presumed_parent(void **state)
+{
+	struct fixture *f = *state;
+	int64_t root, other, late, outlook;
+
+	root = post(f, "root@x", NULL, "Printer", 1, NULL);
+	other = post(f, "other@x", NULL, "Printer", 3, NULL);
+	/* Its reply says: root > outlook > late. */
+	late = post(f, "late@x", "outlook@x", "Re: Printer", 4, "root@x",
+		    "outlook@x", NULL);
+	outlook = post(f, "outlook@x", NULL, "RE: Printer", 3, NULL);
+	assert_int_equal(parent_of(f, outlook), root);
+	assert_int_equal(parent_of(f, late), outlook);
+	assert_int_equal(thread_of(f, outlook), root);
+	assert_int_equal(thread_count(f, other), 1);
+}
+
 /* Replies by subject that arrive before their original are taken in by it
  * (an import out of order). */
 static void test_adoption(void **state)
@@ -420,6 +438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_middle, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_subject_fallback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_presumed_parent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_adoption, setup,
 						teardown),
