@@ -44,7 +44,7 @@ const char *const template_known[] = {
 const struct template_use template_uses[] = {
 	/* parts of other messages */
 	{ "footer", false }, { "content-removed", false },
-	{ "answer-lines", false },
+	{ "answer-lines", false }, { "archive-lines", false },
 	/* answers and confirmations (NAME-request and the shortcuts) */
 	{ "help", true }, { "answer", true }, { "closed", true },
 	{ "confirm-subscribe", true }, { "confirm-unsubscribe", true },
