@@ -537,6 +537,41 @@ static void test_enums(void **state)
 	conf_problems_free(&p);
 }
 
+/* The archive group, its defaults, and archive_url as its older spelling. */
+static void test_archive(void **state)
+{
+	struct conf *c = load_ok(HEAD LIST_OPEN LIST_CLOSE);
+	struct conf_problems p;
+
+	assert_int_equal(c->lists[0].archive_access, ARCHIVE_MEMBERS);
+	assert_int_equal(c->lists[0].archive_answer_kb, 1024);
+	assert_int_equal(c->lists[0].archive_results, 10);
+	assert_null(c->lists[0].archive_url);
+	conf_free(&c);
+	c = load_ok(HEAD LIST_OPEN
+		    "  archive = { access = \"public\"; url = "
+		    "\"https://x.org/a/\"; answer_kb = 64; results = 3; };\n"
+		    LIST_CLOSE);
+	assert_int_equal(c->lists[0].archive_access, ARCHIVE_PUBLIC);
+	assert_string_equal(c->lists[0].archive_url, "https://x.org/a/");
+	assert_int_equal(c->lists[0].archive_answer_kb, 64);
+	assert_int_equal(c->lists[0].archive_results, 3);
+	conf_free(&c);
+	p = load_bad(HEAD LIST_OPEN                                /* 2 */
+		     "  archive_url = \"https://x.org/old\";\n"     /* 3 */
+		     "  archive = { access = \"everyone\";\n"       /* 4 */
+		     "    url = \"https://x.org/new\";\n"           /* 5 */
+		     "    results = 500; colour = 1; };\n"           /* 6 */
+		     LIST_CLOSE);
+	expect(&p, 4, "archive.access: invalid value \"everyone\" (expected "
+	       "members, public or private)");
+	expect(&p, 5, "archive.url: archive_url is set too (line 3)");
+	expect(&p, 6, "archive.results: 500 is out of range (1 to 50)");
+	expect(&p, 6, "colour");
+	assert_int_equal(p.n, 4);
+	conf_problems_free(&p);
+}
+
 static void test_regexes(void **state)
 {
 	struct conf_problems p = load_bad(HEAD
@@ -933,6 +968,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_int64_accepted),
 		cmocka_unit_test(test_enums),
+		cmocka_unit_test(test_archive),
 		cmocka_unit_test(test_regexes),
 		cmocka_unit_test(test_filter_required),
 		cmocka_unit_test(test_lists),
