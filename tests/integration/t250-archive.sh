@@ -210,6 +210,7 @@ check "reply-resolved marks its thread" test -n "$(sql "SELECT resolved_at FROM 
 ask 'Bob <bob@example.net>' 'resolved' 'In-Reply-To: <solder-1@example.org>' >/dev/null
 expect_eq "a member's reply resolves nothing" "" "$(sql "SELECT resolved_at FROM threads WHERE id = $solder")"
 expect_eq "curation is in the events" 4 "$(sql "SELECT count(*) FROM events WHERE kind IN ('archive.faq','archive.tag','archive.resolved') AND actor = 'alice@example.org'")"
+deliver
 clear_outbox
 ask 'Bob <bob@example.net>' 'search tag:howto' >/dev/null
 deliver
