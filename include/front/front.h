@@ -2,6 +2,8 @@
 #ifndef CONVENE_FRONT_H
 #define CONVENE_FRONT_H
 
+#include <stddef.h>
+
 #include "base/status.h"
 
 /* Each takes the arguments after the subcommand's name (argv[0] is the
@@ -31,5 +33,10 @@ struct conf_list;
 enum status front_open_list(const char *config, const char *name,
 			    struct conf **c_r, const struct conf_list **l_r,
 			    struct store **s_r);
+
+/* Tells the store's failure on stderr; returns ST_TEMPFAIL. */
+enum status front_store_failed(const struct store *s);
+/* "N member(s)" on stderr, after a listing: one or many as n says. */
+void front_counted(size_t n, const char *one, const char *many);
 
 #endif

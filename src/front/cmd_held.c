@@ -58,11 +58,9 @@ static enum status do_list(struct store *s, const struct conf_list *l)
 	size_t n = 0;
 
 	printf("id\theld_at\tsender\treason\tsubject\n");
-	if (store_holds_foreach(s, l->name, print_hold, &n) < 0) {
-		fprintf(stderr, "convene: %s\n", store_error(s));
-		return ST_TEMPFAIL;
-	}
-	fprintf(stderr, "%zu held post%s\n", n, n == 1 ? "" : "s");
+	if (store_holds_foreach(s, l->name, print_hold, &n) < 0)
+		return front_store_failed(s);
+	front_counted(n, "held post", "held posts");
 	return ST_OK;
 }
 

@@ -45,11 +45,9 @@ static enum status do_list(struct store *s, const struct conf_list *l)
 {
 	size_t n = 0;
 
-	if (store_member_foreach(s, l->name, print_member, &n) < 0) {
-		fprintf(stderr, "convene: %s\n", store_error(s));
-		return ST_TEMPFAIL;
-	}
-	fprintf(stderr, "%zu member%s\n", n, n == 1 ? "" : "s");
+	if (store_member_foreach(s, l->name, print_member, &n) < 0)
+		return front_store_failed(s);
+	front_counted(n, "member", "members");
 	return ST_OK;
 }
 

@@ -83,6 +83,17 @@ struct store *front_open_store(const struct conf *c)
 	return s;
 }
 
+enum status front_store_failed(const struct store *s)
+{
+	fprintf(stderr, "convene: %s\n", store_error(s));
+	return ST_TEMPFAIL;
+}
+
+void front_counted(size_t n, const char *one, const char *many)
+{
+	fprintf(stderr, "%zu %s\n", n, n == 1 ? one : many);
+}
+
 enum status front_open_list(const char *config, const char *name,
 			    struct conf **c_r, const struct conf_list **l_r,
 			    struct store **s_r)

@@ -164,15 +164,13 @@ int store_hold_add(struct store *s, const char *list, int64_t message,
 		   const char *message_id, const char *reason, int64_t *id_r)
 {
 	static const char sql[] =
-		"INSERT INTO holds (list, message, sender, subject, message_id,"
-		" reason, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
+		"INSERT INTO holds (list, sender, message, subject, message_id,"
+		" reason, held_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st = store_prep2(s, sql, list, sender);
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, message);
-	store_bind_text(st, 3, sender);
+	sqlite3_bind_int64(st, 3, message);
 	store_bind_text(st, 4, subject);
 	store_bind_text(st, 5, message_id);
 	store_bind_text(st, 6, reason);
@@ -197,13 +195,11 @@ int store_inbox_add(struct store *s, const char *list, const char *kind,
 {
 	static const char sql[] =
 		"INSERT INTO inbox (list, kind, extension, message, sender,"
-		" received_at) VALUES (?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
+		" received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st = store_prep2(s, sql, list, kind);
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, kind);
 	store_bind_text(st, 3, extension);
 	sqlite3_bind_int64(st, 4, message);
 	store_bind_text(st, 5, sender);

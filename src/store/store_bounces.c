@@ -47,29 +47,29 @@ const char *const store_schema_bounces[] = {
 const size_t store_schema_bounces_n =
 	sizeof store_schema_bounces / sizeof store_schema_bounces[0];
 
+/* The address of a member (?1 list, ?2 key) a query finds, or NULL. */
+static int one_address(struct store *s, const char *sql, const char *what,
+		       const char *list, const char *key, char **member_r)
+{
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, what);
+
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		store_bind_text(st, 2, key);
+	}
+	return store_rows_first_text(&r, member_r);
+}
+
 int store_bounce_find_member(struct store *s, const char *list,
 			     const char *address, char **member_r)
 {
 	static const char sql[] =
-		"SELECT address FROM members WHERE list = ?"
-		" AND address = ? COLLATE NOCASE ORDER BY address = ? DESC,"
+		"SELECT address FROM members WHERE list = ?1"
+		" AND address = ?2 COLLATE NOCASE ORDER BY address = ?2 DESC,"
 		" id LIMIT 1";
-	struct store_rows r;
-	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find member");
 
-	*member_r = NULL;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, address);
-		store_bind_text(st, 3, address);
-	}
-	if (store_rows_valid(&r))
-		*member_r = store_col_text(st, 0);
-	if (store_rows_end(&r) < 0) {
-		xfree(member_r);
-		return -1;
-	}
-	return 0;
+	return one_address(s, sql, "find member", list, address, member_r);
 }
 
 int store_bounce_event_add(struct store *s, const char *list,
@@ -127,29 +127,23 @@ int store_bounce_scored(struct store *s, const char *list,
 			double weight, time_t at)
 {
 	static const char upd[] =
-		"UPDATE members SET bounce_score = ? WHERE list = ?"
-		" AND address = ?";
+		"UPDATE members SET bounce_score = ?3 WHERE list = ?1"
+		" AND address = ?2";
 	static const char ups[] =
 		"INSERT INTO bounce_state (list, address, last_day,"
-		" last_weight, last_bounce_at) VALUES (?, ?, ?, ?, ?)"
+		" last_weight, last_bounce_at) VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (list, address) DO UPDATE SET"
 		" last_day = excluded.last_day,"
 		" last_weight = excluded.last_weight,"
 		" last_bounce_at = excluded.last_bounce_at";
-	sqlite3_stmt *st = store_prep(s, upd);
+	sqlite3_stmt *st = store_prep2(s, upd, list, address);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_double(st, 1, score);
-	store_bind_text(st, 2, list);
-	store_bind_text(st, 3, address);
-	if (store_step_done(s, st, "set bounce score") < 0)
+	sqlite3_bind_double(st, 3, score);
+	if (store_step_done(s, st, "set bounce score") < 0 ||
+	    (st = store_prep2(s, ups, list, address)) == NULL)
 		return -1;
-	st = store_prep(s, ups);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)day);
 	sqlite3_bind_double(st, 4, weight);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
@@ -161,28 +155,20 @@ int store_bounce_disable(struct store *s, const char *list,
 			 time_t next_probe_at)
 {
 	static const char upd[] =
-		"UPDATE members SET status = 'disabled' WHERE list = ?"
-		" AND address = ?";
+		"UPDATE members SET status = 'disabled' WHERE list = ?1"
+		" AND address = ?2";
 	static const char ups[] =
 		"INSERT INTO bounce_state (list, address, probes,"
 		" next_probe_at, token, disabled_at)"
-		" VALUES (?, ?, 1, ?, ?, ?)"
+		" VALUES (?1, ?2, 1, ?3, ?4, ?5)"
 		" ON CONFLICT (list, address) DO UPDATE SET probes = 1,"
 		" next_probe_at = excluded.next_probe_at,"
 		" token = excluded.token, disabled_at = excluded.disabled_at";
-	sqlite3_stmt *st = store_prep(s, upd);
+	sqlite3_stmt *st = store_prep2(s, upd, list, address);
 
-	if (st == NULL)
+	if (st == NULL || store_step_done(s, st, "disable member") < 0 ||
+	    (st = store_prep2(s, ups, list, address)) == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	if (store_step_done(s, st, "disable member") < 0)
-		return -1;
-	st = store_prep(s, ups);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_probe_at);
 	store_bind_text(st, 4, token);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
@@ -194,14 +180,12 @@ int store_bounce_probe_sent(struct store *s, const char *list,
 {
 	static const char sql[] =
 		"UPDATE bounce_state SET probes = probes + 1,"
-		" next_probe_at = ? WHERE list = ? AND address = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
+		" next_probe_at = ?3 WHERE list = ?1 AND address = ?2";
+	sqlite3_stmt *st = store_prep2(s, sql, list, address);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)next_probe_at);
-	store_bind_text(st, 2, list);
-	store_bind_text(st, 3, address);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_probe_at);
 	return store_step_done(s, st, "count probe");
 }
 
@@ -210,23 +194,17 @@ int store_bounce_enable(struct store *s, const char *list,
 {
 	static const char upd[] =
 		"UPDATE members SET status = 'active', bounce_score = 0"
-		" WHERE list = ? AND address = ? AND status != 'pending'";
+		" WHERE list = ?1 AND address = ?2 AND status != 'pending'";
 	static const char del[] =
-		"DELETE FROM bounce_state WHERE list = ? AND address = ?";
-	sqlite3_stmt *st = store_prep(s, upd);
+		"DELETE FROM bounce_state WHERE list = ?1 AND address = ?2";
+	sqlite3_stmt *st = store_prep2(s, upd, list, address);
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	if (store_step_done(s, st, "enable member") < 0)
+	if (st == NULL || store_step_done(s, st, "enable member") < 0)
 		return -1;
 	*found_r = sqlite3_changes(s->db) > 0;
-	st = store_prep(s, del);
+	st = store_prep2(s, del, list, address);
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
 	return store_step_done(s, st, "forget bounce state");
 }
 
@@ -236,21 +214,19 @@ int store_bounce_token_member(struct store *s, const char *list,
 	static const char sql[] =
 		"SELECT b.address FROM bounce_state b JOIN members m"
 		" ON m.list = b.list AND m.address = b.address"
-		" WHERE b.list = ? AND b.token = ? AND m.status = 'disabled'";
-	struct store_rows r;
-	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find probe token");
+		" WHERE b.list = ?1 AND b.token = ?2 AND m.status = 'disabled'";
 
-	*member_r = NULL;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, token);
-	}
-	if (store_rows_valid(&r))
-		*member_r = store_col_text(st, 0);
-	if (store_rows_end(&r) < 0) {
-		xfree(member_r);
-		return -1;
-	}
+	return one_address(s, sql, "find probe token", list, token, member_r);
+}
+
+static int due_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_bounce_due *e = store_vec_push(vec);
+
+	e->address = store_col_text(st, 0);
+	e->token = store_col_text(st, 1);
+	e->probes = sqlite3_column_int(st, 2);
+	e->score = sqlite3_column_double(st, 3);
 	return 0;
 }
 
@@ -265,33 +241,22 @@ int store_bounce_due_list(struct store *s, const char *list, time_t now,
 		" WHERE b.list = ? AND b.next_probe_at IS NOT NULL"
 		" AND b.next_probe_at <= ? AND m.status = 'disabled'"
 		" ORDER BY b.next_probe_at LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_bounce_due);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due probes");
-	struct store_bounce_due *v = NULL;
-	size_t n = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		v = xreallocarray(v, n + 1, sizeof *v);
-		v[n].address = store_col_text(st, 0);
-		v[n].token = store_col_text(st, 1);
-		v[n].probes = sqlite3_column_int(st, 2);
-		v[n].score = sqlite3_column_double(st, 3);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		store_bounce_due_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, due_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_bounce_due_free(v_r, *n_r);
+	return rc;
 }
 
 void store_bounce_due_free(struct store_bounce_due **v, size_t n)

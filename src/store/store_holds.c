@@ -146,6 +146,9 @@ int store_holds_get(struct store *s, const char *list, int64_t id,
 	return store_rows_end(&r);
 }
 
+STORE_FOREACH_ROW(hold_each, struct store_hold, hold_from_row,
+		  store_hold_clear)
+
 int store_holds_foreach(struct store *s, const char *list,
 			int (*fn)(const struct store_hold *h, void *ctx),
 			void *ctx)
@@ -153,24 +156,13 @@ int store_holds_foreach(struct store *s, const char *list,
 	static const char sql[] =
 		"SELECT " HOLD_COLUMNS " FROM holds"
 		" WHERE list = ? AND state = 'held' ORDER BY id";
+	struct hold_each_cb cb = { fn, ctx };
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list holds");
-	int ret = 0;
 
 	if (st != NULL)
 		store_bind_text(st, 1, list);
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		struct store_hold h = { 0 };
-
-		hold_from_row(st, &h);
-		ret = fn(&h, ctx);
-		store_hold_clear(&h);
-		if (ret != 0)
-			break;
-	}
-	if (store_rows_end(&r) < 0 && ret == 0)
-		ret = -1;
-	return ret;
+	return store_rows_each(&r, hold_each, &cb);
 }
 
 int store_holds_decide(struct store *s, int64_t id, const char *state,
@@ -194,35 +186,34 @@ int store_holds_decide(struct store *s, int64_t id, const char *state,
 	return 0;
 }
 
+static int id_row(sqlite3_stmt *st, void *vec)
+{
+	*(int64_t *)store_vec_push(vec) = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int store_holds_due(struct store *s, const char *list, time_t before,
 		    size_t max, int64_t **ids_r, size_t *n_r)
 {
 	static const char sql[] =
 		"SELECT id FROM holds WHERE list = ? AND state = 'held'"
 		" AND held_at <= ? ORDER BY held_at, id LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(int64_t);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due holds");
-	int64_t *v = NULL;
-	size_t n = 0;
+	int rc;
 
-	*ids_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		v = xreallocarray(v, n + 1, sizeof *v);
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*ids_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, id_row, &vec);
+	*ids_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(ids_r);
+	return rc;
 }
 
 int store_holds_ban_add(struct store *s, const char *list,

@@ -97,8 +97,52 @@ sqlite3_stmt *store_rows_prep(struct store_rows *r, struct store *s,
 bool store_rows_valid(struct store_rows *r);
 void store_rows_next(struct store_rows *r);
 int store_rows_end(struct store_rows *r);
+/* The step-convert-callback helper on top of it: calls each(st, ctx) for
+ * every row until it returns non-zero, then ends r. Returns that value, 0
+ * after the last row, or -1 when preparing or a step failed. */
+int store_rows_each(struct store_rows *r,
+		    int (*each)(sqlite3_stmt *st, void *ctx), void *ctx);
+/* Defines the row callback NAME of a public _foreach over TYPE, and
+ * struct NAME_cb { fn, ctx } to hand it: each row is converted with
+ * FROM_ROW, handed to the caller's fn and cleared with CLEAR; fn's non-zero
+ * value stops the walk. */
+#define STORE_FOREACH_ROW(name, type, from_row, clear)			\
+	struct name##_cb {						\
+		int (*fn)(const type *item, void *ctx);			\
+		void *ctx;						\
+	};								\
+	static int name(sqlite3_stmt *st, void *ctx)			\
+	{								\
+		struct name##_cb *cb = ctx;				\
+		type item = { 0 };					\
+		int ret;						\
+									\
+		from_row(st, &item);					\
+		ret = cb->fn(&item, cb->ctx);				\
+		clear(&item);						\
+		return ret;						\
+	}
+
+/* The first row's first column as text (newly allocated; NULL when there
+ * is no row, or on failure), then ends r. 0 or -1. */
+int store_rows_first_text(struct store_rows *r, char **v_r);
+
+/* A growing array of rows for the functions that hand back several:
+ * store_vec_push gives a zeroed new element; v (n elements) belongs to the
+ * caller in the end. */
+struct store_vec {
+	void *v;
+	size_t n, cap, size;
+};
+#define STORE_VEC_INIT(type) { NULL, 0, 0, sizeof(type) }
+void *store_vec_push(struct store_vec *vec);
+
 /* Frees every cached statement (store_close). */
 void store_cache_free(struct store *s);
+/* store_prep with text parameters ?1 = a and ?2 = b bound: most statements
+ * name a list and an address first. */
+sqlite3_stmt *store_prep2(struct store *s, const char *sql, const char *a,
+			  const char *b);
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* A column's text, newly allocated, or NULL. */
 char *store_col_text(sqlite3_stmt *st, int i);

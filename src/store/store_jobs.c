@@ -255,6 +255,16 @@ int store_job_rcpt_add(struct store *s, int64_t job, const char *address,
 	return store_step_done(s, st, "add recipient");
 }
 
+static int rcpt_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_rcpt *e = store_vec_push(vec);
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->address = store_col_text(st, 1);
+	e->attempts = sqlite3_column_int(st, 2);
+	return 0;
+}
+
 int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
 			struct store_rcpt **v_r, size_t *n_r)
 {
@@ -262,32 +272,22 @@ int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
 		"SELECT id, address, attempts FROM job_rcpts WHERE job = ?"
 		" AND state IN ('queued','retry') AND next_attempt <= ?"
 		" ORDER BY id LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_rcpt);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read recipients");
-	struct store_rcpt *v;
-	size_t n = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
-	v = xcalloc(max + 1, sizeof *v);
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, job);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].address = store_col_text(st, 1);
-		v[n].attempts = sqlite3_column_int(st, 2);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		store_rcpts_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, rcpt_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_rcpts_free(v_r, *n_r);
+	return rc;
 }
 
 void store_rcpts_free(struct store_rcpt **vp, size_t n)
@@ -395,37 +395,34 @@ int store_job_range_add(struct store *s, int64_t job, int64_t after,
 	return store_step_done(s, st, "record range");
 }
 
+static int range_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_range *e = store_vec_push(vec);
+
+	e->after = sqlite3_column_int64(st, 0);
+	e->last = sqlite3_column_int64(st, 1);
+	return 0;
+}
+
 int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
 		     size_t *n_r)
 {
 	static const char sql[] =
 		"SELECT after_id, last_id FROM job_ranges WHERE job = ?"
 		" ORDER BY after_id";
+	struct store_vec vec = STORE_VEC_INIT(struct store_range);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read ranges");
-	struct store_range *v = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL)
 		sqlite3_bind_int64(st, 1, job);
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		v[n].after = sqlite3_column_int64(st, 0);
-		v[n].last = sqlite3_column_int64(st, 1);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, range_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(v_r);
+	return rc;
 }
 
 int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor)
@@ -503,37 +500,37 @@ int store_failure_add(struct store *s, const char *list, const char *address,
 	return store_step_done(s, st, "record failure");
 }
 
+static int failure_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_failure *e = store_vec_push(vec);
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->list = store_col_text(st, 1);
+	e->address = store_col_text(st, 2);
+	e->code = sqlite3_column_int(st, 3);
+	e->at = (time_t)sqlite3_column_int64(st, 4);
+	return 0;
+}
+
 int store_failures_next(struct store *s, size_t max,
 			struct store_failure **v_r, size_t *n_r)
 {
 	static const char sql[] =
 		"SELECT id, list, address, code, at FROM delivery_failures"
 		" ORDER BY id LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_failure);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read failures");
-	struct store_failure *v;
-	size_t n = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
-	v = xcalloc(max + 1, sizeof *v);
 	if (st != NULL)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].list = store_col_text(st, 1);
-		v[n].address = store_col_text(st, 2);
-		v[n].code = sqlite3_column_int(st, 3);
-		v[n].at = (time_t)sqlite3_column_int64(st, 4);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		store_failures_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, failure_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_failures_free(v_r, *n_r);
+	return rc;
 }
 
 void store_failures_free(struct store_failure **vp, size_t n)

@@ -19,6 +19,17 @@ static const char *const mode_names[] = {
 };
 static const char *const status_names[] = { "active", "disabled", "pending" };
 
+/* The index of name in names[0..n-1], or -1. */
+static int name_index(const char *name, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 const char *store_mode_name(enum store_mode m)
 {
 	return (unsigned)m < 4 ? mode_names[m] : "immediate";
@@ -26,15 +37,11 @@ const char *store_mode_name(enum store_mode m)
 
 int store_mode_parse(const char *str, enum store_mode *m_r)
 {
-	int i;
+	int i = name_index(str, mode_names, 4);
 
-	for (i = 0; i < 4; i++) {
-		if (strcmp(str, mode_names[i]) == 0) {
-			*m_r = (enum store_mode)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i >= 0)
+		*m_r = (enum store_mode)i;
+	return i >= 0 ? 0 : -1;
 }
 
 const char *store_member_status_name(enum store_member_status st)
@@ -44,15 +51,11 @@ const char *store_member_status_name(enum store_member_status st)
 
 int store_member_status_parse(const char *str, enum store_member_status *st_r)
 {
-	int i;
+	int i = name_index(str, status_names, 3);
 
-	for (i = 0; i < 3; i++) {
-		if (strcmp(str, status_names[i]) == 0) {
-			*st_r = (enum store_member_status)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i >= 0)
+		*st_r = (enum store_member_status)i;
+	return i >= 0 ? 0 : -1;
 }
 
 void store_member_clear(struct store_member *m)
@@ -251,30 +254,23 @@ int store_recipients_count(struct store *s, const char *list,
 	return store_count_query(s, st, count_r, "count recipients");
 }
 
+/* A callback of a _foreach and its context. */
+STORE_FOREACH_ROW(member_each, struct store_member, member_from_row,
+		  store_member_clear)
+
 int store_member_foreach(struct store *s, const char *list,
 			 int (*fn)(const struct store_member *m, void *ctx),
 			 void *ctx)
 {
 	static const char sql[] = "SELECT " MEMBER_COLS
 		" FROM members WHERE list = ? ORDER BY id";
+	struct member_each_cb cb = { fn, ctx };
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list members");
-	int ret = 0;
 
 	if (st != NULL)
 		store_bind_text(st, 1, list);
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		struct store_member m = { 0 };
-
-		member_from_row(st, &m);
-		ret = fn(&m, ctx);
-		store_member_clear(&m);
-		if (ret != 0)
-			break;
-	}
-	if (store_rows_end(&r) < 0 && ret == 0)
-		ret = -1;
-	return ret;
+	return store_rows_each(&r, member_each, &cb);
 }
 
 int store_recipients_next(struct store *s, const struct store_job *j,

@@ -87,6 +87,18 @@ sqlite3_stmt *store_prep(struct store *s, const char *sql)
 	return slot->idle;
 }
 
+sqlite3_stmt *store_prep2(struct store *s, const char *sql, const char *a,
+			  const char *b)
+{
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st != NULL) {
+		store_bind_text(st, 1, a);
+		store_bind_text(st, 2, b);
+	}
+	return st;
+}
+
 void store_cache_free(struct store *s)
 {
 	size_t i;
@@ -154,6 +166,46 @@ int store_rows_end(struct store_rows *r)
 		sqlite3_finalize(r->st);
 	r->st = NULL;
 	return ret;
+}
+
+int store_rows_each(struct store_rows *r,
+		    int (*each)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+	int ret = 0;
+
+	for (; store_rows_valid(r); store_rows_next(r)) {
+		ret = each(r->st, ctx);
+		if (ret != 0)
+			break;
+	}
+	if (store_rows_end(r) < 0 && ret == 0)
+		ret = -1;
+	return ret;
+}
+
+int store_rows_first_text(struct store_rows *r, char **v_r)
+{
+	*v_r = NULL;
+	if (store_rows_valid(r))
+		*v_r = store_col_text(r->st, 0);
+	if (store_rows_end(r) < 0) {
+		xfree(v_r);
+		return -1;
+	}
+	return 0;
+}
+
+void *store_vec_push(struct store_vec *vec)
+{
+	char *e;
+
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 8;
+		vec->v = xreallocarray(vec->v, vec->cap, vec->size);
+	}
+	e = (char *)vec->v + vec->n++ * vec->size;
+	memset(e, 0, vec->size);
+	return e;
 }
 
 /* ---- statements stepped once ---- */

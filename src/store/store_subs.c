@@ -244,6 +244,9 @@ int store_sub_request_expire(struct store *s, const char *list, time_t now,
 	return 0;
 }
 
+STORE_FOREACH_ROW(request_each, struct store_sub_request, request_from_row,
+		  store_sub_request_clear)
+
 int store_sub_request_foreach(struct store *s, const char *list,
 			      int (*fn)(const struct store_sub_request *r,
 					void *ctx),
@@ -252,25 +255,14 @@ int store_sub_request_foreach(struct store *s, const char *list,
 	static const char sql[] = "SELECT " REQ_COLS
 		" FROM sub_requests WHERE list = ?1"
 		" AND state IN ('confirm','approve') ORDER BY id";
+	struct request_each_cb cb = { fn, ctx };
 	struct store_rows rows;
 	sqlite3_stmt *st = store_rows_prep(&rows, s, sql,
 					   "list subscription requests");
-	int ret = 0;
 
 	if (st != NULL)
 		store_bind_text(st, 1, list);
-	for (; store_rows_valid(&rows); store_rows_next(&rows)) {
-		struct store_sub_request r = { 0 };
-
-		request_from_row(st, &r);
-		ret = fn(&r, ctx);
-		store_sub_request_clear(&r);
-		if (ret != 0)
-			break;
-	}
-	if (store_rows_end(&rows) < 0 && ret == 0)
-		ret = -1;
-	return ret;
+	return store_rows_each(&rows, request_each, &cb);
 }
 
 int store_sub_rate_take(struct store *s, const char *address, time_t now,
