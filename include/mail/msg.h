@@ -94,6 +94,12 @@ size_t msg_count_addresses(const struct msg *m, const char *field);
 
 /* The Message-ID without angle brackets, or NULL. */
 char *msg_message_id(const struct msg *m);
+/* An id for a message that has none, derived from its content: 32 hex
+ * digits of SHA-256 over its header fields (without the trace fields an MTA
+ * adds on each delivery: Received, Return-Path, Delivered-To,
+ * X-Original-To) and its body. The same message handed over again gets the
+ * same id. Newly allocated. */
+char *msg_content_id(const struct msg *m);
 /* The message-ids listed in In-Reply-To and References, in order (oldest
  * first), without brackets; NULL-terminated array freed with msg_idlist_free. */
 char **msg_references(const struct msg *m);

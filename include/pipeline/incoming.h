@@ -34,7 +34,8 @@ struct incoming {
 	const char *raw;          /* the bytes as received (borrowed) */
 	size_t len;
 	struct msg m;             /* parsed */
-	char *message_id;         /* without brackets; synthesised when absent */
+	char *message_id;         /* without brackets; derived from the
+				     content when absent (msg_content_id) */
 	char *sender;             /* From (or Sender) address, normalised; may
 				     be NULL */
 	char *sender_name;

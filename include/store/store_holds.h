@@ -63,6 +63,11 @@ int store_holds_ban_add(struct store *s, const char *list,
 int store_holds_banned(struct store *s, const char *list, const char *address,
 		       bool *banned_r);
 
+/* Whether list holds (or held) a post with this Message-ID, in any
+ * state: a post the MTA hands over again is held once. */
+int store_holds_has(struct store *s, const char *list,
+		    const char *message_id, bool *found_r);
+
 /* Senders whose posts are no longer moderated ("always"). */
 int store_holds_allow_add(struct store *s, const char *list,
 			  const char *address, const char *by);

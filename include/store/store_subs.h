@@ -18,7 +18,10 @@
 
 struct store;
 
-enum store_sub_kind { SUBREQ_SUBSCRIBE, SUBREQ_UNSUBSCRIBE, SUBREQ_INVITE };
+enum store_sub_kind {
+	SUBREQ_SUBSCRIBE, SUBREQ_UNSUBSCRIBE, SUBREQ_INVITE,
+	SUBREQ_SET,       /* a change of a member's delivery mode */
+};
 enum store_sub_state {
 	SUBREQ_CONFIRM,   /* waiting for the person's reply */
 	SUBREQ_APPROVE,   /* confirmed, waiting for a leader */

@@ -48,6 +48,7 @@ const struct template_use template_uses[] = {
 	/* answers and confirmations (NAME-request and the shortcuts) */
 	{ "help", true }, { "answer", true }, { "closed", true },
 	{ "confirm-subscribe", true }, { "confirm-unsubscribe", true },
+	{ "confirm-set", true },
 	{ "invite", true }, { "welcome", true }, { "goodbye", true },
 	{ "approval-notice", true }, { "subscription-rejected", true },
 	/* moderation */

@@ -10,6 +10,7 @@
 #include <libetpan/libetpan.h>
 
 #include "base/buf.h"
+#include "base/hash.h"
 #include "mail/etpan.h"
 #include "mail/msg.h"
 #include "base/xalloc.h"
@@ -1179,6 +1180,41 @@ char *msg_message_id(const struct msg *m)
 		return v;
 	free(v);
 	return NULL;
+}
+
+char *msg_content_id(const struct msg *m)
+{
+	static const char *const trace[] = {
+		"Received", "Return-Path", "Delivered-To", "X-Original-To",
+		NULL
+	};
+	unsigned char digest[HASH_LEN];
+	char hex[33];
+	struct hash_ctx x;
+	size_t i, k;
+
+	hash_init(&x);
+	for (i = 0; i < m->nfields; i++) {
+		const struct msg_field *f = &m->fields[i];
+
+		if (f->deleted)
+			continue;
+		for (k = 0; trace[k] != NULL; k++)
+			if (strcasecmp(f->name, trace[k]) == 0)
+				break;
+		if (trace[k] != NULL)
+			continue;
+		hash_update(&x, f->name, strlen(f->name));
+		hash_update(&x, ":", 1);
+		hash_update(&x, f->value, strlen(f->value));
+		hash_update(&x, "\n", 1);
+	}
+	hash_update(&x, "\n", 1);
+	if (m->body != NULL)
+		hash_update(&x, m->body, m->body_len);
+	hash_final(&x, digest);
+	hash_hex(digest, 16, hex);
+	return xstrdup(hex);
 }
 
 char *msg_in_reply_to(const struct msg *m)

@@ -172,7 +172,7 @@ static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 /* ---- requests ---- */
 
 /* Starts a request and sends its confirmation (subscribe, unsubscribe,
- * invite) to the address concerned. *sent_r: whether it went out (the
+ * invite, set) to the address concerned. *sent_r: whether it went out (the
  * rate limit, when `limited`, may stop it: then nothing is recorded). */
 static int start_request(struct ctx *x, enum store_sub_kind kind,
 			 const char *address, const char *name,
@@ -180,7 +180,8 @@ static int start_request(struct ctx *x, enum store_sub_kind kind,
 			 struct notice_vars *t)
 {
 	static const char *const templates[] = {
-		"confirm-subscribe", "confirm-unsubscribe", "invite"
+		"confirm-subscribe", "confirm-unsubscribe", "invite",
+		"confirm-set"
 	};
 	char token[33], expires[64], *reply_to;
 	time_t until = util_now() + x->c->confirm_expiry_s;
@@ -310,10 +311,27 @@ static int part(struct ctx *x, const struct store_sub_request *r,
 	return rc;
 }
 
+/* A confirmed change of delivery mode. *set_r false when the address is
+ * not a member (any more). */
+static int set_mode(struct ctx *x, const struct store_sub_request *r,
+		    bool *set_r)
+{
+	if (store_member_set_mode(x->s, x->l->name, r->address, r->mode,
+				  set_r) < 0 ||
+	    store_sub_request_set_state(x->s, r->id, SUBREQ_DONE, NULL, 0,
+					r->address) < 0)
+		return -1;
+	if (!*set_r)
+		return 0;
+	return store_event_add(x->s, x->l->name, "member.mode", r->address,
+			       r->id, store_mode_name(r->mode));
+}
+
 /* What confirming a request did, for the answer. */
 enum confirmed {
 	CONF_SUBSCRIBED,      /* welcome sent to the address */
 	CONF_UNSUBSCRIBED,    /* goodbye sent */
+	CONF_MODE_SET,
 	CONF_ALREADY,
 	CONF_NOT_MEMBER,
 	CONF_AWAITING,        /* now waits for a leader */
@@ -367,6 +385,11 @@ static int confirm_request(struct ctx *x, const struct store_sub_request *r,
 			return -1;
 		*what_r = changed ? CONF_UNSUBSCRIBED : CONF_NOT_MEMBER;
 		return 0;
+	case SUBREQ_SET:
+		if (set_mode(x, r, &changed) < 0)
+			return -1;
+		*what_r = changed ? CONF_MODE_SET : CONF_NOT_MEMBER;
+		return 0;
 	}
 	return 0;
 }
@@ -376,6 +399,7 @@ static const char *confirmed_phrase(enum confirmed w)
 	switch (w) {
 	case CONF_SUBSCRIBED:   return "subscribed";
 	case CONF_UNSUBSCRIBED: return "unsubscribed";
+	case CONF_MODE_SET:     return "mode-set";
 	case CONF_ALREADY:      return "already-member";
 	case CONF_NOT_MEMBER:   return "not-member";
 	case CONF_AWAITING:     return "awaiting-approval";
@@ -836,21 +860,28 @@ static int run_set(struct run *u, const struct request_cmd *cmd,
 		   struct notice_vars *t)
 {
 	enum store_mode mode;
-	bool found;
+	bool member, sent;
 
 	if (store_mode_parse(cmd->arg, &mode) < 0) {
 		phrase(&u->x, "bad-command", t, &u->results);
 		return 0;
 	}
-	if (store_member_set_mode(u->x.s, u->x.l->name, u->in->sender, mode,
-				  &found) < 0)
+	if (is_member(u, NULL, &member) < 0)
 		return -1;
 	notice_vars_set(t, "mode", store_mode_name(mode));
-	phrase(&u->x, found ? "mode-set" : "not-member", t, &u->results);
-	if (found)
-		return store_event_add(u->x.s, u->x.l->name, "member.mode",
-				       u->in->sender, 0,
-				       store_mode_name(mode));
+	if (!member) {
+		phrase(&u->x, "not-member", t, &u->results);
+		return 0;
+	}
+	/* Confirmed as leaving is: a forged "set nomail" changes nothing
+	 * unless the member answers. */
+	if (start_request(&u->x, SUBREQ_SET, u->in->sender, NULL, mode, true,
+			  &sent, t) < 0)
+		return -1;
+	if (sent) {
+		u->told++;
+		phrase(&u->x, "set-confirm-sent", t, &u->results);
+	}
 	return 0;
 }
 

@@ -51,12 +51,13 @@ void incoming_identify(struct incoming *in)
 
 	in->message_id = msg_message_id(&in->m);
 	if (in->message_id == NULL || *in->message_id == '\0') {
-		char token[33];
+		/* From the content, not at random: a post the MTA hands over
+		 * again (it never saw our exit) is the same message. */
+		char *id = msg_content_id(&in->m);
 
 		free(in->message_id);
-		if (util_token(token) < 0)
-			log_fatal("getrandom failed");
-		in->message_id = xasprintf("convene.%s@%s", token, c->domain);
+		in->message_id = xasprintf("convene.%s@%s", id, c->domain);
+		free(id);
 		from = xasprintf("<%s>", in->message_id);
 		msg_field_set(&in->m, "Message-ID", from);
 		free(from);

@@ -22,6 +22,7 @@
 #include "pipeline/post.h"
 #include "pipeline/posting.h"
 #include "store/store.h"
+#include "store/store_holds.h"
 
 static bool list_known(const char *name, void *ctx)
 {
@@ -40,13 +41,21 @@ static enum status handle_post(struct store *s, struct incoming *in,
 	bool dup;
 
 	/* A message the MTA hands over twice (it never saw our exit status)
-	 * is archived once. */
+	 * is archived once, and held once. */
 	if (store_archive_has(s, l->name, in->message_id, &dup) < 0)
 		return incoming_store_failure(s, in, "duplicate check");
 	*outcome_r = INCOMING_DROPPED;
 	if (dup) {
 		log_info("list=%s message-id=<%s> from=<%s>: dropped: "
 			 "duplicate of an archived post", l->name, in->logid,
+			 in->logfrom);
+		return ST_OK;
+	}
+	if (store_holds_has(s, l->name, in->message_id, &dup) < 0)
+		return incoming_store_failure(s, in, "duplicate check");
+	if (dup) {
+		log_info("list=%s message-id=<%s> from=<%s>: dropped: "
+			 "duplicate of a held post", l->name, in->logid,
 			 in->logfrom);
 		return ST_OK;
 	}

@@ -223,6 +223,8 @@ static const struct {
 	{ store_schema_personal_jobs, &store_schema_personal_jobs_n },
 	{ store_schema_digest, &store_schema_digest_n },
 	{ store_schema_archive, &store_schema_archive_n },
+	{ store_schema_guard, &store_schema_guard_n },
+	{ store_schema_set_requests, &store_schema_set_requests_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

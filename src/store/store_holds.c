@@ -264,6 +264,15 @@ int store_holds_banned(struct store *s, const char *list, const char *address,
 	return has_row(s, sql, list, address, banned_r, "check ban");
 }
 
+int store_holds_has(struct store *s, const char *list,
+		    const char *message_id, bool *found_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM holds WHERE list = ? AND message_id = ?";
+
+	return has_row(s, sql, list, message_id, found_r, "check holds");
+}
+
 int store_holds_allow_add(struct store *s, const char *list,
 			  const char *address, const char *by)
 {

@@ -57,6 +57,10 @@ int store_digest_seq_now(struct store *s, int64_t *seq_r);
 	" ELSE coalesce((SELECT w.old_mode FROM mode_switches w" \
 	"  WHERE w.member = members.id AND w.seq >= " T \
 	"  ORDER BY w.seq LIMIT 1), members.mode) END)"
+extern const char *const store_schema_guard[];
+extern const size_t store_schema_guard_n;
+extern const char *const store_schema_set_requests[];
+extern const size_t store_schema_set_requests_n;
 
 extern const char *const store_schema_archive[];
 extern const size_t store_schema_archive_n;

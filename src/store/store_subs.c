@@ -46,8 +46,42 @@ const char *const store_schema_subscriptions[] = {
 const size_t store_schema_subscriptions_n =
 	sizeof store_schema_subscriptions / sizeof store_schema_subscriptions[0];
 
+/* Schema step: requests of kind 'set' (a change of delivery mode, confirmed
+ * as an unsubscribe is). SQLite cannot change a CHECK: the table is made
+ * anew with the same columns and its rows copied. */
+const char *const store_schema_set_requests[] = {
+	"CREATE TABLE sub_requests_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('subscribe','unsubscribe','invite','set')),"
+	"  address TEXT NOT NULL,"
+	"  display_name TEXT,"
+	"  mode TEXT NOT NULL DEFAULT 'immediate'"
+	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail')),"
+	"  selector TEXT NOT NULL,"
+	"  token TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL DEFAULT 'confirm'"
+	"    CHECK (state IN ('confirm','approve','done','rejected','expired')),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  decided_at INTEGER,"
+	"  decided_by TEXT)",
+	"INSERT INTO sub_requests_new (id, list, kind, address, display_name,"
+	" mode, selector, token, state, created_at, expires_at, decided_at,"
+	" decided_by) SELECT id, list, kind, address, display_name, mode,"
+	" selector, token, state, created_at, expires_at, decided_at,"
+	" decided_by FROM sub_requests",
+	"DROP TABLE sub_requests",
+	"ALTER TABLE sub_requests_new RENAME TO sub_requests",
+	"CREATE INDEX sub_requests_by_selector ON sub_requests (selector)",
+	"CREATE INDEX sub_requests_by_list ON sub_requests (list, state, id)",
+};
+const size_t store_schema_set_requests_n =
+	sizeof store_schema_set_requests / sizeof store_schema_set_requests[0];
+
 static const char *const kind_names[] = {
-	"subscribe", "unsubscribe", "invite"
+	"subscribe", "unsubscribe", "invite", "set"
 };
 static const char *const state_names[] = {
 	"confirm", "approve", "done", "rejected", "expired"
@@ -57,7 +91,7 @@ static const char *const state_names[] = {
 
 const char *store_sub_kind_name(enum store_sub_kind k)
 {
-	return (unsigned)k < 3 ? kind_names[k] : "subscribe";
+	return (unsigned)k < 4 ? kind_names[k] : "subscribe";
 }
 
 const char *store_sub_state_name(enum store_sub_state st)
@@ -93,7 +127,7 @@ static void request_from_row(sqlite3_stmt *st, struct store_sub_request *r)
 	r->id = sqlite3_column_int64(st, 0);
 	r->list = store_col_text(st, 1);
 	v = store_col_text(st, 2);
-	r->kind = (enum store_sub_kind)name_index(v, kind_names, 3);
+	r->kind = (enum store_sub_kind)name_index(v, kind_names, 4);
 	free(v);
 	r->address = store_col_text(st, 3);
 	r->name = store_col_text(st, 4);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Subscriptions and email commands: double opt-in by reply from real
-# clients, forged and reused tokens, unsubscribe, set, who, auto-responders
-# and bounces never answered, the rate limit, approve/closed lists,
-# invitations, --quiet, the pending CLI, expiry.
+# clients, forged and reused tokens, unsubscribe, set (confirmed), who,
+# auto-responders and bounces never answered, the rate limit,
+# approve/closed lists, invitations, --quiet, the pending CLI, expiry.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/convene.conf" <<EOC
@@ -166,22 +166,53 @@ deliver
 expect_eq "bob got one message" 1 "$(count_for bob@example.net)"
 check "...the goodbye" grep -q '^Subject: Goodbye from makers' "$(outbox_for bob@example.net)"
 
-# ---- set, who, several commands, signature and quotes ----
+# ---- set (confirmed, as leaving is), who, several commands, signature and
+# quotes ----
+# confirm_by_reply ADDR: the last confirmation ADDR got, answered by reply.
+confirm_by_reply() {
+	local f tok=
+	for f in $(outbox_for "$1"); do
+		grep -q '^Subject: confirm ' "$f" && tok=$(token_of "$f")
+	done
+	mail "$1" "makers-confirm+$tok@lists.example.org" "Re: confirm $tok" 'yes' >/dev/null
+}
+pending_set() { sql "SELECT mode FROM sub_requests WHERE address = '$1' AND kind = 'set' AND state = 'confirm'"; }
 tick
 clear_outbox
 mail 'Dave <dave@example.org>' makers-request@lists.example.org 'set digest-plain' '' >/dev/null
-expect_eq "set digest-plain in the Subject" "active,digest-plain,Dave" "$(member makers dave@example.org)"
-mail dave@example.org makers-request@lists.example.org '' 'Hi,\nset digest\nwho\n-- \nDave\nunsubscribe' >/dev/null
-expect_eq "set digest in the body" "active,digest,Dave" "$(member makers dave@example.org)"
-expect_eq "nothing after the signature ran" 0 "$(sql "SELECT count(*) FROM sub_requests WHERE address = 'dave@example.org' AND kind = 'unsubscribe'")"
+expect_eq "set digest-plain in the Subject: not before it is confirmed" "active,digest,Dave" "$(member makers dave@example.org)"
+expect_eq "...a request waits" digest-plain "$(pending_set dave@example.org)"
 deliver
-expect_eq "one answer per command message" 2 "$(count_for dave@example.org)"
-f=$(outbox_for dave@example.org | tail -1)
-body_of "$f" >"$T/dave-answer.txt"
-check "answer reports the mode" grep -q 'now: digest\.' "$T/dave-answer.txt"
+expect_eq "...its confirmation is the one answer" 1 "$(count_for dave@example.org)"
+check "...asking about delivery" grep -q '^Subject: confirm [0-9a-f]*: delivery from makers' "$(outbox_for dave@example.org)"
+confirm_by_reply dave@example.org
+expect_eq "set digest-plain, confirmed by reply" "active,digest-plain,Dave" "$(member makers dave@example.org)"
+deliver
+tick
+clear_outbox
+mail dave@example.org makers-request@lists.example.org '' 'Hi,\nset digest\nwho\n-- \nDave\nunsubscribe' >/dev/null
+expect_eq "nothing after the signature ran" 0 "$(sql "SELECT count(*) FROM sub_requests WHERE address = 'dave@example.org' AND kind = 'unsubscribe'")"
+expect_eq "set digest in the body waits" digest "$(pending_set dave@example.org)"
+deliver
+expect_eq "one answer per command message, and the confirmation" 2 "$(count_for dave@example.org)"
+for f in $(outbox_for dave@example.org); do
+	grep -q '^Subject: confirm ' "$f" || body_of "$f" >"$T/dave-answer.txt"
+done
+check "answer says a confirmation went out" grep -q 'change delivery to: digest' "$T/dave-answer.txt"
 check "member's who lists members" grep -q '^  carol\|^  dave@example.org' "$T/dave-answer.txt"
+confirm_by_reply dave@example.org
+clear_outbox
+expect_eq "set digest in the body, confirmed" "active,digest,Dave" "$(member makers dave@example.org)"
+deliver
+check "the confirmed change is reported with the mode" grep -q 'now: digest\.' "$(outbox_for dave@example.org)"
+tick
+clear_outbox
 mail dave@example.org makers-request@lists.example.org '' 'set nomail\n\n> set immediate\n> unsubscribe' >/dev/null
-expect_eq "quoted commands are not run" "active,nomail,Dave" "$(member makers dave@example.org)"
+expect_eq "quoted commands are not run" "nomail" "$(pending_set dave@example.org)"
+expect_eq "...nor the unsubscribe" 0 "$(sql "SELECT count(*) FROM sub_requests WHERE address = 'dave@example.org' AND kind = 'unsubscribe'")"
+deliver
+confirm_by_reply dave@example.org
+expect_eq "set nomail, confirmed" "active,nomail,Dave" "$(member makers dave@example.org)"
 clear_outbox
 mail erin@example.org makers-request@lists.example.org '' 'set digest' >/dev/null
 deliver
@@ -211,7 +242,7 @@ check "HTML-only: help answered" grep -q 'one per line' "$T/frank.txt"
 check "HTML-only: info answered" grep -q 'Who may post: members' "$T/frank.txt"
 expect_eq "HTML quote not run" 0 "$(sql "SELECT count(*) FROM sub_requests WHERE address = 'frank@example.org'")"
 mail dave@example.org makers-request@lists.example.org '' "$(printf 'set immediate\n' | base64)" 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64' >/dev/null
-expect_eq "base64 body decoded" "active,immediate,Dave" "$(member makers dave@example.org)"
+expect_eq "base64 body decoded" "immediate" "$(pending_set dave@example.org)"
 clear_outbox
 mail gail@example.org makers-request@lists.example.org 'hello' 'Is this the right place?' >/dev/null
 deliver
