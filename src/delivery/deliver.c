@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "mail/verp.h"
 #include "store/store.h"
+#include "store/store_guard.h"
 #include "delivery/relays.h"
 #include "delivery/transport.h"
 #include "base/util.h"
@@ -55,6 +56,9 @@ struct deliver {
 	pthread_cond_t work_cv, done_cv;
 	struct txn *todo_head, *todo_tail, *done_head, *done_tail;
 	bool stopping;
+	/* the key of VERP tags (store_secret), read at the first pass */
+	unsigned char verp_key[VERP_KEY_LEN];
+	bool have_key;
 };
 
 time_t deliver_backoff(const struct conf *c, int attempts, time_t now)
@@ -73,6 +77,8 @@ time_t deliver_backoff(const struct conf *c, int attempts, time_t now)
 	}
 	return now + d;
 }
+
+_Static_assert(VERP_KEY_LEN == STORE_SECRET_LEN, "the VERP key is a secret");
 
 /* ---- the sessions: one thread and one transport each ---- */
 
@@ -274,14 +280,18 @@ static void personalize(const struct store_job *j, struct txn *x)
 }
 
 /* With verp = per-recipient, each transaction has one recipient and the
- * envelope sender names it (NAME-bounces+user=example.org@DOMAIN), so that a
- * bounce says who it is about. */
-static void per_recipient_sender(const struct conf *c, const char *list,
+ * envelope sender names it with a keyed tag
+ * (NAME-bounces+TAG.user=example.org@DOMAIN), so that a bounce says who it
+ * is about and cannot be forged. */
+static void per_recipient_sender(const struct deliver *d, const char *list,
 				 struct txn *x)
 {
+	const struct conf *c = d->c;
+
 	if (c->outbound.verp != VERP_PER_RECIPIENT || x->n != 1)
 		return;
-	x->owned_from = verp_encode(list, x->r[0].addr, c->domain);
+	x->owned_from = verp_encode_tagged(list, x->r[0].addr, c->domain,
+					   d->verp_key, util_now());
 	if (x->owned_from != NULL)
 		x->env_from = x->owned_from;
 }
@@ -424,7 +434,7 @@ static int stream_submit(struct stream *st)
 		x->last = last;
 		for (size_t i = 0; i < n; i++)
 			x->r[i].addr = addrs[i];
-		per_recipient_sender(st->d->c, st->j->list, x);
+		per_recipient_sender(st->d, st->j->list, x);
 		personalize(st->j, x);
 		st->after = last;
 		x->fifo_next = NULL;
@@ -611,7 +621,7 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 				rows[off + i].address = NULL;
 				x->r[i].addr = x->rows[i].address;
 			}
-			per_recipient_sender(d->c, j->list, x);
+			per_recipient_sender(d, j->list, x);
 			personalize(j, x);
 			submit(d, x);
 			inflight++;
@@ -701,6 +711,13 @@ int deliver_pass(struct deliver *d, struct store *s, bool progress,
 	bool found;
 	int ret = 0;
 
+	if (!d->have_key) {
+		if (store_secret(s, "verp", d->verp_key) < 0) {
+			log_error("queue: %s", store_error(s));
+			return -1;
+		}
+		d->have_key = true;
+	}
 	for (;;) {
 		if (store_job_next_due(s, util_now(), last_id, &j,
 				       &found) < 0) {

@@ -2,12 +2,14 @@
 #include "autoconf.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mail/verp.h"
 #include "base/addr.h"
 #include "base/buf.h"
+#include "base/hash.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -153,4 +155,92 @@ out:
 	buf_free(&full);
 	free(e);
 	return rc;
+}
+
+/* ---- keyed tags ---- */
+
+#define TAG_HEX 20      /* 4 hex digits of the day, 16 of the MAC */
+
+/* The tag of member on list for `day` (its low 16 bits) into tag. */
+static void make_tag(const char *list, const char *member, unsigned day,
+		     const unsigned char key[VERP_KEY_LEN],
+		     char tag[TAG_HEX + 1])
+{
+	unsigned char mac[HASH_LEN];
+	struct buf in = BUF_INIT;
+	char *who = util_lower(xstrdup(member));
+
+	snprintf(tag, TAG_HEX + 1, "%04x", day & 0xffff);
+	buf_printf(&in, "convene-verp\n%s\n%s\n%s", list, who, tag);
+	hash_hmac(key, VERP_KEY_LEN, in.data, in.len, mac);
+	hash_hex(mac, (TAG_HEX - 4) / 2, tag + 4);
+	buf_free(&in);
+	free(who);
+}
+
+char *verp_encode_tagged(const char *list, const char *member,
+			 const char *domain,
+			 const unsigned char key[VERP_KEY_LEN], time_t now)
+{
+	char *plain = verp_encode(list, member, domain), *norm, *out, *plus;
+	char tag[TAG_HEX + 1];
+
+	if (plain == NULL)
+		return NULL;
+	norm = addr_normalize(member, true);
+	make_tag(list, norm != NULL ? norm : member,
+		 (unsigned)(now / 86400), key, tag);
+	plus = strchr(plain, '+');
+	out = xasprintf("%.*s%s.%s", (int)(plus + 1 - plain), plain, tag,
+			plus + 1);
+	free(norm);
+	free(plain);
+	return out;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return false;
+	return true;
+}
+
+int verp_check(const char *encoded, bool case_sensitive, const char *list,
+	       const unsigned char key[VERP_KEY_LEN], time_t now,
+	       char **member_r, enum verp_tag *tag_r)
+{
+	char given[TAG_HEX + 1], want[TAG_HEX + 1], *e;
+	unsigned day, today = (unsigned)(now / 86400) & 0xffff;
+	size_t i;
+
+	*tag_r = VERP_UNTAGGED;
+	*member_r = NULL;
+	if (encoded == NULL)
+		return -1;
+	e = util_trim(xstrdup(encoded));
+	while (*e == '"' || *e == '<' || *e == '\'')
+		memmove(e, e + 1, strlen(e));
+	if (strlen(e) > TAG_HEX + 1 && e[TAG_HEX] == '.' &&
+	    all_hex(e, TAG_HEX) &&
+	    verp_decode(e + TAG_HEX + 1, case_sensitive, member_r) == 0) {
+		for (i = 0; i < TAG_HEX; i++)
+			given[i] = (char)(e[i] >= 'A' && e[i] <= 'F' ?
+					  e[i] - 'A' + 'a' : e[i]);
+		given[TAG_HEX] = '\0';
+		day = (unsigned)(hexval(given[0]) << 12 |
+				 hexval(given[1]) << 8 |
+				 hexval(given[2]) << 4 | hexval(given[3]));
+		make_tag(list, *member_r, day, key, want);
+		*tag_r = ((today - day) & 0xffff) <= VERP_TAG_DAYS &&
+			 hash_equal(given, want, TAG_HEX) ?
+			 VERP_TAG_GOOD : VERP_TAG_BAD;
+		free(e);
+		return 0;
+	}
+	free(e);
+	/* the plain form (also a local part that only looks tagged) */
+	return verp_decode(encoded, case_sensitive, member_r);
 }

@@ -18,11 +18,14 @@
 #include "base/log.h"
 #include "store/store.h"
 #include "store/store_bounces.h"
+#include "store/store_guard.h"
 #include "base/template.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
 #define DUE_BATCH 100     /* probes handled per list and pass */
+
+_Static_assert(VERP_KEY_LEN == STORE_SECRET_LEN, "the VERP key is a secret");
 
 /* ---- notices ---- */
 
@@ -50,20 +53,25 @@ static int notice(struct store *s, const struct conf *c,
 }
 
 /* The probe to a disabled member: Reply-To NAME-confirm+TOKEN, sent with
- * the member's VERP return path so that its own bounce names the member. */
+ * the member's tagged VERP return path so that its own bounce names the
+ * member. */
 static int send_probe(struct store *s, const struct conf *c,
 		      const struct conf_list *l, const char *address,
 		      const char *token, int count, double score,
 		      const char *reason)
 {
-	char *confirm = xasprintf("%s-confirm+%s@%s", l->name, token,
-				  c->domain);
-	char *verp = verp_encode(l->name, address, c->domain);
+	unsigned char key[VERP_KEY_LEN];
+	char *confirm, *verp;
 	char countv[16], scorev[32];
 	struct template_var extra[6];
 	const char *rcpts[1] = { address };
 	int rc;
 
+	if (store_secret(s, "verp", key) < 0)
+		return -1;
+	confirm = xasprintf("%s-confirm+%s@%s", l->name, token, c->domain);
+	verp = verp_encode_tagged(l->name, address, c->domain, key,
+				  util_now());
 	snprintf(countv, sizeof countv, "%d", count);
 	snprintf(scorev, sizeof scorev, "%.2f", score);
 	extra[0] = (struct template_var){ "address", address };
@@ -342,27 +350,66 @@ static int named_collect(struct store *s, struct incoming *in,
 	return 0;
 }
 
+/* Whether a report for member is believed: with a good VERP tag, or when
+ * the list sent the member something lately (the delivery records say so):
+ * a forged report for someone the list never wrote to counts for nothing.
+ * -1 on a store failure. */
+static int believed(struct store *s, struct incoming *in, const char *member,
+		    enum verp_tag tag, bool has_verp, bool *yes_r)
+{
+	time_t since = util_now() - (time_t)VERP_TAG_DAYS * 86400;
+	char safe[160];
+
+	*yes_r = tag == VERP_TAG_GOOD;
+	if (*yes_r)
+		return 0;
+	if (store_sent_since(s, in->list->name, member, since, yes_r) < 0)
+		return -1;
+	if (!*yes_r)
+		log_info("list=%s message-id=<%s>: not counted: a report for "
+			 "<%s> %s, and the list sent it nothing in the last "
+			 "%d days", in->list->name, in->logid,
+			 log_sanitize(safe, sizeof safe, member,
+				      strlen(member)),
+			 !has_verp ? "without a VERP tag" :
+			 tag == VERP_TAG_BAD ? "with a wrong or old VERP tag" :
+			 "to an untagged VERP address", VERP_TAG_DAYS);
+	return 0;
+}
+
 /* Scores a delivery failure report for the members it names. */
 static enum status score_report(struct store *s, struct incoming *in,
 				const struct dsn_report *rep,
 				enum incoming_outcome *outcome_r)
 {
 	const struct conf *c = in->c;
+	unsigned char key[VERP_KEY_LEN];
+	enum verp_tag tag = VERP_UNTAGGED;
 	struct named nm = { 0 };
 	char *verp = NULL, safe[160] = "(none named)";
 	enum status st = ST_OK;
-	size_t i;
+	size_t i, scored = 0;
+	bool yes;
 
+	if (store_secret(s, "verp", key) < 0)
+		return incoming_store_failure(s, in, "VERP key");
 	if (in->route.extension != NULL &&
-	    verp_decode(in->route.extension, c->local_part_case_sensitive,
-			&verp) < 0)
+	    verp_check(in->route.extension, c->local_part_case_sensitive,
+		       in->list->name, key, util_now(), &verp, &tag) < 0)
 		verp = NULL;
 	if (named_collect(s, in, rep, verp, &nm) < 0)
 		st = incoming_store_failure(s, in, "bounce");
 	for (i = 0; st == ST_OK && i < nm.n; i++) {
-		if (score_member(s, in, nm.members[i], nm.sevs[i],
-				 nm.stats[i]) < 0)
+		if (believed(s, in, nm.members[i], tag, verp != NULL,
+			     &yes) < 0)
+			st = incoming_store_failure(s, in, "delivery records");
+		else if (!yes)
+			continue;
+		else if (score_member(s, in, nm.members[i], nm.sevs[i],
+				      nm.stats[i]) < 0)
 			st = incoming_store_failure(s, in, "bounce");
+		else
+			scored++;
 	}
 	if (st == ST_OK && nm.n == 0) {
 		if (verp != NULL || rep->n > 0)
@@ -372,11 +419,12 @@ static enum status score_report(struct store *s, struct incoming *in,
 					    rep->v[0].address));
 		log_info("list=%s message-id=<%s>: dropped: bounce for a "
 			 "non-member <%s>", in->list->name, in->logid, safe);
-	} else if (st == ST_OK) {
+	} else if (st == ST_OK && scored > 0) {
 		*outcome_r = INCOMING_ACCEPTED;
 	}
 	named_free(&nm);
 	free(verp);
+	memset(key, 0, sizeof key);
 	return st;
 }
 

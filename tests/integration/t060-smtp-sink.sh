@@ -67,7 +67,7 @@ rcpts=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$T/sink/dump" | sort | tr '
 expect_eq "relay back: everyone once" "alice@example.org bob@example.net carol@example.com" "$rcpts"
 
 # verp = per-recipient: one transaction per member, each with an envelope
-# sender that names the member for bounce attribution.
+# sender that names the member for bounce attribution, with a keyed tag.
 : >"$T/sink/dump"
 write_config "" "outbound = { transport = \"smtp\"; host = \"127.0.0.1\"; port = $port; verp = \"per-recipient\"; };"
 sed -i '/transport = "maildir"/d' "$T/convene.conf"
@@ -76,7 +76,9 @@ post "$T/p3.eml" >/dev/null
 cv run --once >/dev/null
 sleep 0.5
 expect_eq "per-recipient: one transaction per member" 3 "$(grep -c '^X-Mail-Args:' "$T/sink/dump")"
+# (each with its keyed tag: 20 hex digits and a dot before the member)
 expect_eq "per-recipient: VERP senders name each member" \
-	"<makers-bounces+alice=example.org@lists.example.org> <alice@example.org>|<makers-bounces+bob=example.net@lists.example.org> <bob@example.net>|<makers-bounces+carol=example.com@lists.example.org> <carol@example.com>" \
-	"$(awk '/^X-Mail-Args:/ { split($0, a, " "); from = a[2] } /^X-Rcpt-Args:/ { split($0, b, " "); print from " " b[2] }' "$T/sink/dump" | sort | tr '\n' '|' | sed 's/|$//')"
+	"<makers-bounces+TAG.alice=example.org@lists.example.org> <alice@example.org>|<makers-bounces+TAG.bob=example.net@lists.example.org> <bob@example.net>|<makers-bounces+TAG.carol=example.com@lists.example.org> <carol@example.com>" \
+	"$(awk '/^X-Mail-Args:/ { split($0, a, " "); from = a[2] } /^X-Rcpt-Args:/ { split($0, b, " "); print from " " b[2] }' "$T/sink/dump" |
+		sed 's/+[0-9a-f]\{20\}\./+TAG./' | sort | tr '\n' '|' | sed 's/|$//')"
 finish

@@ -247,6 +247,106 @@ static void test_verp(void **state)
 	assert_null(verp_encode("makers", "not an address", "lists.example.org"));
 }
 
+/* The extension of a bounce address (what follows "LIST-bounces+"). */
+static char *extension_of(const char *addr)
+{
+	const char *p = strchr(addr, '+') + 1;
+
+	return xstrndup(p, strcspn(p, "@"));
+}
+
+static void test_verp_tags(void **state)
+{
+	static const char *const members[] = {
+		"bob@example.net", "first.last+tag@example.org",
+		"\"john doe\"@example.org", "0123456789abcdef0123.x@example.org",
+		NULL
+	};
+	unsigned char key[VERP_KEY_LEN], other[VERP_KEY_LEN];
+	const time_t now = 1741000000;
+	enum verp_tag tag;
+	char *enc, *ext, *dec, *bad;
+	size_t i;
+
+	memset(key, 7, sizeof key);
+	memset(other, 8, sizeof other);
+	for (i = 0; members[i] != NULL; i++) {
+		enc = verp_encode_tagged("makers", members[i],
+					 "lists.example.org", key, now);
+		assert_non_null(enc);
+		ext = extension_of(enc);
+		/* TAG (20 hex digits) '.' ENCODED */
+		assert_int_equal(strspn(ext, "0123456789abcdef"), 20);
+		assert_int_equal(ext[20], '.');
+		assert_int_equal(verp_check(ext, true, "makers", key, now, &dec,
+					    &tag), 0);
+		assert_int_equal(tag, VERP_TAG_GOOD);
+		assert_string_equal(dec, members[i]);
+		free(dec);
+		/* good for VERP_TAG_DAYS days, not a day more */
+		assert_int_equal(verp_check(ext, true, "makers", key,
+					    now + VERP_TAG_DAYS * 86400, &dec,
+					    &tag), 0);
+		assert_int_equal(tag, VERP_TAG_GOOD);
+		free(dec);
+		assert_int_equal(verp_check(ext, true, "makers", key,
+					    now + (VERP_TAG_DAYS + 1) * 86400,
+					    &dec, &tag), 0);
+		assert_int_equal(tag, VERP_TAG_BAD);
+		free(dec);
+		/* nor from the future, another key, another list */
+		assert_int_equal(verp_check(ext, true, "makers", key,
+					    now - 2 * 86400, &dec, &tag), 0);
+		assert_int_equal(tag, VERP_TAG_BAD);
+		free(dec);
+		assert_int_equal(verp_check(ext, true, "makers", other, now,
+					    &dec, &tag), 0);
+		assert_int_equal(tag, VERP_TAG_BAD);
+		free(dec);
+		assert_int_equal(verp_check(ext, true, "crafts", key, now,
+					    &dec, &tag), 0);
+		assert_int_equal(tag, VERP_TAG_BAD);
+		free(dec);
+		/* an MTA that upper-cases local parts */
+		for (dec = ext; *dec != '\0'; dec++)
+			if (*dec >= 'a' && *dec <= 'z')
+				*dec = (char)(*dec - 'a' + 'A');
+		assert_int_equal(verp_check(ext, false, "makers", key, now,
+					    &dec, &tag), 0);
+		assert_int_equal(tag, VERP_TAG_GOOD);
+		free(dec);
+		free(ext);
+		free(enc);
+	}
+	/* a tag moved to another member */
+	enc = verp_encode_tagged("makers", "bob@example.net",
+				 "lists.example.org", key, now);
+	ext = extension_of(enc);
+	bad = xasprintf("%.20s.carol=example.com", ext);
+	assert_int_equal(verp_check(bad, false, "makers", key, now, &dec,
+				    &tag), 0);
+	assert_int_equal(tag, VERP_TAG_BAD);
+	assert_string_equal(dec, "carol@example.com");
+	free(dec);
+	free(bad);
+	free(ext);
+	free(enc);
+	/* the plain form reads as untagged; a local part that only looks
+	 * tagged too */
+	assert_int_equal(verp_check("bob=example.net", false, "makers", key,
+				    now, &dec, &tag), 0);
+	assert_int_equal(tag, VERP_UNTAGGED);
+	assert_string_equal(dec, "bob@example.net");
+	free(dec);
+	assert_int_equal(verp_check("0123456789abcdef0123=example.org", false,
+				    "makers", key, now, &dec, &tag), 0);
+	assert_int_equal(tag, VERP_UNTAGGED);
+	free(dec);
+	assert_int_equal(verp_check("nobody", false, "makers", key, now, &dec,
+				    &tag), -1);
+	assert_null(dec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_verp_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
