@@ -19,6 +19,14 @@ bool addr_valid(const char *s);
  * the address is not valid. */
 char *addr_normalize(const char *s, bool case_sensitive_local);
 
+/* The key under which mail to an address is counted for the rate limit:
+ * the variants that reach one mailbox count as one address. Lower-cased,
+ * the local part cut at its first '+' (a "+tag"), the domain without
+ * trailing dots, and any address literal ("[192.0.2.1]", "[IPv6:...]")
+ * as the one domain "[]". Newly allocated; never NULL (a string without
+ * '@' is its own key, lower-cased). */
+char *addr_rate_key(const char *s);
+
 /* What a recipient address of the list domain is for. */
 enum addr_kind {
 	ADDR_POST,

@@ -65,6 +65,11 @@ struct notice {
 	 * one: nothing is sent when robot_reason() says a robot wrote it. */
 	const struct msg *answers;
 	const char *answers_sender;
+	/* The recipients are addresses convene did not choose (a poster, the
+	 * sender of a command): each goes through the one answer rate limit
+	 * (notice_rate_take) and is left out past it, and so is one that is
+	 * not a valid address or has an address literal for its domain. */
+	bool limited;
 };
 
 /* Appends the line "key: text" of template `name` (rendered with v) to
@@ -79,7 +84,8 @@ int notice_line(const struct conf *c, const struct conf_list *l,
 /* Renders template `name` with v, composes it as `how` says and queues it
  * to rcpts[0..n-1] as a direct job of l, part of the caller's transaction.
  * Nothing is sent (and 0 returned) when n is 0 or when the message answered
- * is a robot's. Returns -1 on a store failure (the store's error says why)
+ * is a robot's; with how->limited, a recipient past the rate limit is left
+ * out. Returns -1 on a store failure (the store's error says why)
  * and when the template cannot be rendered (logged): the caller rolls back,
  * so that the mail that caused the notice stays with the MTA (or the
  * worker's job waits) until the admin fixes the template. */
@@ -87,6 +93,16 @@ int notice_send(struct store *s, const struct conf *c,
 		const struct conf_list *l, const char *name,
 		const struct notice_vars *v, const struct notice *how,
 		const char *const *rcpts, size_t n);
+
+/* The one rate limit on mail to addresses convene did not choose: at most
+ * answer_rate_limit's N messages to an address in its window, counted
+ * over every list, the variants of an address that reach one mailbox
+ * counting as one (addr_rate_key). *allowed_r true: one more may go now
+ * (and is counted); false: none (logged). Part of the caller's
+ * transaction. 0, or -1 on a store failure. */
+int notice_rate_take(struct store *s, const struct conf *c,
+		     const struct conf_list *l, const char *address,
+		     bool *allowed_r);
 
 /* Queues len bytes of a whole message (LF line ends) to rcpts[0..n-1] as a
  * direct job of l from env_from (NULL: LIST-bounces@DOMAIN), part of the

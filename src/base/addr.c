@@ -9,6 +9,7 @@
 
 #include "base/addr.h"
 #include "base/buf.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 
 /* A recipient longer than this is not ours: VERP-encoded bounce addresses
@@ -346,4 +347,29 @@ const char *addr_kind_name(enum addr_kind k)
 	case ADDR_BOUNCES:     return "bounces";
 	}
 	return "unknown";
+}
+
+char *addr_rate_key(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	char *key, *plus, *dom;
+	size_t n;
+
+	if (at == NULL)
+		return util_lower(xstrdup(s));
+	key = util_lower(xstrdup(s));
+	dom = key + (at - s) + 1;
+	dom[-1] = '\0';
+	/* "+tag" (not a local part that begins with '+') */
+	plus = strchr(key + 1, '+');
+	if (plus != NULL && plus < dom)
+		*plus = '\0';
+	n = strlen(dom);
+	while (n > 0 && dom[n - 1] == '.')
+		dom[--n] = '\0';
+	if (dom[0] == '[')
+		dom = "[]";
+	plus = xasprintf("%s@%s", key, dom);
+	free(key);
+	return plus;
 }

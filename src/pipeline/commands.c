@@ -74,9 +74,13 @@ struct ctx {
 /* An address that may go into a header and an envelope as it is. */
 static bool sendable(const char *a)
 {
-	const char *p;
+	const char *p, *at;
 
-	if (a == NULL || strchr(a, '@') == NULL || strlen(a) > ADDR_MAX)
+	if (a == NULL || (at = strrchr(a, '@')) == NULL ||
+	    strlen(a) > ADDR_MAX)
+		return false;
+	/* never an address literal: see notice.h */
+	if (at[1] == '[')
 		return false;
 	for (p = a; *p; p++)
 		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
@@ -120,24 +124,14 @@ static int send_tpl(struct ctx *x, const char *name, const char *rcpt,
 			      NULL, 0);
 }
 
-/* The rate limit: 1 when rcpt may get one more message now (and it is
- * counted), 0 when not, -1 for a store failure. */
+/* The one rate limit (notice_rate_take): 1 when rcpt may get one more
+ * message now (and it is counted), 0 when not, -1 for a store failure. */
 static int rate_ok(struct ctx *x, const char *rcpt)
 {
 	bool allowed;
 
-	if (store_sub_rate_take(x->s, rcpt, util_now(),
-				x->c->answer_rate_window_s,
-				x->c->answer_rate_max, &allowed) < 0)
+	if (notice_rate_take(x->s, x->c, x->l, rcpt, &allowed) < 0)
 		return -1;
-	if (!allowed) {
-		char safe[160];
-
-		log_info("list=%s: nothing sent to <%s>: over the answer rate "
-			 "limit (%ld in %lds)", x->l->name,
-			 log_sanitize(safe, sizeof safe, rcpt, strlen(rcpt)),
-			 x->c->answer_rate_max, x->c->answer_rate_window_s);
-	}
 	return allowed ? 1 : 0;
 }
 

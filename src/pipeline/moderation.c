@@ -82,6 +82,12 @@ static int tell(struct store *s, const struct conf *c,
 		.to = rcpt,
 		.answers = answers != NULL ? &answers->m : NULL,
 		.answers_sender = answers != NULL ? answers->sender : NULL,
+		/* a poster is whoever the From of a post says: the one rate
+		 * limit stops a flood of forged posts becoming a flood of
+		 * notices to them; a leader deciding was chosen */
+		.limited = answers != NULL &&
+			   !conf_list_is_leader(l, rcpt) &&
+			   !conf_list_is_council(l, rcpt),
 	};
 
 	return notice_send(s, c, l, name, v, &how, &rcpt, 1);

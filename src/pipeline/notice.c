@@ -7,13 +7,16 @@
 #include <time.h>
 
 #include "pipeline/notice.h"
+#include "base/addr.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "mail/compose.h"
 #include "mail/robot.h"
 #include "store/store.h"
+#include "store/store_subs.h"
 
 void notice_vars_init(struct notice_vars *v, const struct conf *c,
 		      const struct conf_list *l)
@@ -155,23 +158,56 @@ int notice_queue(struct store *s, const struct conf *c,
 	return rc;
 }
 
+static int notice_send_to(struct store *s, const struct conf *c,
+			  const struct conf_list *l, const char *name,
+			  const struct notice_vars *v, const struct notice *how,
+			  const char *const *rcpts, size_t n);
+
+int notice_rate_take(struct store *s, const struct conf *c,
+		     const struct conf_list *l, const char *address,
+		     bool *allowed_r)
+{
+	char *key = addr_rate_key(address), safe[160];
+	int rc;
+
+	rc = store_sub_rate_take(s, key, util_now(), c->answer_rate_window_s,
+				 c->answer_rate_max, allowed_r);
+	free(key);
+	if (rc == 0 && !*allowed_r)
+		log_info("list=%s: nothing sent to <%s>: over the answer rate "
+			 "limit (%ld in %lds)", l->name,
+			 log_sanitize(safe, sizeof safe, address,
+				      strlen(address)),
+			 c->answer_rate_max, c->answer_rate_window_s);
+	return rc;
+}
+
+/* Whether mail may go to an address nobody chose: a valid one with a
+ * domain name. An address literal ("[192.0.2.1]") is never answered: its
+ * spellings would multiply a forger's quota, and no member reads list mail
+ * there. */
+static bool answerable(const struct conf_list *l, const char *name,
+		       const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	char safe[160];
+
+	if (addr_valid(rcpt) && at != NULL && at[1] != '[')
+		return true;
+	log_info("list=%s: %s not sent to <%s>: not an address convene "
+		 "answers", l->name, name,
+		 log_sanitize(safe, sizeof safe, rcpt, strlen(rcpt)));
+	return false;
+}
+
 int notice_send(struct store *s, const struct conf *c,
 		const struct conf_list *l, const char *name,
 		const struct notice_vars *v, const struct notice *how,
 		const char *const *rcpts, size_t n)
 {
-	struct compose cm = {
-		.from = how->from, .to = how->to, .reply_to = how->reply_to,
-		.in_reply_to = how->in_reply_to,
-		.auto_submitted = how->auto_submitted,
-		.attach = how->attach, .attach_len = how->attach_len,
-		.parts = how->parts, .nparts = how->nparts,
-	};
-	struct buf to = BUF_INIT, out = BUF_INIT;
-	char *owner = NULL, *err = NULL;
 	const char *robot;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	if (n == 0)
 		return 0;
@@ -182,6 +218,46 @@ int notice_send(struct store *s, const struct conf *c,
 			 l->name, name, robot);
 		return 0;
 	}
+	if (how->limited) {
+		const char **ok = xcalloc(n, sizeof *ok);
+		size_t k = 0;
+		bool allowed;
+
+		for (i = 0; i < n; i++) {
+			if (!answerable(l, name, rcpts[i]))
+				continue;
+			if (notice_rate_take(s, c, l, rcpts[i], &allowed) < 0) {
+				free(ok);
+				return -1;
+			}
+			if (allowed)
+				ok[k++] = rcpts[i];
+		}
+		rc = k == 0 ? 0 : notice_send_to(s, c, l, name, v, how, ok, k);
+		free(ok);
+		return rc;
+	}
+	return notice_send_to(s, c, l, name, v, how, rcpts, n);
+}
+
+/* notice_send past the checks: render, compose, queue. */
+static int notice_send_to(struct store *s, const struct conf *c,
+			  const struct conf_list *l, const char *name,
+			  const struct notice_vars *v, const struct notice *how,
+			  const char *const *rcpts, size_t n)
+{
+	struct compose cm = {
+		.from = how->from, .to = how->to, .reply_to = how->reply_to,
+		.in_reply_to = how->in_reply_to,
+		.auto_submitted = how->auto_submitted,
+		.attach = how->attach, .attach_len = how->attach_len,
+		.parts = how->parts, .nparts = how->nparts,
+	};
+	struct buf to = BUF_INIT, out = BUF_INIT;
+	char *owner = NULL, *err = NULL;
+	size_t i;
+	int rc = 0;
+
 	if (cm.from == NULL)
 		cm.from = owner = xasprintf("%s-owner@%s", l->name, c->domain);
 	if (cm.to == NULL) {

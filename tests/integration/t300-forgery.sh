@@ -2,7 +2,9 @@
 # Forged and replayed mail: a forged "set nomail" changes nothing until the
 # member confirms (also once their answer quota is spent); a post without a
 # Message-ID handed over twice is delivered once; a held post handed over
-# twice is held once.
+# twice is held once; forged posts "from" someone give them at most the
+# rate limit's worth of notices, at hold time and at expiry, however the
+# address is varied (+tag, a trailing dot, address literals).
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/convene.conf" <<EOC
@@ -87,4 +89,41 @@ post "$T/outside2.eml" >/dev/null
 post "$T/outside2.eml" >/dev/null
 expect_eq "a held post without Message-ID handed over twice: held once" 1 \
 	"$(sql "SELECT count(*) FROM holds WHERE subject = 'no id, held'")"
+
+# ---- one rate limit for every notice to an address nobody chose ----
+tick
+clear_outbox
+sql "DELETE FROM answer_log"
+i=0
+for from in victim@example.org victim+a@example.org victim+b@example.org \
+	Victim+C@Example.ORG 'victim@example.org.' 'victim@[192.0.2.1]' \
+	'victim@[IPv6:2001:db8::1]'; do
+	i=$((i + 1))
+	printf 'From: %s\nTo: makers@lists.example.org\nSubject: forged %d\nMessage-ID: <forged-post-%d@evil.example>\n\nbuy\n' \
+		"$from" "$i" "$i" >"$T/fp-$i.eml"
+	post "$T/fp-$i.eml" >/dev/null
+done
+while [ $i -lt 50 ]; do
+	i=$((i + 1))
+	printf 'From: victim+%d@example.org\nTo: makers@lists.example.org\nSubject: forged %d\nMessage-ID: <forged-post-%d@evil.example>\n\nbuy\n' \
+		"$i" "$i" "$i" >"$T/fp-$i.eml"
+	post "$T/fp-$i.eml" >/dev/null
+done
+expect_eq "50 forged posts from the victim's variants: all held" 50 \
+	"$(sql "SELECT count(*) FROM holds WHERE subject LIKE 'forged %'")"
+deliver
+victim_mail() { outbox_rcpts | grep -ci '^victim\(+[a-z0-9]*\)\{0,1\}@\(example\.org\.\{0,1\}\|\[.*\]\)$'; }
+n_pending=$(victim_mail)
+check "...the victim got at most 5 notices, not 50 ($n_pending)" test "$n_pending" -le 5
+check "...and was told at least once ($n_pending)" test "$n_pending" -ge 1
+# A day later the victim's quota is back; fifteen days later every hold
+# expires at once.
+clear_outbox
+tick $((15 * 86400))
+deliver
+n_expired=$(victim_mail)
+expect_eq "...fifteen days on, every hold expired" 50 \
+	"$(sql "SELECT count(*) FROM holds WHERE subject LIKE 'forged %' AND state = 'expired'")"
+check "...the victim got at most 5 expiry notices, not 50 ($n_expired)" test "$n_expired" -le 5
+check "...and at least one ($n_expired)" test "$n_expired" -ge 1
 finish

@@ -424,6 +424,40 @@ static void test_kind_names(void **state)
 	assert_string_equal(addr_kind_name(ADDR_BOUNCES), "bounces");
 }
 
+static void test_rate_key(void **state)
+{
+	static const char *const same[] = {
+		"victim@example.org", "Victim@Example.ORG",
+		"victim+a@example.org", "victim+lists+x@example.org",
+		"victim@example.org.", "VICTIM+B@example.org..", NULL
+	};
+	char *k;
+	size_t i;
+
+	for (i = 0; same[i] != NULL; i++) {
+		k = addr_rate_key(same[i]);
+		assert_string_equal(k, "victim@example.org");
+		free(k);
+	}
+	k = addr_rate_key("victim@[192.0.2.1]");
+	assert_string_equal(k, "victim@[]");
+	free(k);
+	k = addr_rate_key("victim@[IPv6:2001:db8::1]");
+	assert_string_equal(k, "victim@[]");
+	free(k);
+	/* a local part that begins with '+' keeps it; other people stay
+	 * other people */
+	k = addr_rate_key("+victim@example.org");
+	assert_string_equal(k, "+victim@example.org");
+	free(k);
+	k = addr_rate_key("other@example.org");
+	assert_string_equal(k, "other@example.org");
+	free(k);
+	k = addr_rate_key("no-at-sign");
+	assert_string_equal(k, "no-at-sign");
+	free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_route_forms),
 		cmocka_unit_test(test_route_long),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_rate_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
