@@ -24,10 +24,13 @@ struct store;
 /* Reads `len` bytes of `raw` (kept by the caller while in is used) sent to
  * `recipient` (NULL: taken from the Delivered-To or X-Original-To field)
  * into a fresh `in`: parsed with the configured limits, routed to its list,
- * its sender and Message-ID read. Returns ST_OK (free in with
- * incoming_free), ST_NOUSER for an address of no list, ST_DATAERR for
- * bytes that are not a message convene can accept (in needs no freeing
- * then). Logged. */
+ * its sender and Message-ID read, its MIME structure walked (mime.h) and
+ * what the person wrote read (in->text), all before any transaction.
+ * Returns ST_OK (free in with incoming_free), ST_NOUSER for an address of
+ * no list, ST_TEMPFAIL when there is no recipient at all (a wiring
+ * mistake: the MTA keeps the mail), ST_DATAERR for bytes that are not a
+ * message convene can accept or are past a MIME limit (in needs no
+ * freeing then). Logged. */
 enum status receive_prepare(const struct conf *c, const char *recipient,
 			    const char *raw, size_t len, struct incoming *in);
 

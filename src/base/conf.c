@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -1397,23 +1399,77 @@ static char *folder_of(const char *path)
 }
 
 /* Whether the file can be opened and read (libconfig cannot tell a missing
- * file from a folder or a permission problem). */
+ * file from a folder or a permission problem), and is a regular file: a
+ * FIFO or a device would keep every receive waiting for a writer (so it is
+ * opened without blocking, and refused). */
 static int probe_readable(const char *path, int *errno_r)
 {
-	FILE *f = fopen(path, "r");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char c;
 
-	if (f == NULL) {
+	if (fd < 0) {
 		*errno_r = errno;
 		return -1;
 	}
-	(void)getc(f);
-	if (ferror(f)) {
+	if (fstat(fd, &st) < 0) {
 		*errno_r = errno;
-		fclose(f);
+		close(fd);
 		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*errno_r = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		close(fd);
+		return -1;
+	}
+	if (read(fd, &c, 1) < 0) {
+		*errno_r = errno;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The files the config names with @include (libconfig opens them itself,
+ * blocking): one that exists must be a regular file too. A path is taken
+ * from the folder of the config, as libconfig takes it. 0, or -1 with
+ * *bad_r (newly allocated) and *errno_r. */
+static int probe_includes(const char *path, const char *dir, char **bad_r,
+			  int *errno_r)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	struct stat st;
+	int rc = 0;
+
+	if (f == NULL)
+		return 0;
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+		char *p = line, *q, *inc;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "@include", 8) != 0)
+			continue;
+		p = strchr(p + 8, '"');
+		q = p != NULL ? strchr(p + 1, '"') : NULL;
+		if (q == NULL)
+			continue;
+		*q = '\0';
+		inc = p[1] == '/' ? xstrdup(p + 1) :
+		      xasprintf("%s/%s", dir, p + 1);
+		/* a missing one is libconfig's to report, with its line */
+		if (stat(inc, &st) == 0 && !S_ISREG(st.st_mode)) {
+			*errno_r = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+			*bad_r = inc;
+			rc = -1;
+		} else {
+			free(inc);
+		}
 	}
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 int conf_load(const char *path, struct conf **conf_r,
@@ -1447,6 +1503,20 @@ int conf_load(const char *path, struct conf **conf_r,
 	c = xcalloc(1, sizeof *c);
 	c->file = xstrdup(path);
 	c->dir = folder_of(path);
+	{
+		char *bad = NULL;
+
+		if (probe_includes(path, c->dir, &bad, &err) < 0) {
+			if (unreadable_r != NULL)
+				*unreadable_r = true;
+			add_problem(problems, path, 0,
+				    xasprintf("cannot read %s: %s", bad,
+					      strerror(err)));
+			free(bad);
+			conf_free(&c);
+			return -1;
+		}
+	}
 	ld.c = c;
 	config_init(&cfg);
 	config_set_include_dir(&cfg, c->dir);

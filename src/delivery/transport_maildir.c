@@ -2,6 +2,7 @@
  * dispatch behind transport.h */
 #include "autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -239,6 +240,53 @@ static void maildir_close(void *impl)
 	free(m);
 }
 
+/* A file in OUTBOX/tmp older than this is a leftover, whoever wrote it
+ * (the maildir convention). */
+#define TMP_STALE_S (36 * 3600)
+
+/* Removes what killed deliveries left in OUTBOX/tmp: files of this host
+ * whose writer (the pid in the name) is gone, and any file older than
+ * TMP_STALE_S. A file being written by a live process stays. */
+static void sweep_tmp(const struct maildir *m)
+{
+	DIR *dir = opendir(m->tmp);
+	struct dirent *de;
+	time_t now = time(NULL);
+	size_t hlen = strlen(m->host);
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		const char *name = de->d_name, *p;
+		char *path;
+		struct stat st;
+		bool dead = false;
+		long pid;
+
+		if (name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", m->tmp, name);
+		/* SECONDS.PID_COUNTER.RANDOM.HOST */
+		p = strchr(name, '.');
+		if (p != NULL && strlen(name) > hlen &&
+		    strcmp(name + strlen(name) - hlen, m->host) == 0) {
+			char *end;
+
+			pid = strtol(p + 1, &end, 10);
+			dead = *end == '_' && pid > 0 &&
+			       kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+		}
+		if (dead || (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			     now - st.st_mtime > TMP_STALE_S)) {
+			if (unlink(path) == 0)
+				log_info("maildir: removed %s, left by a "
+					 "delivery that did not finish", path);
+		}
+		free(path);
+	}
+	closedir(dir);
+}
+
 /* Creates OUTBOX and its tmp, new and cur folders where missing. */
 static int maildir_prepare(struct maildir *m, char **error_r)
 {
@@ -262,6 +310,7 @@ static int maildir_prepare(struct maildir *m, char **error_r)
 		}
 		free(dir);
 	}
+	sweep_tmp(m);
 	m->ready = true;
 	return 0;
 }

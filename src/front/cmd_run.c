@@ -123,8 +123,13 @@ int cmd_run(int argc, char **argv, const char *config)
 		return status_to_exit(ST_TEMPFAIL);
 	}
 	if (once) {
-		(void)worker_timed_pass(w.c, w.s);
+		/* Whatever could not be done (a locked database) is left for
+		 * the next run: exit 75 says so to cron and to scripts. */
+		int timed = worker_timed_pass(w.c, w.s);
+
 		ret = deliver_pass(w.d, w.s, true, &stats);
+		if (timed < 0)
+			ret = -1;
 		printf("%llu transactions, %llu delivered, %llu deferred, "
 		       "%llu failed, %llu jobs done\n",
 		       (unsigned long long)stats.transactions,

@@ -245,9 +245,11 @@ enum status receive_prepare(const struct conf *c, const char *recipient,
 	if (recipient == NULL && pr == MSG_OK)
 		recipient = rcpt = recipient_from_headers(&in->m);
 	if (recipient == NULL) {
+		/* A wiring mistake, not a wrong address: the MTA keeps the
+		 * mail until the wiring is fixed. */
 		log_error("no recipient: give --recipient or a Delivered-To "
-			  "field");
-		st = ST_NOUSER;
+			  "field; left with the MTA to retry");
+		st = ST_TEMPFAIL;
 	} else if (addr_route(recipient, c->domain, list_known, (void *)c,
 			      &in->route) < 0) {
 		char safe[160];
