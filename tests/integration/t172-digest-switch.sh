@@ -6,7 +6,8 @@
 # immediate" (his own issue holds just the posts of his digest time), tom
 # "set digest" (his issue: the posts from his switch on), una "set
 # immediate" from digest (her issue: the posts before her switch); dora
-# (digest) and ivan (immediate) do not switch.
+# (digest) and ivan (immediate) do not switch. Each switch is confirmed by
+# the member's reply (as every "set" is).
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { echo "python3 is not installed"; exit 77; }
@@ -30,6 +31,18 @@ command() {
 		"$1" "$2" "$RANDOM$RANDOM" "$3" >"$T/cmd.eml"
 	expect_eq "$1: '$2 $3' accepted" 0 \
 		"$(post "$T/cmd.eml" makers-request@lists.example.org)"
+	case "$2 $3" in *set*) confirm_set "$1" ;; esac
+}
+# confirm_set ADDR: ADDR answers the confirmation of its "set" at once
+# (before the worker runs: the token is read where the mail would carry
+# it), as a member does by reply.
+confirm_set() {
+	local tok
+	tok=$(sql "SELECT token FROM sub_requests WHERE address = '$1' AND kind = 'set' AND state = 'confirm' ORDER BY id DESC LIMIT 1")
+	printf 'From: %s\nTo: makers-confirm+%s@lists.example.org\nSubject: Re: confirm %s\nMessage-ID: <yes-%s@example.org>\n\nyes\n' \
+		"$1" "$tok" "$tok" "$RANDOM$RANDOM" >"$T/yes.eml"
+	expect_eq "$1 confirms by reply" 0 \
+		"$(post "$T/yes.eml" "makers-confirm+$tok@lists.example.org")"
 }
 mode() { sql "SELECT mode FROM members WHERE address = '$1'"; }
 run() { cv run --once >>"$T/run.out" 2>&1; }
