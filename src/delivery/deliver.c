@@ -26,6 +26,7 @@
 struct txn {
 	struct txn *next;          /* in the pool's to-do or done queue */
 	struct txn *fifo_next;     /* stream batches in the order read */
+	bool unrecorded;           /* its outcome could not be committed */
 	/* What to send (borrowed from the job while it runs; env_from is
 	 * owned_from when the sender is per recipient, data owned_data when
 	 * the content is). */
@@ -391,6 +392,9 @@ struct stream {
 	bool end;                     /* nothing left to read */
 	bool deferred;                /* a transaction failed: stop */
 	bool blocked;                 /* the cursor cannot pass a failed batch */
+	bool unrecorded;              /* a finished batch could not be
+					 recorded: submit no more, record
+					 what is in flight, report failure */
 	struct txn *fifo_head, *fifo_tail;
 	size_t inflight;
 	int64_t sent;
@@ -458,14 +462,15 @@ static int stream_finish(struct stream *st, struct txn *x,
 	struct store *s = st->s;
 	struct store_job *j = st->j;
 	time_t now = util_now();
-	int64_t ok = 0, cursor = j->cursor, xafter, xlast;
-	bool advanced = false, popped_x = false, xok, done;
+	int64_t ok = 0, cursor = j->cursor;
+	bool advanced = false, popped_x = false, block = false, xok, done;
+	struct txn *h, *stop = NULL;
 
 	st->inflight--;
 	stats->transactions++;
 	x->finished = true;
 	if (store_begin(s) < 0)
-		return -1;
+		goto fail;
 	if (x->result == TRANSPORT_TEMPFAIL) {
 		log_warn("list=%s job=%lld: deferred: %s", j->list,
 			 (long long)j->id, x->error ? x->error :
@@ -477,7 +482,6 @@ static int stream_finish(struct stream *st, struct txn *x,
 							    now),
 					    x->error) < 0)
 				goto fail;
-			st->deferred = true;
 		}
 	} else {
 		ok = record(c, s, j, x, now, stats);
@@ -485,30 +489,25 @@ static int stream_finish(struct stream *st, struct txn *x,
 			goto fail;
 	}
 	/* The cursor passes the finished batches at the head, in order; a
-	 * batch finished ahead of an unfinished one is kept as a range. */
-	xafter = x->after;
-	xlast = x->last;
-	xok = x->result != TRANSPORT_TEMPFAIL;
-	while (st->fifo_head != NULL && st->fifo_head->finished &&
-	       !st->blocked) {
-		struct txn *h = st->fifo_head;
-
-		if (h->result == TRANSPORT_TEMPFAIL) {
-			st->blocked = true;
+	 * batch finished ahead of an unfinished one is kept as a range. The
+	 * FIFO changes only once this is committed. */
+	for (h = st->fifo_head; h != NULL && h->finished && !st->blocked;
+	     h = h->fifo_next) {
+		if (h->result == TRANSPORT_TEMPFAIL || h->unrecorded) {
+			block = true;
 			break;
 		}
 		cursor = h->last;
 		advanced = true;
 		popped_x |= h == x;
-		st->fifo_head = h->fifo_next;
-		if (st->fifo_head == NULL)
-			st->fifo_tail = NULL;
-		txn_free(h);
 	}
+	stop = h;
+	xok = x->result != TRANSPORT_TEMPFAIL;
 	if (xok && !popped_x &&
-	    store_job_range_add(s, j->id, xafter, xlast) < 0)
+	    store_job_range_add(s, j->id, x->after, x->last) < 0)
 		goto fail;
-	done = st->end && st->fifo_head == NULL && !st->deferred;
+	done = st->end && stop == NULL && !st->deferred && xok &&
+	       !st->unrecorded;
 	if (store_job_progress(s, j->id, cursor, ok, done,
 			       xok && !st->deferred) < 0)
 		goto fail;
@@ -516,6 +515,17 @@ static int stream_finish(struct stream *st, struct txn *x,
 		goto fail;
 	if (store_commit(s) < 0)
 		goto fail;
+	if (!xok)
+		st->deferred = true;
+	if (block)
+		st->blocked = true;
+	while (st->fifo_head != stop) {
+		h = st->fifo_head;
+		st->fifo_head = h->fifo_next;
+		if (st->fifo_head == NULL)
+			st->fifo_tail = NULL;
+		txn_free(h);
+	}
 	j->cursor = cursor;
 	j->members_done = done;
 	st->sent += ok;
@@ -523,8 +533,16 @@ static int stream_finish(struct stream *st, struct txn *x,
 		progress_bar(j, st->sent);
 	return 0;
 fail:
+	/* Not recorded: this batch stays ahead of the cursor and goes again
+	 * on the next pass (at most its recipients get it twice). What is
+	 * still in flight is recorded as it finishes, nothing more is sent,
+	 * and the pass reports the failure. */
+	log_error("list=%s job=%lld: recording a transaction: %s", j->list,
+		  (long long)j->id, store_error(s));
 	store_rollback(s);
-	return -1;
+	x->unrecorded = true;
+	st->unrecorded = true;
+	return 0;
 }
 
 static void stream_drain_free(struct stream *st, bool wait)
@@ -562,7 +580,8 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 	if (store_job_ranges(s, j->id, &st.ranges, &st.nranges) < 0)
 		return -1;
 	for (;;) {
-		while (!st.deferred && !st.end && st.inflight < d->nsessions) {
+		while (!st.deferred && !st.end && !st.unrecorded &&
+		       st.inflight < d->nsessions) {
 			if (stream_submit(&st) < 0) {
 				ret = -1;
 				break;
@@ -575,6 +594,8 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 			break;
 		}
 	}
+	if (st.unrecorded)
+		ret = -1;
 	if (st.end && st.inflight == 0 && !st.deferred && !j->members_done &&
 	    ret == 0) {
 		/* The stream ended without a transaction to record it. */
@@ -631,14 +652,19 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 			struct txn *x = wait_done(d);
 			time_t now = util_now();
 
+			int r = 0;
+
 			inflight--;
 			stats->transactions++;
-			if (ret == 0 && store_begin(s) < 0)
-				ret = -1;
-			if (ret == 0 && x->result == TRANSPORT_TEMPFAIL) {
+			/* Each finished transaction is recorded on its own:
+			 * one that cannot be leaves only its recipients to
+			 * go again. */
+			if (store_begin(s) < 0)
+				r = -1;
+			if (r == 0 && x->result == TRANSPORT_TEMPFAIL) {
 				tempfail = true;
 				stats->deferred += x->n;
-				for (size_t i = 0; i < x->n && ret == 0; i++)
+				for (size_t i = 0; i < x->n && r == 0; i++)
 					if (store_job_rcpt_update(s,
 						x->rows[i].id, RCPT_RETRY,
 						x->rows[i].attempts + 1,
@@ -646,8 +672,8 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 							x->rows[i].attempts + 1,
 							now),
 						0, x->error) < 0)
-						ret = -1;
-			} else if (ret == 0) {
+						r = -1;
+			} else if (r == 0) {
 				/* Recipients delivered on a retry (or as the
 				 * explicit recipients of a direct job) count in
 				 * the job's progress like the member stream's:
@@ -658,12 +684,17 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 				    (ok > 0 && store_job_progress(s, j->id,
 						j->cursor, ok, j->members_done,
 						false) < 0))
-					ret = -1;
+					r = -1;
 			}
-			if (ret == 0 && store_commit(s) < 0)
-				ret = -1;
-			if (ret < 0)
+			if (r == 0 && store_commit(s) < 0)
+				r = -1;
+			if (r < 0) {
+				log_error("list=%s job=%lld: recording a "
+					  "transaction: %s", j->list,
+					  (long long)j->id, store_error(s));
 				store_rollback(s);
+				ret = -1;
+			}
 			txn_free(x);
 		}
 		if (ret < 0)
