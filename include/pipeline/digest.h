@@ -22,7 +22,8 @@
  *
  * The table of contents groups the posts by thread with counts and
  * senders; threads of the period without a reply are listed as needing an
- * answer. Prose comes from the templates digest (Subject and masthead) and
+ * answer, and the entries leaders added to the archive's FAQ since the
+ * last issue as new in the FAQ. Prose comes from the templates digest (Subject and masthead) and
  * digest-lines (the pieces). */
 #ifndef CONVENE_DIGEST_H
 #define CONVENE_DIGEST_H

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pipeline/digest.h"
+#include "pipeline/archive.h"
 #include "pipeline/post.h"
 #include "base/buf.h"
 #include "base/conf.h"
@@ -145,6 +146,8 @@ struct issue {
 	int64_t volume, number;
 	time_t when;
 	struct template_lines *lines;
+	struct store_faq *faq;            /* added to the FAQ in the period */
+	size_t nfaq;
 };
 
 /* Posts of an issue in the order of its table of contents: threads in the
@@ -327,11 +330,21 @@ static int contents(const struct issue *is, const struct ord *o, size_t m,
 		if (line(is, "unanswered-thread", v, unanswered, error_r) < 0)
 			return -1;
 	}
-	/* The FAQ entries leaders added in the period belong here, from the
-	 * archive's curated FAQ (the archive issue): it is not in the store
-	 * yet, so the section stays empty ("faq" and "faq-entry" lines of
-	 * digest-lines are ready for it). */
-	(void)faq;
+	/* What the leaders added to the archive's FAQ in the period. */
+	for (i = 0; i < is->nfaq; i++) {
+		const struct store_faq *e = &is->faq[i];
+
+		if (i == 0) {
+			buf_putc(faq, '\n');
+			if (line(is, "faq", v, faq, error_r) < 0)
+				return -1;
+		}
+		vars_setf(v, "id", "%lld", (long long)e->archive);
+		vars_take(v, "title", toc_subject(is, e->title && *e->title ?
+						  e->title : e->subject));
+		if (line(is, "faq-entry", v, faq, error_r) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -697,6 +710,26 @@ out:
 	return rc;
 }
 
+/* The FAQ entries added since the last issue (or, for the first, since
+ * the oldest post it holds arrived) into is. */
+static int load_faq(struct store *s, const struct conf_list *l,
+		    const struct store_digest_state *st, struct issue *is,
+		    char **error_r)
+{
+	int64_t count, bytes;
+	time_t since = st->last_issue_at;
+
+	if (since == 0 &&
+	    store_digest_waiting(s, l->name, &count, &bytes, &since) < 0)
+		goto fail;
+	if (archive_faq(s, l, since, &is->faq, &is->nfaq) < 0)
+		goto fail;
+	return 0;
+fail:
+	*error_r = xstrdup(store_error(s));
+	return -1;
+}
+
 static const enum store_mode digest_modes[2] = {
 	MODE_DIGEST, MODE_DIGEST_PLAIN
 };
@@ -837,7 +870,8 @@ static int issue(struct store *s, const struct conf *c,
 	if (is.n == 0)
 		return 0;
 	if (template_lines_open(c, l, "digest-lines", &is.lines,
-				error_r) < 0)
+				error_r) < 0 ||
+	    load_faq(s, l, st, &is, error_r) < 0)
 		goto out;
 	schedule_localtime(l->digest_timezone, now, &tm);
 	if (st->number == 0) {
@@ -882,6 +916,7 @@ static int issue(struct store *s, const struct conf *c,
 out:
 	template_lines_close(&is.lines);
 	store_digest_items_free(&is.items, is.n);
+	store_faq_free(&is.faq, is.nfaq);
 	free(all);
 	free(env_from);
 	return rc;
@@ -1102,7 +1137,8 @@ int digest_preview(const struct conf *c, const struct conf_list *l,
 		goto out;
 	}
 	if (template_lines_open(c, l, "digest-lines", &is.lines,
-				error_r) < 0)
+				error_r) < 0 ||
+	    load_faq(s, l, &st, &is, error_r) < 0)
 		goto out;
 	schedule_localtime(l->digest_timezone, is.when, &tm);
 	is.volume = st.number == 0 ? 1 : st.year != tm.tm_year + 1900 ?
@@ -1116,6 +1152,7 @@ int digest_preview(const struct conf *c, const struct conf_list *l,
 out:
 	template_lines_close(&is.lines);
 	store_digest_items_free(&is.items, is.n);
+	store_faq_free(&is.faq, is.nfaq);
 	store_digest_state_clear(&st);
 	free(all);
 	return rc;

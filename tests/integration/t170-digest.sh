@@ -47,11 +47,21 @@ check "preview names the issue" grep -q '^Subject: makers Digest, Vol 1, Issue 1
 expect_eq "preview holds the 10 posts" 10 "$(grep -c '^Message: ' "$T/preview.txt")"
 expect_eq "preview sent nothing" 0 "$(sql 'SELECT count(*) FROM digest_issues')"
 
+# A leader adds a post of the period to the archive's FAQ by mail: the
+# digest shows it under "New in the FAQ".
+laser=$(sql "SELECT id FROM archive WHERE message_id = 'dg05@example.org'")
+printf 'From: Alice Example <alice@example.org>\nTo: makers-request@lists.example.org\nSubject: curation\nMessage-ID: <faq-1@example.org>\n\nfaq %s Booking the laser cutter\n' "$laser" >"$T/faq.eml"
+expect_eq "a leader's faq command accepted" 0 "$(post "$T/faq.eml" makers-request@lists.example.org)"
+expect_eq "...and the post is in the FAQ" "Booking the laser cutter" "$(sql "SELECT title FROM faq WHERE archive = $laser")"
+# The issue in a later second than the FAQ entry: the next issue's period
+# starts with it.
+sleep 1
 out=$(cv digest makers send 2>&1)
 check "digest send queues Vol 1, Issue 1 with 10 posts ($out)" \
 	sh -c "echo '$out' | grep -q 'Vol 1, Issue 1 queued with 10 post(s)'"
 check "run --once sends the digests" cv run --once >/dev/null
-expect_eq "alice: still 10 (no digest)" 10 "$(nfiles alice@example.org)"
+expect_eq "alice (immediate): no digest" "" \
+	"$(for f in $(outbox_for alice@example.org); do header "$f" Subject; done | grep 'Digest')"
 expect_eq "nora (nomail): nothing at all" 0 "$(nfiles nora@example.org)"
 for a in carol@example.com mia@example.org dave@example.org pat@example.org; do
 	expect_eq "$a: one digest" 1 "$(nfiles "$a")"
@@ -84,7 +94,9 @@ check "TOC numbers the thread's posts, list prefix removed" \
 	grep -qF "     3. Re: Saturday soldering workshop ✔ (Carol Cöder)" "$T/toc.txt"
 check "TOC: a two-post thread" grep -qF "  Laser cutter booking (2 posts from Alice Example)" "$T/toc.txt"
 check "TOC: a one-post thread" grep -qF "  Photos from the fair (1 post from Bob Builder)" "$T/toc.txt"
-sed -n '/^Needs an answer/,$p' "$T/toc.txt" >"$T/unanswered.txt"
+check "TOC: new in the FAQ, with the message number" sh -c \
+	"sed -n '/^New in the FAQ/,\$p' '$T/toc.txt' | grep -qx '  $laser. Booking the laser cutter'"
+sed -n '/^Needs an answer/,/^New in the FAQ/p' "$T/toc.txt" >"$T/unanswered.txt"
 check "needs an answer: the unanswered threads" sh -c \
 	"grep -q 'Photos from the fair' '$T/unanswered.txt' && grep -q 'Who has a 3D printer?' '$T/unanswered.txt' && grep -q 'Spare keys' '$T/unanswered.txt'"
 check "needs an answer: not the answered ones" sh -c \
@@ -192,6 +204,9 @@ cv run --once >/dev/null
 MIME2=$(outbox_for mia@example.org)
 expect_eq "the second issue is Issue 2" "makers Digest, Vol 1, Issue 2" "$(header "$MIME2" Subject)"
 expect_eq "Issue 2 holds the approved post" "$nmid" "$(python3 "$DIGEST_PY" mime "$MIME2" | cut -f1 | tr -d '<>')"
+python3 "$DIGEST_PY" toc "$MIME2" >"$T/toc2.txt"
+check "Issue 2: no FAQ section (nothing new since Issue 1)" sh -c "! grep -q 'New in the FAQ' '$T/toc2.txt'"
+check "Issue 2: the approved post needs an answer" grep -q "1. Cheap watches (Mallory)" "$T/toc2.txt"
 expect_eq "plain Issue 2 holds it too" "$nmid" "$(python3 "$DIGEST_PY" plain "$(outbox_for pat@example.org)" | cut -f1 | tr -d '<>')"
 expect_eq "nothing waits: send says so" "makers: no posts wait for the next digest; nothing sent" "$(cv digest makers send 2>&1)"
 # Issue 10, item 4: no mode delivers nothing silently. Every mode but
