@@ -84,10 +84,15 @@ int store_digest_issue_add(struct store *s,
 			   const struct store_digest_issue *is, int64_t *id_r);
 
 /* The active members of list whose delivery mode changed at or after
- * sequence point `since`: ids and addresses (newly allocated arrays; free
- * ids with free() and addresses with store_strv_free). */
+ * sequence point `since`, in id order (newly allocated; free with
+ * store_digest_switchers_free). */
+struct store_digest_switcher {
+	int64_t member;
+	char *address;
+};
 int store_digest_switchers(struct store *s, const char *list, int64_t since,
-			   int64_t **ids_r, char ***addrs_r, size_t *n_r);
+			   struct store_digest_switcher **v_r, size_t *n_r);
+void store_digest_switchers_free(struct store_digest_switcher **v, size_t n);
 /* Member `member`'s delivery mode for the posts numbered seq_from to
  * seq_to: *same_r false when it changed between them (*mode_r is then
  * untouched). */

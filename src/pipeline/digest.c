@@ -254,95 +254,118 @@ static int line(const struct issue *is, const char *key,
 	return 0;
 }
 
-/* The table of contents, the "needs an answer" section and the FAQ
- * section of the masked posts, into toc, unanswered and faq. */
-static int contents(const struct issue *is, const struct ord *o, size_t m,
-		    struct vars *v, struct buf *toc, struct buf *unanswered,
-		    struct buf *faq, char **error_r)
+/* The distinct senders of posts o[from..to) ("A, B, C", at most
+ * SENDERS_MAX of them, then "..."). Newly allocated. */
+static char *senders_of(const struct issue *is, const struct ord *o,
+			size_t from, size_t to)
 {
-	size_t i = 0, j, k, number = 0, nunanswered = 0;
+	struct buf out = BUF_INIT;
+	char *names[SENDERS_MAX];
+	size_t nnames = 0, j, k;
+	bool more = false;
+
+	for (j = from; j < to; j++) {
+		char *name = sender_label(&is->items[o[j].idx]);
+
+		for (k = 0; k < nnames; k++)
+			if (strcmp(names[k], name) == 0)
+				break;
+		if (k < nnames || *name == '\0') {
+			free(name);
+		} else if (nnames == SENDERS_MAX) {
+			more = true;
+			free(name);
+		} else {
+			names[nnames++] = name;
+		}
+	}
+	for (k = 0; k < nnames; k++) {
+		buf_printf(&out, "%s%s", k ? ", " : "", names[k]);
+		free(names[k]);
+	}
+	if (more)
+		buf_puts(&out, ", ...");
+	return buf_steal(&out, NULL);
+}
+
+/* The table of contents: each thread with its count and senders, then its
+ * posts numbered in the issue's order. */
+static int toc_threads(const struct issue *is, const struct ord *o, size_t m,
+		       struct vars *v, struct buf *toc, char **error_r)
+{
+	size_t i = 0, j, number = 0;
 
 	while (i < m) {
 		const struct store_digest_item *first = &is->items[o[i].idx];
-		struct buf senders = BUF_INIT;
-		char *names[SENDERS_MAX];
-		size_t nnames = 0;
-		bool more = false;
-		int rc;
 
-		for (j = i; j < m && o[j].thread == o[i].thread; j++) {
-			char *name = sender_label(&is->items[o[j].idx]);
-
-			for (k = 0; k < nnames; k++)
-				if (strcmp(names[k], name) == 0)
-					break;
-			if (k < nnames || *name == '\0') {
-				free(name);
-			} else if (nnames == SENDERS_MAX) {
-				more = true;
-				free(name);
-			} else {
-				names[nnames++] = name;
-			}
-		}
-		for (k = 0; k < nnames; k++) {
-			buf_printf(&senders, "%s%s", k ? ", " : "", names[k]);
-			free(names[k]);
-		}
-		if (more)
-			buf_puts(&senders, ", ...");
+		for (j = i; j < m && o[j].thread == o[i].thread; j++)
+			;
 		vars_take(v, "subject", toc_subject(is, first->thread_subject ?
 						    first->thread_subject :
 						    first->subject));
 		vars_setf(v, "count", "%zu", j - i);
-		vars_set(v, "senders", buf_cstr(&senders));
-		buf_free(&senders);
-		rc = line(is, j - i == 1 ? "thread-one" : "thread", v, toc,
-			  error_r);
-		for (; rc == 0 && i < j; i++) {
+		vars_take(v, "senders", senders_of(is, o, i, j));
+		if (line(is, j - i == 1 ? "thread-one" : "thread", v, toc,
+			 error_r) < 0)
+			return -1;
+		for (; i < j; i++) {
 			const struct store_digest_item *it =
 				&is->items[o[i].idx];
 
 			vars_setf(v, "number", "%zu", ++number);
 			vars_take(v, "subject", toc_subject(is, it->subject));
 			vars_take(v, "sender", sender_label(it));
-			rc = line(is, "message", v, toc, error_r);
-		}
-		if (rc < 0)
-			return -1;
-		i = j;
-	}
-	/* Threads that started in this issue and have no reply anywhere. */
-	for (i = 0, number = 0; i < m; i++) {
-		const struct store_digest_item *it = &is->items[o[i].idx];
-
-		number++;
-		if (it->parent != 0 || it->thread_posts > 1)
-			continue;
-		if (nunanswered++ == 0) {
-			buf_putc(unanswered, '\n');
-			if (line(is, "unanswered", v, unanswered, error_r) < 0)
+			if (line(is, "message", v, toc, error_r) < 0)
 				return -1;
 		}
-		vars_setf(v, "number", "%zu", number);
+	}
+	return 0;
+}
+
+/* Threads that started in this issue and have no reply anywhere. */
+static int toc_unanswered(const struct issue *is, const struct ord *o,
+			  size_t m, struct vars *v, struct buf *out,
+			  char **error_r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m; i++) {
+		const struct store_digest_item *it = &is->items[o[i].idx];
+
+		if (it->parent != 0 || it->thread_posts > 1)
+			continue;
+		if (n++ == 0) {
+			buf_putc(out, '\n');
+			if (line(is, "unanswered", v, out, error_r) < 0)
+				return -1;
+		}
+		vars_setf(v, "number", "%zu", i + 1);
 		vars_take(v, "subject", toc_subject(is, it->subject));
 		vars_take(v, "sender", sender_label(it));
-		if (line(is, "unanswered-thread", v, unanswered, error_r) < 0)
+		if (line(is, "unanswered-thread", v, out, error_r) < 0)
 			return -1;
 	}
-	/* What the leaders added to the archive's FAQ in the period. */
+	return 0;
+}
+
+/* What the leaders added to the archive's FAQ in the period. */
+static int toc_faq(const struct issue *is, struct vars *v, struct buf *out,
+		   char **error_r)
+{
+	size_t i;
+
 	for (i = 0; i < is->nfaq; i++) {
 		const struct store_faq *e = &is->faq[i];
 
 		if (i == 0) {
-			buf_putc(faq, '\n');
-			if (line(is, "faq", v, faq, error_r) < 0)
+			buf_putc(out, '\n');
+			if (line(is, "faq", v, out, error_r) < 0)
 				return -1;
 		}
 		vars_setf(v, "id", "%lld", (long long)e->archive);
 		vars_take(v, "title", toc_subject(is, e->title && *e->title ?
 						  e->title : e->subject));
-		if (line(is, "faq-entry", v, faq, error_r) < 0)
+		if (line(is, "faq-entry", v, out, error_r) < 0)
 			return -1;
 	}
 	return 0;
@@ -665,7 +688,9 @@ static int build(const struct issue *is, const bool *mask,
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
 	vars_set(&v, "date", date);
 	vars_set(&v, "mode", store_mode_name(mode));
-	if (contents(is, o, m, &v, &toc, &unanswered, &faq, error_r) < 0)
+	if (toc_threads(is, o, m, &v, &toc, error_r) < 0 ||
+	    toc_unanswered(is, o, m, &v, &unanswered, error_r) < 0 ||
+	    toc_faq(is, &v, &faq, error_r) < 0)
 		goto out;
 	vars_setf(&v, "count", "%zu", m);
 	vars_set(&v, "toc", buf_cstr(&toc));
@@ -784,30 +809,28 @@ static int queue_personal(struct store *s, const struct issue *is,
 			  char **error_r)
 {
 	int64_t first = is->items[0].seq, last = is->items[is->n - 1].seq;
-	int64_t *ids = NULL;
-	char **addrs = NULL;
+	struct store_digest_switcher *sw = NULL;
 	bool *mask = xcalloc(is->n, sizeof *mask);
 	size_t n = 0, i, k, f;
 	int rc = 0;
 
-	if (store_digest_switchers(s, is->l->name, first, &ids, &addrs,
-				   &n) < 0)
+	if (store_digest_switchers(s, is->l->name, first, &sw, &n) < 0)
 		goto store_fail;
 	for (i = 0; rc == 0 && i < n; i++) {
 		for (f = 0; rc == 0 && f < 2; f++) {
 			enum store_mode mode = digest_modes[f], mm;
 			struct buf msg = BUF_INIT;
-			const char *rcpt[1] = { addrs[i] };
+			const char *rcpt[1] = { sw[i].address };
 			size_t got = 0;
 			bool same;
 
-			if (store_member_mode_for(s, ids[i], first, last, &mm,
-						  &same) < 0)
+			if (store_member_mode_for(s, sw[i].member, first, last,
+						  &mm, &same) < 0)
 				goto store_fail;
 			if (same)
 				continue;   /* in a stream, or in none */
 			for (k = 0; k < is->n; k++) {
-				if (store_member_mode_for(s, ids[i],
+				if (store_member_mode_for(s, sw[i].member,
 							  is->items[k].seq,
 							  is->items[k].seq,
 							  &mm, &same) < 0)
@@ -830,14 +853,12 @@ static int queue_personal(struct store *s, const struct issue *is,
 				(*count_r)++;
 		}
 	}
-	free(ids);
-	store_strv_free(&addrs, n);
+	store_digest_switchers_free(&sw, n);
 	free(mask);
 	return rc;
 store_fail:
 	*error_r = xstrdup(store_error(s));
-	free(ids);
-	store_strv_free(&addrs, n);
+	store_digest_switchers_free(&sw, n);
 	free(mask);
 	return -1;
 }

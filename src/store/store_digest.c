@@ -134,6 +134,43 @@ void store_digest_items_free(struct store_digest_item **vp, size_t n)
 	xfree(vp);
 }
 
+/* Collects waiting posts until max_bytes (always the first). */
+struct items_ctx {
+	struct store_vec vec;
+	int64_t bytes, max_bytes;
+};
+
+static int item_row(sqlite3_stmt *st, void *ctx)
+{
+	struct items_ctx *x = ctx;
+	struct store_digest_item *it;
+	int64_t size = sqlite3_column_int64(st, 12);
+	const void *p;
+
+	if (x->vec.n > 0 && x->bytes + size > x->max_bytes)
+		return 1;
+	x->bytes += size;
+	it = store_vec_push(&x->vec);
+	it->seq = sqlite3_column_int64(st, 0);
+	it->archive = sqlite3_column_int64(st, 1);
+	it->thread = sqlite3_column_int64(st, 2);
+	it->parent = sqlite3_column_int64(st, 3);
+	it->thread_posts = sqlite3_column_int64(st, 4);
+	p = sqlite3_column_blob(st, 5);
+	it->len = (size_t)sqlite3_column_bytes(st, 5);
+	it->data = xmalloc(it->len + 1);
+	if (it->len)
+		memcpy(it->data, p, it->len);
+	it->data[it->len] = '\0';
+	it->message_id = store_col_text(st, 6);
+	it->sender = store_col_text(st, 7);
+	it->sender_name = store_col_text(st, 8);
+	it->subject = store_col_text(st, 9);
+	it->thread_subject = store_col_text(st, 10);
+	it->date = (time_t)sqlite3_column_int64(st, 11);
+	return 0;
+}
+
 int store_digest_items_waiting(struct store *s, const char *list,
 			       size_t max_items, int64_t max_bytes,
 			       struct store_digest_item **v_r, size_t *n_r)
@@ -148,56 +185,26 @@ int store_digest_items_waiting(struct store *s, const char *list,
 		" a.date, d.size"
 		" FROM digest_items d JOIN archive a ON a.id = d.archive"
 		" WHERE d.list = ? AND d.issue IS NULL ORDER BY d.id LIMIT ?";
+	struct items_ctx x = {
+		.vec = STORE_VEC_INIT(struct store_digest_item),
+		.max_bytes = max_bytes,
+	};
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read digest");
-	struct store_digest_item *v = NULL;
-	size_t n = 0, cap = 0;
-	int64_t bytes = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)max_items);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		struct store_digest_item *it;
-		int64_t size = sqlite3_column_int64(st, 12);
-		const void *p;
-
-		if (n > 0 && bytes + size > max_bytes)
-			break;
-		bytes += size;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		it = &v[n++];
-		memset(it, 0, sizeof *it);
-		it->seq = sqlite3_column_int64(st, 0);
-		it->archive = sqlite3_column_int64(st, 1);
-		it->thread = sqlite3_column_int64(st, 2);
-		it->parent = sqlite3_column_int64(st, 3);
-		it->thread_posts = sqlite3_column_int64(st, 4);
-		p = sqlite3_column_blob(st, 5);
-		it->len = (size_t)sqlite3_column_bytes(st, 5);
-		it->data = xmalloc(it->len + 1);
-		if (it->len)
-			memcpy(it->data, p, it->len);
-		it->data[it->len] = '\0';
-		it->message_id = store_col_text(st, 6);
-		it->sender = store_col_text(st, 7);
-		it->sender_name = store_col_text(st, 8);
-		it->subject = store_col_text(st, 9);
-		it->thread_subject = store_col_text(st, 10);
-		it->date = (time_t)sqlite3_column_int64(st, 11);
-	}
-	if (store_rows_end(&r) < 0) {
-		store_digest_items_free(&v, n);
+	rc = store_rows_each(&r, item_row, &x);
+	*v_r = x.vec.v;
+	*n_r = x.vec.n;
+	if (rc < 0) {
+		store_digest_items_free(v_r, *n_r);
+		*n_r = 0;
 		return -1;
 	}
-	*v_r = v;
-	*n_r = n;
 	return 0;
 }
 
@@ -289,45 +296,50 @@ int store_digest_issue_add(struct store *s,
 	return 0;
 }
 
+static int switcher_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_digest_switcher *e = store_vec_push(ctx);
+
+	e->member = sqlite3_column_int64(st, 0);
+	e->address = store_col_text(st, 1);
+	return 0;
+}
+
 int store_digest_switchers(struct store *s, const char *list, int64_t since,
-			   int64_t **ids_r, char ***addrs_r, size_t *n_r)
+			   struct store_digest_switcher **v_r, size_t *n_r)
 {
 	static const char sql[] =
 		"SELECT id, address FROM members WHERE list = ?"
 		" AND mode_seq >= ? AND status = 'active' ORDER BY id";
+	struct store_vec vec = STORE_VEC_INIT(struct store_digest_switcher);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read switches");
-	int64_t *ids = NULL;
-	char **addrs = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*ids_r = NULL;
-	*addrs_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, since);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		if (n + 1 >= cap) {
-			cap = cap ? cap * 2 : 8;
-			ids = xreallocarray(ids, cap, sizeof *ids);
-			addrs = xreallocarray(addrs, cap, sizeof *addrs);
-		}
-		ids[n] = sqlite3_column_int64(st, 0);
-		addrs[n] = store_col_text(st, 1);
-		n++;
-		addrs[n] = NULL;
-	}
-	if (store_rows_end(&r) < 0) {
-		free(ids);
-		store_strv_free(&addrs, n);
+	rc = store_rows_each(&r, switcher_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0) {
+		store_digest_switchers_free(v_r, *n_r);
+		*n_r = 0;
 		return -1;
 	}
-	*ids_r = ids;
-	*addrs_r = addrs;
-	*n_r = n;
 	return 0;
+}
+
+void store_digest_switchers_free(struct store_digest_switcher **vp, size_t n)
+{
+	size_t i;
+
+	if (*vp == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*vp)[i].address);
+	xfree(vp);
 }
 
 int store_member_mode_for(struct store *s, int64_t member, int64_t seq_from,

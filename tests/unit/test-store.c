@@ -246,8 +246,8 @@ static void test_mode_switches(void **state)
 {
 	struct fixture *f = *state;
 	char got[256];
-	int64_t seq1, seq2, seq3, *ids;
-	char **addrs;
+	int64_t seq1, seq2, seq3;
+	struct store_digest_switcher *sw;
 	size_t n;
 	enum store_mode mode;
 	bool added, found, same;
@@ -297,24 +297,22 @@ static void test_mode_switches(void **state)
 	stream_of(f->s, "sw", AUDIENCE_IMMEDIATE, 0, 0, got, sizeof got);
 	assert_string_equal(got, "a,c");
 
-	assert_int_equal(store_digest_switchers(f->s, "sw", seq1, &ids, &addrs,
-						&n), 0);
+	assert_int_equal(store_digest_switchers(f->s, "sw", seq1, &sw, &n), 0);
 	assert_int_equal(n, 2);
-	assert_string_equal(addrs[0], "b");
-	assert_string_equal(addrs[1], "c");
-	assert_int_equal(store_member_mode_for(f->s, ids[1], seq1, seq3, &mode,
-					       &same), 0);
+	assert_string_equal(sw[0].address, "b");
+	assert_string_equal(sw[1].address, "c");
+	assert_int_equal(store_member_mode_for(f->s, sw[1].member, seq1, seq3,
+					       &mode, &same), 0);
 	assert_false(same);
-	assert_int_equal(store_member_mode_for(f->s, ids[1], seq2, seq2, &mode,
-					       &same), 0);
+	assert_int_equal(store_member_mode_for(f->s, sw[1].member, seq2, seq2,
+					       &mode, &same), 0);
 	assert_true(same);
 	assert_int_equal(mode, MODE_DIGEST);
-	assert_int_equal(store_member_mode_for(f->s, ids[0], seq1, seq3, &mode,
-					       &same), 0);
+	assert_int_equal(store_member_mode_for(f->s, sw[0].member, seq1, seq3,
+					       &mode, &same), 0);
 	assert_true(same);
 	assert_int_equal(mode, MODE_DIGEST);
-	free(ids);
-	store_strv_free(&addrs, n);
+	store_digest_switchers_free(&sw, n);
 }
 
 /* What waits for an issue: bounded by count and bytes, always at least
