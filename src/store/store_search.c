@@ -33,9 +33,11 @@ int store_fts_add(struct store *s, int64_t id, const char *subject,
 /* The conditions every search shares: ?1 the FTS5 expression, ?2 the list,
  * [?3, ?4) the dates, ?5 the tag or NULL. Weights of bm25: subject 4,
  * sender 1, body 1, quoted lines 0.2 (a reply that quotes a question is not
- * the answer to it). */
+ * the answer to it). CROSS JOIN keeps the index outside: else the planner
+ * walks the list's archive and asks the index about each message (seven
+ * times slower on 600 messages, and worse as the archive grows). */
 #define MATCHING \
-	" FROM archive_fts JOIN archive a ON a.id = archive_fts.rowid" \
+	" FROM archive_fts CROSS JOIN archive a ON a.id = archive_fts.rowid" \
 	" WHERE archive_fts MATCH ?1 AND a.list = ?2" \
 	" AND a.date >= ?3 AND a.date < ?4 AND (?5 IS NULL OR EXISTS" \
 	" (SELECT 1 FROM archive_tags g WHERE g.archive = a.id" \
