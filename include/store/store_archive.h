@@ -63,6 +63,11 @@ int store_nodes_set_thread(struct store *s, const int64_t *ids, size_t n,
  * (0: none). */
 int store_node_children_parent(struct store *s, int64_t node,
 			       int64_t archive);
+/* Whether node `child` is an archived message that names node `parent`'s
+ * Message-ID itself (In-Reply-To or References): a link it declared, not
+ * one other messages' References presumed. */
+int store_node_declares(struct store *s, int64_t child, int64_t parent,
+			bool *declared_r);
 /* archive.parent of one archived message (0: none). */
 int store_archive_set_parent(struct store *s, int64_t archive,
 			     int64_t parent);

@@ -401,6 +401,57 @@ static int prune(struct linker *k, struct ref *refs, size_t nr)
 	return 0;
 }
 
+/* The post `self` names `parent`, which lies below it: links that other
+ * messages' References presumed (a client that writes References newest
+ * first makes a root the child of its own reply) put it there. The post's
+ * own word goes first: the presumed link nearest to it on the way up from
+ * parent is cut (*cut_r). A loop of links that each message declared
+ * itself stays (then the post gets no parent). */
+static int cut_presumed(struct linker *k, int64_t self, int64_t parent,
+			bool *cut_r)
+{
+	struct store_node n;
+	int64_t *path = NULL;
+	size_t np = 0, i;
+	bool found, declared;
+	int64_t cur = parent;
+	int rc = -1;
+
+	*cut_r = false;
+	while (cur != self && np < WALK_MAX) {
+		if (store_node_get(k->s, cur, &n, &found) < 0)
+			goto out;
+		if (!found || n.parent == 0) {
+			rc = 0;         /* not below self after all */
+			goto out;
+		}
+		path = xreallocarray(path, np + 1, sizeof *path);
+		path[np++] = cur;
+		cur = n.parent;
+	}
+	for (i = np; i > 0; i--) {
+		int64_t child = path[i - 1];
+		int64_t above = i < np ? path[i] : self;
+
+		if (store_node_declares(k->s, child, above, &declared) < 0)
+			goto out;
+		if (declared)
+			continue;
+		if (store_node_get(k->s, child, &n, &found) < 0 ||
+		    store_node_set_parent(k->s, child, 0) < 0 ||
+		    store_archive_set_parent(k->s, n.archive, 0) < 0)
+			goto out;
+		idset_add(&k->touched, child);
+		idset_add(&k->threads, n.thread);
+		*cut_r = true;
+		break;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
 /* A reply that names no message: the root of the thread with its base
  * subject nearest in time (0: none). */
 static int subject_parent(struct linker *k, const char *base, int64_t self,
@@ -535,6 +586,10 @@ static int settle(struct linker *k, int64_t self, int64_t old_parent,
 		if (i == 0)
 			*thread_r = t;
 	}
+	/* The post's node may have had its thread as a ghost already: its
+	 * archive row gets it here. */
+	if (store_nodes_set_thread(k->s, &self, 1, *thread_r) < 0)
+		goto out;
 	for (i = 0; i < k->claimed.n; i++)
 		idset_add(&k->threads, k->claimed.v[i]);
 	for (i = 0; i < k->threads.n; i++)
@@ -556,7 +611,7 @@ int thread_link(struct store *s, const struct thread_post *p,
 	struct store_node m;
 	size_t nr = 0, adopted = 0;
 	int64_t irt = 0, last = 0, parent, old_parent;
-	bool reply = false, loop, detached, was_ghost;
+	bool reply = false, loop, detached, was_ghost, cut = false;
 	char *base = thread_base_subject(p->subject, &reply);
 	int rc = -1;
 
@@ -571,6 +626,10 @@ int thread_link(struct store *s, const struct thread_post *p,
 	parent = irt != 0 ? irt : last;
 	if (parent != 0) {
 		if (would_loop(s, m.id, parent, &loop) < 0)
+			goto out;
+		if (loop && parent != m.id &&
+		    (cut_presumed(&k, m.id, parent, &cut) < 0 ||
+		     (cut && would_loop(s, m.id, parent, &loop) < 0)))
 			goto out;
 		if (loop)
 			parent = 0;
@@ -608,7 +667,8 @@ int thread_link(struct store *s, const struct thread_post *p,
 	if (fix_parents(&k, m.id, was_ghost, refs, nr) < 0)
 		goto out;
 	rc = settle(&k, m.id, detached ? old_parent : 0,
-		    !detached && adopted == 0 && k.threads.n <= 1, thread_r);
+		    !detached && !cut && adopted == 0 && k.threads.n <= 1,
+		    thread_r);
 out:
 	free(refs);
 	free(base);

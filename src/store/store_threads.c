@@ -291,6 +291,29 @@ int store_node_children_parent(struct store *s, int64_t node,
 	return store_step_done(s, st, "relink replies");
 }
 
+int store_node_declares(struct store *s, int64_t child, int64_t parent,
+			bool *declared_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM thread_nodes c, thread_nodes p, archive a"
+		" WHERE c.id = ?1 AND p.id = ?2 AND a.id = c.archive"
+		" AND (a.in_reply_to = p.message_id OR EXISTS (SELECT 1 FROM"
+		" archive_refs r WHERE r.archive = a.id"
+		" AND r.message_id = p.message_id))";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int64_t n;
+
+	*declared_r = false;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, child);
+	sqlite3_bind_int64(st, 2, parent);
+	if (store_count_query(s, st, &n, "read references") < 0)
+		return -1;
+	*declared_r = n > 0;
+	return 0;
+}
+
 int store_archive_set_parent(struct store *s, int64_t archive,
 			     int64_t parent)
 {

@@ -21,7 +21,8 @@ lists = (
   { name = "copy"; leaders = [ "alice@example.org" ]; },
   { name = "inbox"; leaders = [ "alice@example.org" ]; },
   { name = "real"; leaders = [ "alice@example.org" ]; },
-  { name = "gap"; leaders = [ "alice@example.org" ]; }
+  { name = "gap"; leaders = [ "alice@example.org" ]; },
+  { name = "whole"; leaders = [ "alice@example.org" ]; }
 );
 EOC
 add_members alice@example.org bob@example.net carol@example.com
@@ -144,6 +145,20 @@ EOP
 	cv archive gap import "$T/gap" >/dev/null
 	expect_eq "real thread without its middle: one thread" "$(tid "$ga" gap)" "$(tid "$gc" gap)"
 	expect_eq "...the middle is a ghost" 1 "$(sql "SELECT count(*) FROM thread_nodes WHERE list = 'gap' AND message_id = '$gb' AND archive IS NULL")"
+	# Every thread of the corpus in one list: each In-Reply-To that names
+	# an archived message is its parent, and the thread ids agree.
+	for src in lkml notmuch-list notmuch-threading/ghost-root \
+		notmuch-threading/parent-priority patchwork-series \
+		magick-list-2000.mbox; do
+		cv archive whole import "$CORPUS/$src" >/dev/null
+	done
+	expect_eq "the corpus's threads: 333 distinct messages" 333 "$(sql "SELECT count(*) FROM archive WHERE list = 'whole'")"
+	links=$(sql "SELECT count(*) FROM archive a JOIN archive p ON p.list = a.list AND p.message_id = a.in_reply_to WHERE a.list = 'whole'")
+	check "...with many In-Reply-To links ($links)" test "$links" -ge 200
+	expect_eq "...each of them found" 0 "$(sql "SELECT count(*) FROM archive a JOIN archive p ON p.list = a.list AND p.message_id = a.in_reply_to WHERE a.list = 'whole' AND a.parent IS NOT p.id")"
+	expect_eq "...every message in its node's thread" 0 "$(sql "SELECT count(*) FROM archive a JOIN thread_nodes n ON n.archive = a.id WHERE a.list = 'whole' AND (a.thread IS NULL OR a.thread IS NOT n.thread)")"
+	expect_eq "...and the threads count them all" 333 "$(sql "SELECT sum(messages) FROM threads WHERE list = 'whole'")"
+	expect_eq "...each thread id is one of its messages" 0 "$(sql "SELECT count(*) FROM threads t WHERE list = 'whole' AND NOT EXISTS (SELECT 1 FROM archive a WHERE a.id = t.id AND a.thread = t.id)")"
 else
 	echo "# no shared corpus: real-mail checks skipped"
 fi

@@ -370,6 +370,28 @@ static void test_loops(void **state)
 	assert_true(parent_of(f, a) == 0 || parent_of(f, b) == 0);
 }
 
+/* A client that writes References newest first makes the root presumed
+ * below a reply that had not arrived; when it does, naming its own parent,
+ * that presumption gives way. */
+static void test_reversed_references(void **state)
+{
+	struct fixture *f = *state;
+	int64_t r, a, c, b;
+
+	r = post(f, "r@x", NULL, "Patch", 1, NULL);
+	a = post(f, "a@x", "r@x", "Re: Patch", 2, "r@x", NULL);
+	/* C replies to B; its References are reversed: B, R, A. */
+	c = post(f, "c@x", "b@x", "Re: Patch", 4, "b@x", "r@x", "a@x", NULL);
+	b = post(f, "b@x", "a@x", "Re: Patch", 3, "r@x", "a@x", NULL);
+	assert_int_equal(parent_of(f, r), 0);
+	assert_int_equal(parent_of(f, a), r);
+	assert_int_equal(parent_of(f, b), a);
+	assert_int_equal(parent_of(f, c), b);
+	assert_int_equal(thread_of(f, b), r);
+	assert_int_equal(thread_of(f, c), r);
+	assert_int_equal(thread_count(f, r), 4);
+}
+
 /* A reference that is no message id ("<yes>" from a mistyped
  * --in-reply-to) joins nothing. */
 static void test_bogus_ids(void **state)
@@ -446,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reversed_references, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bogus_ids, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parent_priority, setup,
