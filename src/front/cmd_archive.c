@@ -49,12 +49,6 @@ static const char *safe(char *dst, size_t n, const char *s)
 	return s != NULL ? log_sanitize(dst, n, s, strlen(s)) : "";
 }
 
-static enum status store_failed(struct store *s)
-{
-	fprintf(stderr, "convene: %s\n", store_error(s));
-	return store_transient(s) ? ST_TEMPFAIL : ST_SOFTWARE;
-}
-
 static int parse_id(const char *s, int64_t *id_r)
 {
 	char *end;
@@ -94,7 +88,7 @@ static enum status do_search(struct store *s, const struct conf *c,
 	}
 	if (search_run(s, l->name, &sq, SEARCH_RESULTS_MAX, &r) < 0) {
 		search_query_free(&sq);
-		return store_failed(s);
+		return front_store_failed(s);
 	}
 	printf("thread\tmessage\tdate\tmatches\tmessages\tfrom\tsubject\t"
 	       "excerpt\n");
@@ -125,7 +119,7 @@ static enum status do_show(struct store *s, const struct conf_list *l,
 	bool found;
 
 	if (store_archive_get(s, id, &a, &found) < 0)
-		return store_failed(s);
+		return front_store_failed(s);
 	if (!found || a.list == NULL || strcmp(a.list, l->name) != 0) {
 		store_archived_clear(&a);
 		fprintf(stderr, "convene: no message %lld in the archive of "
@@ -136,7 +130,7 @@ static enum status do_show(struct store *s, const struct conf_list *l,
 	    store_tags_get(s, id, &tags) < 0) {
 		store_archived_clear(&a);
 		free(raw);
-		return store_failed(s);
+		return front_store_failed(s);
 	}
 	put_date(a.date, date);
 	printf("id: %lld\nthread: %lld\nparent: %lld\ndate: %s\n",
@@ -162,14 +156,14 @@ static enum status do_thread(struct store *s, const struct conf_list *l,
 	bool found;
 
 	if (thread_resolve(s, l->name, id, &thread, &found) < 0)
-		return store_failed(s);
+		return front_store_failed(s);
 	if (!found) {
 		fprintf(stderr, "convene: no thread or message %lld in the "
 			"archive of %s\n", (long long)id, l->name);
 		return ST_NOUSER;
 	}
 	if (thread_list(s, thread, false, &v, &n) < 0)
-		return store_failed(s);
+		return front_store_failed(s);
 	printf("id\tparent\tdepth\tdate\tsender\tsubject\n");
 	for (i = 0; i < n; i++) {
 		char date[32], a[160], b[200];
@@ -180,8 +174,8 @@ static enum status do_thread(struct store *s, const struct conf_list *l,
 		       safe(a, sizeof a, v[i].sender),
 		       safe(b, sizeof b, v[i].subject));
 	}
-	fprintf(stderr, "thread %lld: %zu message%s\n", (long long)thread, n,
-		n == 1 ? "" : "s");
+	fprintf(stderr, "thread %lld: ", (long long)thread);
+	front_counted(n, "message", "messages");
 	thread_entries_free(&v, n);
 	return ST_OK;
 }
@@ -193,7 +187,7 @@ static enum status do_index(struct store *s, const struct conf_list *l,
 	size_t n = 0, i;
 
 	if (archive_latest(s, l, limit, &v, &n) < 0)
-		return store_failed(s);
+		return front_store_failed(s);
 	printf("thread\tlast\tmessages\tresolved\tsubject\n");
 	for (i = 0; i < n; i++) {
 		char date[32], b[200];
@@ -214,7 +208,7 @@ static enum status do_faq(struct store *s, const struct conf_list *l)
 	size_t n = 0, i;
 
 	if (archive_faq(s, l, 0, &v, &n) < 0)
-		return store_failed(s);
+		return front_store_failed(s);
 	printf("message\tthread\tadded\tadded_by\ttitle\n");
 	for (i = 0; i < n; i++) {
 		char date[32], a[160], b[200];
@@ -250,10 +244,10 @@ static enum status do_export(struct store *s, const struct conf_list *l,
 			fprintf(stderr, "convene: export: %s\n",
 				strerror(errno));
 		else
-			return store_failed(s);
+			return front_store_failed(s);
 		return ST_TEMPFAIL;
 	}
-	fprintf(stderr, "%zu message%s exported\n", n, n == 1 ? "" : "s");
+	front_counted(n, "message exported", "messages exported");
 	return ST_OK;
 }
 
@@ -300,7 +294,7 @@ static enum status do_curate(struct store *s, const struct conf_list *l,
 	free(who);
 	if (rc < 0) {
 		store_rollback(s);
-		return store_failed(s);
+		return front_store_failed(s);
 	}
 	switch (res) {
 	case CURATED:
@@ -378,7 +372,7 @@ static enum status run(struct store *s, const struct conf *c,
 		return do_import(s, c, l, argv[1]);
 	if (strcmp(verb, "rebuild") == 0 && argc == 1) {
 		if (archive_rebuild(s, c, l, &n) < 0)
-			return store_failed(s);
+			return front_store_failed(s);
 		printf("rebuilt threads and index of %zu message%s\n", n,
 		       n == 1 ? "" : "s");
 		return ST_OK;

@@ -58,6 +58,17 @@ static void bind_search(sqlite3_stmt *st, const struct store_search *q)
 	store_bind_text(st, 5, q->tag);
 }
 
+static int hit_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_search_hit *e = store_vec_push(vec);
+
+	e->thread = sqlite3_column_int64(st, 0);
+	e->archive = sqlite3_column_int64(st, 1);
+	e->rank = sqlite3_column_double(st, 2);
+	e->matches = sqlite3_column_int64(st, 3);
+	return 0;
+}
+
 int store_search(struct store *s, const struct store_search *q,
 		 struct store_search_hit **v_r, size_t *n_r,
 		 int64_t *threads_r, int64_t *messages_r)
@@ -81,10 +92,10 @@ int store_search(struct store *s, const struct store_search *q,
 		" GROUP BY t ORDER BY max(d) DESC, t DESC LIMIT ?6";
 	static const char sql_count_all[] =
 		"SELECT count(DISTINCT coalesce(a.thread, a.id)), count(*)" ALL;
+	struct store_vec vec = STORE_VEC_INIT(struct store_search_hit);
 	struct store_rows r;
 	sqlite3_stmt *st;
-	struct store_search_hit *v;
-	size_t n = 0;
+	int rc;
 
 	*v_r = NULL;
 	*n_r = 0;
@@ -105,21 +116,12 @@ int store_search(struct store *s, const struct store_search *q,
 		bind_search(st, q);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)q->limit);
 	}
-	v = xcalloc(q->limit ? q->limit : 1, sizeof *v);
-	for (; n < q->limit && store_rows_valid(&r); store_rows_next(&r)) {
-		v[n].thread = sqlite3_column_int64(st, 0);
-		v[n].archive = sqlite3_column_int64(st, 1);
-		v[n].rank = sqlite3_column_double(st, 2);
-		v[n].matches = sqlite3_column_int64(st, 3);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, hit_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(v_r);
+	return rc;
 }
 
 int store_search_excerpt(struct store *s, const char *match, int64_t archive,

@@ -199,6 +199,12 @@ int store_node_set_archive(struct store *s, int64_t id, int64_t archive,
 	return store_step_done(s, st, "archive thread node");
 }
 
+static int node_row(sqlite3_stmt *st, void *vec)
+{
+	node_from_row(st, store_vec_push(vec));
+	return 0;
+}
+
 int store_node_tree(struct store *s, int64_t root, struct store_node **v_r,
 		    size_t *n_r)
 {
@@ -210,31 +216,21 @@ int store_node_tree(struct store *s, int64_t root, struct store_node **v_r,
 		" SELECT " NODE_COLUMNS " FROM thread_nodes"
 		" WHERE id IN (SELECT id FROM tree)"
 		" ORDER BY id = ?1 DESC, id";
+	struct store_vec vec = STORE_VEC_INIT(struct store_node);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "walk thread");
-	struct store_node *v = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, root);
 		sqlite3_bind_int64(st, 2, STORE_TREE_MAX);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		node_from_row(st, &v[n++]);
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, node_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(v_r);
+	return rc;
 }
 
 int store_nodes_set_thread(struct store *s, const int64_t *ids, size_t n,
@@ -455,6 +451,12 @@ int store_thread_root(struct store *s, int64_t id, int64_t *node_r)
 	return store_count_query(s, st, node_r, "find thread root");
 }
 
+static int thread_row(sqlite3_stmt *st, void *vec)
+{
+	thread_from_row(st, store_vec_push(vec));
+	return 0;
+}
+
 int store_threads_latest(struct store *s, const char *list, size_t limit,
 			 size_t offset, struct store_thread **v_r,
 			 size_t *n_r)
@@ -462,33 +464,22 @@ int store_threads_latest(struct store *s, const char *list, size_t limit,
 	static const char sql[] = "SELECT " THREAD_COLUMNS " FROM threads"
 		" WHERE list = ? ORDER BY last_date DESC, id DESC"
 		" LIMIT ? OFFSET ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_thread);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "latest threads");
-	struct store_thread *v = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)offset);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		memset(&v[n], 0, sizeof v[n]);
-		thread_from_row(st, &v[n++]);
-	}
-	if (store_rows_end(&r) < 0) {
-		store_threads_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, thread_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_threads_free(v_r, *n_r);
+	return rc;
 }
 
 int store_thread_by_subject(struct store *s, const char *list,
@@ -511,6 +502,12 @@ int store_thread_by_subject(struct store *s, const char *list,
 	return store_count_query(s, st, thread_r, "thread by subject");
 }
 
+static int id_row(sqlite3_stmt *st, void *vec)
+{
+	*(int64_t *)store_vec_push(vec) = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int store_orphan_roots(struct store *s, const char *list, const char *base,
 		       time_t from, time_t until, size_t max,
 		       int64_t **nodes_r, size_t *n_r)
@@ -520,13 +517,11 @@ int store_orphan_roots(struct store *s, const char *list, const char *base,
 		" ON t.id = n.thread WHERE n.list = ?1 AND n.parent IS NULL"
 		" AND n.orphan_reply = 1 AND t.base_subject = ?2"
 		" AND t.first_date BETWEEN ?3 AND ?4 ORDER BY n.id LIMIT ?5";
+	struct store_vec vec = STORE_VEC_INIT(int64_t);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "orphan replies");
-	int64_t *v = NULL;
-	size_t n = 0;
+	int rc;
 
-	*nodes_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		store_bind_text(st, 2, base);
@@ -534,17 +529,12 @@ int store_orphan_roots(struct store *s, const char *list, const char *base,
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		v = xreallocarray(v, n + 1, sizeof *v);
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*nodes_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, id_row, &vec);
+	*nodes_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(nodes_r);
+	return rc;
 }
 
 int store_thread_resolve(struct store *s, int64_t id, const char *by,
@@ -582,6 +572,21 @@ void store_thread_nodes_free(struct store_thread_node **v, size_t n)
 	xfree(v);
 }
 
+static int tnode_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_thread_node *e = store_vec_push(vec);
+
+	e->node = sqlite3_column_int64(st, 0);
+	e->parent = sqlite3_column_int64(st, 1);
+	e->archive = sqlite3_column_int64(st, 2);
+	e->message_id = store_col_text(st, 3);
+	e->sender = store_col_text(st, 4);
+	e->sender_name = store_col_text(st, 5);
+	e->subject = store_col_text(st, 6);
+	e->date = (time_t)sqlite3_column_int64(st, 7);
+	return 0;
+}
+
 int store_thread_nodes(struct store *s, int64_t thread,
 		       struct store_thread_node **v_r, size_t *n_r)
 {
@@ -591,41 +596,21 @@ int store_thread_nodes(struct store *s, int64_t thread,
 		" coalesce(a.date, 0) FROM thread_nodes n"
 		" LEFT JOIN archive a ON a.id = n.archive"
 		" WHERE n.thread = ? ORDER BY coalesce(a.date, 0), n.id LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_thread_node);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read thread");
-	struct store_thread_node *v = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, thread);
 		sqlite3_bind_int64(st, 2, STORE_TREE_MAX);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		struct store_thread_node *e;
-
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		e = &v[n++];
-		e->node = sqlite3_column_int64(st, 0);
-		e->parent = sqlite3_column_int64(st, 1);
-		e->archive = sqlite3_column_int64(st, 2);
-		e->message_id = store_col_text(st, 3);
-		e->sender = store_col_text(st, 4);
-		e->sender_name = store_col_text(st, 5);
-		e->subject = store_col_text(st, 6);
-		e->date = (time_t)sqlite3_column_int64(st, 7);
-	}
-	if (store_rows_end(&r) < 0) {
-		store_thread_nodes_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, tnode_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_thread_nodes_free(v_r, *n_r);
+	return rc;
 }
 
 int store_archive_reset(struct store *s, const char *list)
@@ -651,6 +636,16 @@ int store_archive_reset(struct store *s, const char *list)
 	return 0;
 }
 
+static int ref_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_archive_ref *e = store_vec_push(vec);
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->message = sqlite3_column_int64(st, 1);
+	e->date = (time_t)sqlite3_column_int64(st, 2);
+	return 0;
+}
+
 int store_archive_page(struct store *s, const char *list, time_t after_date,
 		       int64_t after_id, size_t max,
 		       struct store_archive_ref **v_r, size_t *n_r)
@@ -659,32 +654,23 @@ int store_archive_page(struct store *s, const char *list, time_t after_date,
 		"SELECT id, message, date FROM archive WHERE list = ?1"
 		" AND (date > ?2 OR (date = ?2 AND id > ?3))"
 		" ORDER BY date, id LIMIT ?4";
+	struct store_vec vec = STORE_VEC_INIT(struct store_archive_ref);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "page archive");
-	struct store_archive_ref *v = xcalloc(max ? max : 1, sizeof *v);
-	size_t n = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)after_date);
 		sqlite3_bind_int64(st, 3, after_id);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 	}
-	for (; n < max && store_rows_valid(&r); store_rows_next(&r)) {
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].message = sqlite3_column_int64(st, 1);
-		v[n].date = (time_t)sqlite3_column_int64(st, 2);
-		n++;
-	}
-	if (store_rows_end(&r) < 0) {
-		free(v);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, ref_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(v_r);
+	return rc;
 }
 
 int store_archive_count(struct store *s, const char *list, int64_t *n_r)
@@ -747,6 +733,20 @@ void store_faq_free(struct store_faq **v, size_t n)
 	xfree(v);
 }
 
+static int faq_row(sqlite3_stmt *st, void *vec)
+{
+	struct store_faq *e = store_vec_push(vec);
+
+	e->archive = sqlite3_column_int64(st, 0);
+	e->thread = sqlite3_column_int64(st, 1);
+	e->title = store_col_text(st, 2);
+	e->subject = store_col_text(st, 3);
+	e->date = (time_t)sqlite3_column_int64(st, 4);
+	e->added_at = (time_t)sqlite3_column_int64(st, 5);
+	e->added_by = store_col_text(st, 6);
+	return 0;
+}
+
 int store_faq_list(struct store *s, const char *list, time_t since,
 		   size_t max, struct store_faq **v_r, size_t *n_r)
 {
@@ -756,41 +756,22 @@ int store_faq_list(struct store *s, const char *list, time_t since,
 		" JOIN archive a ON a.id = f.archive"
 		" WHERE f.list = ? AND f.added_at >= ?"
 		" ORDER BY f.added_at, f.id LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_faq);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read FAQ");
-	struct store_faq *v = NULL;
-	size_t n = 0, cap = 0;
+	int rc;
 
-	*v_r = NULL;
-	*n_r = 0;
 	if (st != NULL) {
 		store_bind_text(st, 1, list);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	}
-	for (; store_rows_valid(&r); store_rows_next(&r)) {
-		struct store_faq *e;
-
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		e = &v[n++];
-		e->archive = sqlite3_column_int64(st, 0);
-		e->thread = sqlite3_column_int64(st, 1);
-		e->title = store_col_text(st, 2);
-		e->subject = store_col_text(st, 3);
-		e->date = (time_t)sqlite3_column_int64(st, 4);
-		e->added_at = (time_t)sqlite3_column_int64(st, 5);
-		e->added_by = store_col_text(st, 6);
-	}
-	if (store_rows_end(&r) < 0) {
-		store_faq_free(&v, n);
-		return -1;
-	}
-	*v_r = v;
-	*n_r = n;
-	return 0;
+	rc = store_rows_each(&r, faq_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_faq_free(v_r, *n_r);
+	return rc;
 }
 
 int store_tag_add(struct store *s, int64_t archive, const char *tag,
