@@ -45,6 +45,8 @@ packages=(
 	clang libclang-rt-14-dev python3
 	# the manual pages, the units' check and the Debian package
 	perl mandoc man-db systemd procps debhelper dpkg-dev lintian git
+	# /usr/bin/time (t165)
+	time
 	# what the private Exim binary links with
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux
