@@ -5,7 +5,8 @@
 # the convene user and removes /var/lib/convene again. The fresh-install
 # test runs it on a brand-new system:
 #   ../shared/newcomer/fresh-debian.sh scripts/install-deps.sh \
-#       scripts/build-deb.sh tests/package/install-check.sh
+#       'DEB_BUILD_OPTIONS=nocheck scripts/build-deb.sh' \
+#       tests/package/install-check.sh
 # Without a running systemd the service is not started; the units are
 # checked with systemd-analyze verify.
 set -euxo pipefail
