@@ -26,6 +26,12 @@ char *etpan_copy(const char *s, size_t n);
  * in the length of v. */
 char *etpan_strip_comments(const char *v, char **comment_r);
 
+/* The deepest nesting of comments (parentheses outside quoted strings) in
+ * s[0..n). Values nested deeper than ETPAN_COMMENT_MAX are not handed to
+ * libetpan where the comments must stay. */
+#define ETPAN_COMMENT_MAX 50
+size_t etpan_comment_depth(const char *s, size_t n);
+
 /* A header value ready for libetpan: comments and surrounding white space
  * removed, padded as etpan_copy does. *len_r is its length without the padding. Newly
  * allocated. */

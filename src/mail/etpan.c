@@ -98,3 +98,23 @@ char *etpan_value(const char *v, size_t *len_r)
 	*len_r = n;
 	return p;
 }
+
+size_t etpan_comment_depth(const char *s, size_t n)
+{
+	size_t i, depth = 0, max = 0;
+	bool quoted = false;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n)
+			i++;
+		else if (quoted)
+			quoted = s[i] != '"';
+		else if (s[i] == '"' && depth == 0)
+			quoted = true;
+		else if (s[i] == '(' && ++depth > max)
+			max = depth;
+		else if (s[i] == ')' && depth > 0)
+			depth--;
+	}
+	return max;
+}

@@ -8,6 +8,7 @@
 #include <libetpan/libetpan.h>
 
 #include "mail/mailbox.h"
+#include "mail/etpan.h"
 #include "base/addr.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
@@ -44,13 +45,17 @@ static char *name_finish(char *name)
 	char *decoded = NULL;
 	size_t idx = 0, i, start, end;
 
-	if (strstr(name, "=?") != NULL &&
-	    mailmime_encoded_phrase_parse("utf-8", name, strlen(name), &idx,
-					  "utf-8", &decoded) ==
-	    MAILIMF_NO_ERROR && decoded != NULL) {
-		free(name);
-		name = xstrdup(decoded);
-		free(decoded);
+	if (strstr(name, "=?") != NULL) {
+		char *pad = etpan_copy(name, strlen(name));
+
+		if (mailmime_encoded_phrase_parse("utf-8", pad, strlen(name),
+						  &idx, "utf-8", &decoded) ==
+		    MAILIMF_NO_ERROR && decoded != NULL) {
+			free(name);
+			name = xstrdup(decoded);
+			free(decoded);
+		}
+		free(pad);
 	}
 	for (i = 0; name[i] != '\0'; i++) {
 		if ((unsigned char)name[i] < 32 || name[i] == 127)
@@ -75,9 +80,16 @@ static char *etpan_name(const char *line, size_t len)
 {
 	struct mailimf_mailbox *mb = NULL;
 	size_t idx = 0;
-	char *name = NULL;
+	char *name = NULL, *pad;
+	int rc;
 
-	if (mailimf_mailbox_parse(line, len, &idx, &mb) != MAILIMF_NO_ERROR)
+	/* libetpan recurses once per nested comment */
+	if (etpan_comment_depth(line, len) > ETPAN_COMMENT_MAX)
+		return NULL;
+	pad = etpan_copy(line, len);
+	rc = mailimf_mailbox_parse(pad, len, &idx, &mb);
+	free(pad);
+	if (rc != MAILIMF_NO_ERROR)
 		return NULL;
 	while (idx < len && is_wsp(line[idx]))
 		idx++;

@@ -1263,14 +1263,15 @@ char **msg_references(const struct msg *m)
 
 bool msg_date(const struct msg *m, time_t *t_r)
 {
-	char *v = msg_header_unfolded(m, "Date");
+	char *raw = msg_header_unfolded(m, "Date"), *v = NULL;
 	struct mailimf_date_time *dt = NULL;
-	size_t idx = 0;
+	size_t idx = 0, n = 0;
 	bool ok = false;
 
+	if (raw != NULL)
+		v = etpan_value(raw, &n);
 	if (v != NULL &&
-	    mailimf_date_time_parse(v, strlen(v), &idx, &dt) ==
-	    MAILIMF_NO_ERROR) {
+	    mailimf_date_time_parse(v, n, &idx, &dt) == MAILIMF_NO_ERROR) {
 		struct tm tm = { 0 };
 		long zone = dt->dt_zone;   /* e.g. +0130 as 130 */
 		time_t parsed;
@@ -1292,6 +1293,7 @@ bool msg_date(const struct msg *m, time_t *t_r)
 		mailimf_date_time_free(dt);
 	}
 	free(v);
+	free(raw);
 	return ok;
 }
 

@@ -424,6 +424,24 @@ static void test_kind_names(void **state)
 	assert_string_equal(addr_kind_name(ADDR_BOUNCES), "bounces");
 }
 
+/* Deeply nested comments in a member line (an import file, the command
+ * line) never reach libetpan's recursion. */
+static void test_mailbox_deep_comments(void **state)
+{
+	size_t n = 200000, i;
+	char *line = malloc(n + 32), *a = NULL, *name = NULL;
+
+	assert_non_null(line);
+	memcpy(line, "Bob ", 4);
+	for (i = 0; i < n; i++)
+		line[4 + i] = '(';
+	memcpy(line + 4 + n, " <bob@example.org>", 19);
+	(void)mailbox_parse(line, false, &a, &name);
+	free(a);
+	free(name);
+	free(line);
+}
+
 static void test_rate_key(void **state)
 {
 	static const char *const same[] = {
@@ -473,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_route_long),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_rate_key),
+		cmocka_unit_test(test_mailbox_deep_comments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
