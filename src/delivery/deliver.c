@@ -469,6 +469,10 @@ static int stream_finish(struct stream *st, struct txn *x,
 	st->inflight--;
 	stats->transactions++;
 	x->finished = true;
+	/* A finished batch may wait in the FIFO behind a slow one: it keeps
+	 * its outcome, not its own copy of the message. */
+	xfree(&x->owned_data);
+	x->data = NULL;
 	if (store_begin(s) < 0)
 		goto fail;
 	if (x->result == TRANSPORT_TEMPFAIL) {
