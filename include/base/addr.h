@@ -36,6 +36,7 @@ enum addr_kind {
 	ADDR_OWNER,
 	ADDR_CONFIRM,       /* NAME-confirm+TOKEN */
 	ADDR_BOUNCES,       /* NAME-bounces or NAME-bounces+ENCODED */
+	ADDR_VOTE,          /* NAME-vote+ID: votes in poll ID */
 };
 
 struct addr_route {

@@ -67,6 +67,20 @@ struct conf_list {
 	char *digest_timezone;     /* tz name the schedule is read in */
 	long digest_max_messages;  /* an issue goes out early at this many */
 	long digest_max_kb;        /*   posts, or this many KB of them */
+	/* the health report and the nudges (group "report"): on when the
+	 * group is there */
+	bool report_on;
+	char *report_schedule;     /* as written; "off": no report by mail */
+	struct schedule report_when;
+	bool report_scheduled;     /* false for "off" */
+	char *report_nudge;        /* as written; "off": no nudges */
+	struct schedule nudge_when;
+	bool nudge_scheduled;
+	char *report_timezone;     /* tz name the schedules are read in */
+	int report_roles;          /* CONF_SPONSORS | CONF_LEADERS | ... */
+	struct conf_strv report_to;   /* addresses besides the roles */
+	long report_unanswered_s;  /* a thread unanswered this long counts */
+	long report_weeks;         /* weeks of figures (12) */
 	/* meetings: kept for a later issue */
 	struct conf_strv meeting_reminders;
 	char *meeting_timezone;

@@ -29,6 +29,10 @@ bool schedule_zone_known(const char *tz);
  * time after the gap. */
 time_t schedule_next(const struct schedule *sc, const char *tz, time_t after);
 
+/* Reads "YYYY-MM-DD HH:MM" (or with a 'T') as a local time of zone tz.
+ * Returns 0 and *t_r, or -1 when s is not such a time. */
+int schedule_parse_local(const char *s, const char *tz, time_t *t_r);
+
 /* The broken-down local time of t in zone tz. */
 void schedule_localtime(const char *tz, time_t t, struct tm *tm);
 

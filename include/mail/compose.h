@@ -15,6 +15,14 @@ struct conf;
 struct conf_list;
 struct template_var;
 
+/* An image shown in the HTML part, referred to there as "cid:CID". */
+struct compose_image {
+	const char *cid;           /* its Content-ID without brackets */
+	const char *type;          /* e.g. "image/png" */
+	const char *data;
+	size_t len;
+};
+
 /* A message attached as message/rfc822. */
 struct compose_part {
 	const char *data;
@@ -35,6 +43,12 @@ struct compose {
 	const struct compose_part *parts;  /* more messages attached after
 					      it, in order (may be NULL) */
 	size_t nparts;
+	/* An HTML version of the body (UTF-8, LF line ends): the body is
+	 * then a multipart/alternative of the text and a multipart/related
+	 * of this HTML and the images (base64). Not with attach or parts. */
+	const char *html;
+	const struct compose_image *images;
+	size_t nimages;
 };
 
 /* Renders template `name` for list l with vars and builds the message into

@@ -34,6 +34,15 @@ enum request_verb {
 	REQ_FAQ,           /* arg: NULL (show the FAQ), or [ID] [title] */
 	REQ_RESOLVED,      /* arg: an id, or NULL */
 	REQ_TAG,           /* arg: [ID] WORD */
+	/* the health report: leaders act on it; anyone who reads the
+	 * archive asks for experts */
+	REQ_REMIND,        /* arg: a thread's number */
+	REQ_WELCOME,       /* arg: an address or a member's id (m17) */
+	REQ_THANK,         /* arg: an address or a member's id (m17) */
+	REQ_EXPERTS,       /* arg: the words */
+	/* leaders: a poll. "poll" ends the commands: the lines after it are
+	 * its settings */
+	REQ_POLL,          /* arg: NULL */
 	REQ_BAD,           /* a known verb with a bad or missing argument */
 };
 
@@ -66,7 +75,8 @@ const char *request_verb_name(enum request_verb v);
  * a line. The body stops at a signature line "-- ", at quoted text (a line
  * starting with ">"), at "-----Original Message-----" or a line of
  * underscores (Outlook), at "end", and after REQUEST_MAX_JUNK lines that are
- * not commands. A command repeated (say in the Subject and the body) counts
+ * not commands. A "poll" command is the last: the text after it is its
+ * own. A command repeated (say in the Subject and the body) counts
  * once. Fills *out (free with request_cmds_free); never fails. */
 void request_parse(const char *subject, const char *text, size_t len,
 		   struct request_cmds *out);

@@ -12,6 +12,7 @@
 #include "base/template.h"
 
 struct buf;
+struct compose_image;
 struct compose_part;
 struct conf;
 struct conf_list;
@@ -21,7 +22,7 @@ struct store;
 /* The placeholders of one notice: the list's (template_list_vars), then
  * those the caller sets. At most NOTICE_VARS_MAX in all (more are ignored:
  * a programmer's error that the unit tests catch). */
-#define NOTICE_VARS_MAX (TEMPLATE_LIST_VARS + 24)
+#define NOTICE_VARS_MAX (TEMPLATE_LIST_VARS + 48)
 
 struct notice_vars {
 	struct template_var v[NOTICE_VARS_MAX];
@@ -61,6 +62,10 @@ struct notice {
 	size_t attach_len;
 	const struct compose_part *parts;   /* more attached messages */
 	size_t nparts;
+	/* An HTML version with its images (see struct compose). */
+	const char *html;
+	const struct compose_image *images;
+	size_t nimages;
 	/* The message this notice answers and its sender, when it answers
 	 * one: nothing is sent when robot_reason() says a robot wrote it. */
 	const struct msg *answers;

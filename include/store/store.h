@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.

@@ -309,6 +309,10 @@ int addr_route(const char *recipient, const char *domain,
 				ret = route_set(route_r, local, pre,
 						ADDR_CONFIRM, plus + 1,
 						known, ctx);
+		} else if (ends_with(local, len, "-vote", &pre)) {
+			if (plus[1] != '\0')
+				ret = route_set(route_r, local, pre, ADDR_VOTE,
+						plus + 1, known, ctx);
 		} else if (ends_with(local, len, "-bounces", &pre)) {
 			ret = route_set(route_r, local, pre, ADDR_BOUNCES,
 					plus + 1, known, ctx);
@@ -345,6 +349,7 @@ const char *addr_kind_name(enum addr_kind k)
 	case ADDR_OWNER:       return "owner";
 	case ADDR_CONFIRM:     return "confirm";
 	case ADDR_BOUNCES:     return "bounces";
+	case ADDR_VOTE:        return "vote";
 	}
 	return "unknown";
 }

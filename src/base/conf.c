@@ -65,7 +65,12 @@ static const char *const list_keys[] = {
 	"max_message_kb", "archive_url", "unsubscribe_url", "footer",
 	"allow_who", "digest", "meetings", "filters", "bans", "bounces",
 	"council_may_approve", "hold_expiry", "max_message_action",
-	"announce_action", "max_recipients", "content", "archive", NULL
+	"announce_action", "max_recipients", "content", "archive", "report",
+	NULL
+};
+static const char *const report_keys[] = {
+	"schedule", "nudge", "timezone", "to", "unanswered_after", "weeks",
+	NULL
 };
 static const char *const archive_keys[] = {
 	"access", "url", "answer_kb", "results", NULL
@@ -1128,6 +1133,82 @@ static void load_meetings(struct loader *ld, const config_setting_t *lg,
 	free(ctx);
 }
 
+/* "daily HH:MM", "weekly DAY HH:MM" or "off" (*on_r false). */
+static char *get_schedule(struct loader *ld, const config_setting_t *g,
+			  const char *key, const char *def,
+			  struct schedule *when, bool *on_r)
+{
+	char *v = get_text(ld, g, key, def);
+	char tmp[SHOW_MAX + 4];
+
+	*on_r = strcmp(v, "off") != 0;
+	if (*on_r && schedule_parse(v, when) < 0) {
+		problem(ld, member(g, key), "%s%s: \"%s\" is not \"daily "
+			"HH:MM\", \"weekly DAY HH:MM\" or \"off\"", ld->ctx,
+			key, show(tmp, v));
+		(void)schedule_parse(def, when);
+	}
+	return v;
+}
+
+/* report.to: "sponsors", "leaders", "council" or addresses. */
+static char *elem_report_to(struct loader *ld, const config_setting_t *e,
+			    const char *key, const char *v)
+{
+	if (strcmp(v, "sponsors") == 0 || strcmp(v, "leaders") == 0 ||
+	    strcmp(v, "council") == 0)
+		return xstrdup(v);
+	return elem_address(ld, e, key, v);
+}
+
+static void load_report(struct loader *ld, const config_setting_t *lg,
+			struct conf_list *l, const char *listctx)
+{
+	static const char *const def_to[] = {
+		"sponsors", "leaders", "council", NULL
+	};
+	const config_setting_t *g = get_group(ld, lg, "report");
+	const config_setting_t *s;
+	struct conf_strv to = { 0 };
+	char *ctx = xasprintf("%sreport.", listctx);
+	char tmp[SHOW_MAX + 4];
+	size_t i;
+
+	ld->ctx = ctx;
+	l->report_on = g != NULL;
+	if (g != NULL)
+		check_keys(ld, g, report_keys);
+	l->report_schedule = get_schedule(ld, g, "schedule", "weekly mon 08:00",
+					  &l->report_when,
+					  &l->report_scheduled);
+	l->report_nudge = get_schedule(ld, g, "nudge", "daily 08:00",
+				       &l->nudge_when, &l->nudge_scheduled);
+	l->report_timezone = get_text(ld, g, "timezone", "UTC");
+	s = member(g, "timezone");
+	if (s != NULL && (!timezone_ok(l->report_timezone) ||
+			  !schedule_zone_known(l->report_timezone)))
+		problem(ld, s, "%stimezone: \"%s\" is not a time zone this "
+			"system knows (a name like Europe/Berlin)", ld->ctx,
+			show(tmp, l->report_timezone));
+	get_strv(ld, g, "to", def_to, elem_report_to, &to);
+	for (i = 0; i < to.n; i++) {
+		if (strcmp(to.v[i], "sponsors") == 0)
+			l->report_roles |= CONF_SPONSORS;
+		else if (strcmp(to.v[i], "leaders") == 0)
+			l->report_roles |= CONF_LEADERS;
+		else if (strcmp(to.v[i], "council") == 0)
+			l->report_roles |= CONF_COUNCIL;
+		else
+			strv_push(&l->report_to, xstrdup(to.v[i]));
+	}
+	strv_free(&to);
+	l->report_unanswered_s = get_duration(ld, g, "unanswered_after",
+					      48 * 3600L);
+	l->report_weeks = get_int(ld, g, "weeks", 12, 4, 104);
+	ld->ctx = listctx;
+	free(ctx);
+}
+
 static void load_reply_to(struct loader *ld, const config_setting_t *lg,
 			  struct conf_list *l)
 {
@@ -1230,6 +1311,7 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 	l->allow_who = get_bool(ld, lg, "allow_who", false);
 	load_digest(ld, lg, l, ctx);
 	load_meetings(ld, lg, l, ctx);
+	load_report(ld, lg, l, ctx);
 	load_filters(ld, lg, l, ctx);
 	get_regexes(ld, lg, "bans", &l->bans, &l->ban_rx);
 	def = xasprintf("%sbounces.", ctx);
@@ -1600,6 +1682,10 @@ static void list_free(struct conf_list *l)
 	free(l->digest_schedule);
 	free(l->digest_timezone);
 	strv_free(&l->meeting_reminders);
+	free(l->report_schedule);
+	free(l->report_nudge);
+	free(l->report_timezone);
+	strv_free(&l->report_to);
 	strv_free(&l->content_strip);
 	strv_free(&l->content_pass);
 	free(l->meeting_timezone);

@@ -134,3 +134,31 @@ time_t schedule_next(const struct schedule *sc, const char *tz, time_t after)
 	tz_pop(saved);
 	return t;
 }
+
+int schedule_parse_local(const char *s, const char *tz, time_t *t_r)
+{
+	int y, mo, d, h, mi, used = 0;
+	char sep, *saved;
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi,
+		   &used) != 6 || (sep != ' ' && sep != 'T') ||
+	    s[used + strspn(s + used, " ")] != '\0' || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    y < 1970 || y > 9999)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_isdst = -1;
+	saved = tz_push(tz);
+	t = mktime(&tm);
+	tz_pop(saved);
+	if (t == (time_t)-1)
+		return -1;
+	*t_r = t;
+	return 0;
+}

@@ -38,6 +38,13 @@ const char *const template_known[] = {
 	/* of the archive (archive-lines) */
 	"id", "thread_id", "replies", "indent", "query", "matches",
 	"total", "title", "tag", "ids", "limit", "kb",
+	/* of health reports, nudges and their acts (report-lines) */
+	"weeks", "figures", "spark", "values", "last", "mean", "slope",
+	"recent", "base", "percent", "after", "age", "median", "answered",
+	"joined", "left", "removed", "other",
+	/* of polls */
+	"poll_id", "question", "options", "closes", "vote_address",
+	"changes",
 	NULL
 };
 
@@ -62,6 +69,13 @@ const struct template_use template_uses[] = {
 	{ "bounce-removed", true },
 	/* digests */
 	{ "digest", true }, { "digest-lines", false },
+	/* health reports, nudges, acting on them, polls */
+	{ "report", true }, { "report-html", false },
+	{ "report-lines", false }, { "report-nudge", true },
+	{ "report-remind", true }, { "report-welcome", true },
+	{ "report-thank", true },
+	{ "poll", true }, { "poll-voted", true }, { "poll-unclear", true },
+	{ "poll-results", true }, { "poll-lines", false },
 	{ NULL, false }
 };
 

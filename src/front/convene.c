@@ -36,6 +36,9 @@ static const struct {
 	  "archive LIST search QUERY|show ID|thread ID|index [N]|faq|"
 	  "export [--mbox FILE]|import FILE|DIR|rebuild|"
 	  "faq ID [TITLE]|resolved ID|tag ID WORD" },
+	{ "report", cmd_report,
+	  "report LIST [--weeks N] [--html FILE] [--chart FILE] [--send]" },
+	{ "poll", cmd_poll, "poll LIST list|results ID|close ID" },
 };
 
 static void usage(FILE *out)

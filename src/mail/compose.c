@@ -92,6 +92,69 @@ static void attach_part(struct buf *out, const char *boundary,
 		buf_putc(out, '\n');
 }
 
+static void base64_encode(const char *data, size_t len, struct buf *out)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789+/";
+	const unsigned char *p = (const unsigned char *)data;
+	size_t i, col = 0;
+
+	for (i = 0; i < len; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+		size_t k = len - i;
+
+		if (k > 1)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (k > 2)
+			v |= p[i + 2];
+		buf_putc(out, b64[(v >> 18) & 63]);
+		buf_putc(out, b64[(v >> 12) & 63]);
+		buf_putc(out, k > 1 ? b64[(v >> 6) & 63] : '=');
+		buf_putc(out, k > 2 ? b64[v & 63] : '=');
+		col += 4;
+		if (col == 76) {
+			buf_putc(out, '\n');
+			col = 0;
+		}
+	}
+	if (col > 0)
+		buf_putc(out, '\n');
+}
+
+/* The body as text and HTML with its images: multipart/alternative of
+ * text/plain and multipart/related (text/html, the images). */
+static void alternative(const struct compose *how, const char *token,
+			const char *body, struct buf *out)
+{
+	char alt[64], rel[64];
+	size_t i;
+
+	snprintf(alt, sizeof alt, "=_convene_a_%s", token);
+	snprintf(rel, sizeof rel, "=_convene_r_%s", token);
+	buf_printf(out, "Content-Type: multipart/alternative; "
+		   "boundary=\"%s\"\n\n", alt);
+	buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n"
+		   "Content-Transfer-Encoding: quoted-printable\n\n", alt);
+	qp_encode(body, out);
+	buf_printf(out, "\n--%s\nContent-Type: multipart/related; "
+		   "boundary=\"%s\"; type=\"text/html\"\n\n", alt, rel);
+	buf_printf(out, "--%s\nContent-Type: text/html; charset=utf-8\n"
+		   "Content-Transfer-Encoding: quoted-printable\n\n", rel);
+	qp_encode(how->html, out);
+	for (i = 0; i < how->nimages; i++) {
+		const struct compose_image *im = &how->images[i];
+
+		buf_printf(out, "\n--%s\nContent-Type: %s\n"
+			   "Content-Transfer-Encoding: base64\n"
+			   "Content-ID: <%s>\n"
+			   "Content-Disposition: inline\n\n", rel, im->type,
+			   im->cid);
+		base64_encode(im->data, im->len, out);
+	}
+	buf_printf(out, "\n--%s--\n\n--%s--\n", rel, alt);
+}
+
 void compose_message(const struct conf *c, const struct compose *how,
 		     const char *subject, const char *body, struct buf *out)
 {
@@ -119,6 +182,10 @@ void compose_message(const struct conf *c, const struct compose *how,
 		   how->auto_submitted ? how->auto_submitted :
 		   "auto-generated");
 	buf_puts(out, "Precedence: bulk\nMIME-Version: 1.0\n");
+	if (how->html != NULL) {
+		alternative(how, token, body, out);
+		return;
+	}
 	if (how->attach == NULL && how->nparts == 0) {
 		buf_puts(out, "Content-Type: text/plain; charset=utf-8\n"
 			 "Content-Transfer-Encoding: quoted-printable\n\n");

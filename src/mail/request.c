@@ -33,6 +33,11 @@ static const struct {
 	{ "faq", REQ_FAQ },
 	{ "resolved", REQ_RESOLVED },
 	{ "tag", REQ_TAG },
+	{ "remind", REQ_REMIND },
+	{ "welcome", REQ_WELCOME },
+	{ "thank", REQ_THANK },
+	{ "experts", REQ_EXPERTS },
+	{ "poll", REQ_POLL },
 };
 
 static const char *const modes[] = {
@@ -62,6 +67,11 @@ const char *request_verb_name(enum request_verb v)
 	case REQ_FAQ:         return "faq";
 	case REQ_RESOLVED:    return "resolved";
 	case REQ_TAG:         return "tag";
+	case REQ_REMIND:      return "remind";
+	case REQ_WELCOME:     return "welcome";
+	case REQ_THANK:       return "thank";
+	case REQ_EXPERTS:     return "experts";
+	case REQ_POLL:        return "poll";
 	case REQ_BAD:         return "bad";
 	}
 	return "bad";
@@ -366,6 +376,43 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 			return LINE_JUNK;
 		}
 		break;
+	case REQ_REMIND:
+		/* "remind 812"; in the body "remind me ..." is prose */
+		if (nw > 1 && all_digits(words[1]) && (nw == 2 || lenient))
+			cmd->arg = xstrdup(words[1]);
+		else if (nw > 1)
+			return LINE_JUNK;
+		else
+			cmd->verb = REQ_BAD;
+		break;
+	case REQ_WELCOME:
+	case REQ_THANK:
+		/* "welcome m17", "thank bob@example.org" */
+		if (nw > 1 && (nw == 2 || lenient) &&
+		    words[1][strlen(words[1]) - 1] != '\x01' &&
+		    (strchr(words[1], '@') != NULL ||
+		     (words[1][0] == 'm' && all_digits(words[1] + 1))))
+			cmd->arg = xstrdup(words[1]);
+		else if (nw > 1)
+			return LINE_JUNK;
+		else
+			cmd->verb = REQ_BAD;
+		break;
+	case REQ_EXPERTS: {
+		bool cut;
+
+		cmd->arg = rest_of_line(line, n, &cut);
+		cmd->arg_cut = cut;
+		if (cmd->arg == NULL)
+			cmd->verb = REQ_BAD;
+		break;
+	}
+	case REQ_POLL:
+		/* "poll" alone; in the body "poll results were..." is
+		 * prose */
+		if (!lenient && nw > 1)
+			return LINE_JUNK;
+		break;
 	default:
 		/* help, unsubscribe, who, info: nothing to read. In the body
 		 * a long line after the verb is prose, not a command. */
@@ -377,6 +424,12 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 	return LINE_COMMAND;
 }
 
+
+/* "poll": what follows belongs to it. */
+static bool ends_commands(const struct request_cmd *c)
+{
+	return c->verb == REQ_POLL;
+}
 
 static bool same_cmd(const struct request_cmd *a, const struct request_cmd *b)
 {
@@ -463,8 +516,13 @@ void request_parse(const char *subject, const char *text, size_t len,
 	if (subject != NULL) {
 		const char *s = subject_text(subject);
 
-		if (parse_line(s, strlen(s), true, &cmd) == LINE_COMMAND)
+		if (parse_line(s, strlen(s), true, &cmd) == LINE_COMMAND) {
+			bool last = ends_commands(&cmd);
+
 			push(out, &cmd);
+			if (last)
+				return;
+		}
 	}
 	while (pos < len && junk < REQUEST_MAX_JUNK) {
 		const char *l = text + pos, *nl = memchr(l, '\n', len - pos);
@@ -483,6 +541,10 @@ void request_parse(const char *subject, const char *text, size_t len,
 			continue;
 		switch (parse_line(l + b, t - b, false, &cmd)) {
 		case LINE_COMMAND:
+			if (ends_commands(&cmd)) {
+				push(out, &cmd);
+				return;
+			}
 			push(out, &cmd);
 			break;
 		case LINE_END:

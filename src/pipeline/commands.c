@@ -18,6 +18,8 @@
 #include "mail/request.h"
 #include "mail/robot.h"
 #include "pipeline/notice.h"
+#include "pipeline/poll.h"
+#include "pipeline/report.h"
 #include "pipeline/retrieve.h"
 #include "store/store.h"
 #include "store/store_subs.h"
@@ -964,6 +966,16 @@ static int run_one(struct run *u, const struct request_cmd *cmd)
 		rc = retrieve_run(&u->r, cmd);
 		if (u->r.broken)
 			u->x.broken = true;
+		break;
+	case REQ_REMIND:
+	case REQ_WELCOME:
+	case REQ_THANK:
+	case REQ_EXPERTS:
+		rc = report_command(u->x.s, u->x.c, u->x.l, u->in->sender, cmd,
+				    &u->results, &u->x.broken);
+		break;
+	case REQ_POLL:
+		rc = poll_command(u->x.s, u->in, &u->results, &u->x.broken);
 		break;
 	case REQ_BAD:
 		phrase(&u->x, "bad-command", &t, &u->results);

@@ -252,6 +252,8 @@ static int notice_send_to(struct store *s, const struct conf *c,
 		.auto_submitted = how->auto_submitted,
 		.attach = how->attach, .attach_len = how->attach_len,
 		.parts = how->parts, .nparts = how->nparts,
+		.html = how->html, .images = how->images,
+		.nimages = how->nimages,
 	};
 	struct buf to = BUF_INIT, out = BUF_INIT;
 	char *owner = NULL, *err = NULL;

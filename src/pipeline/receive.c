@@ -19,6 +19,7 @@
 #include "pipeline/commands.h"
 #include "pipeline/moderation.h"
 #include "pipeline/notice.h"
+#include "pipeline/poll.h"
 #include "pipeline/post.h"
 #include "pipeline/posting.h"
 #include "store/store.h"
@@ -184,6 +185,8 @@ enum status receive_stage(struct store *s, struct incoming *in,
 	case ADDR_SUBSCRIBE:
 	case ADDR_UNSUBSCRIBE:
 		return commands_handle(s, in, outcome_r);
+	case ADDR_VOTE:
+		return poll_vote_handle(s, in, outcome_r);
 	}
 	return ST_SOFTWARE;
 }

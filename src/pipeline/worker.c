@@ -8,6 +8,8 @@
 #include "pipeline/bounce.h"
 #include "pipeline/digest.h"
 #include "pipeline/moderation.h"
+#include "pipeline/poll.h"
+#include "pipeline/report.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -25,6 +27,10 @@ int worker_timed_pass(const struct conf *c, struct store *s)
 	if (bounce_pass(c, s) < 0)
 		rc = -1;
 	if (digest_pass(c, s, util_now(), NULL) < 0)
+		rc = -1;
+	if (report_pass(c, s, util_now()) < 0)
+		rc = -1;
+	if (poll_pass(c, s, util_now()) < 0)
 		rc = -1;
 	return rc;
 }

@@ -225,6 +225,7 @@ static const struct {
 	{ store_schema_archive, &store_schema_archive_n },
 	{ store_schema_guard, &store_schema_guard_n },
 	{ store_schema_set_requests, &store_schema_set_requests_n },
+	{ store_schema_reports, &store_schema_reports_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

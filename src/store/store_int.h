@@ -62,6 +62,9 @@ extern const size_t store_schema_guard_n;
 extern const char *const store_schema_set_requests[];
 extern const size_t store_schema_set_requests_n;
 
+extern const char *const store_schema_reports[];
+extern const size_t store_schema_reports_n;
+
 extern const char *const store_schema_archive[];
 extern const size_t store_schema_archive_n;
 

@@ -1,0 +1,153 @@
+/* chart - weekly counts drawn with cairo into a PNG */
+#include "autoconf.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <cairo.h>
+
+#include "base/chart.h"
+#include "base/buf.h"
+
+#define MARGIN 12.0
+
+static cairo_status_t write_png(void *closure, const unsigned char *data,
+				unsigned int len)
+{
+	buf_append(closure, (const char *)data, len);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* The top of the scale: a round number at or above the largest value. */
+static double scale_top(const struct chart *ch)
+{
+	double max = 1, step;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++) {
+		if ((double)ch->bars[i] > max)
+			max = (double)ch->bars[i];
+		if (ch->line != NULL && (double)ch->line[i] > max)
+			max = (double)ch->line[i];
+	}
+	step = pow(10, floor(log10(max)));
+	return ceil(max / step) * step;
+}
+
+static void grid(cairo_t *cr, double x0, double y0, double w, double h)
+{
+	int k;
+
+	cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+	cairo_set_line_width(cr, 1);
+	for (k = 0; k <= 4; k++) {
+		double y = floor(y0 + h - h * k / 4.0) + 0.5;
+
+		cairo_move_to(cr, x0, y);
+		cairo_line_to(cr, x0 + w, y);
+	}
+	cairo_stroke(cr);
+}
+
+static void bars(cairo_t *cr, const struct chart *ch, double x0, double y0,
+		 double w, double h, double top)
+{
+	double slot = w / (double)ch->n;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++) {
+		double bh = h * (double)ch->bars[i] / top;
+
+		if (i >= ch->alert_from)
+			cairo_set_source_rgb(cr, 0.86, 0.42, 0.13);
+		else
+			cairo_set_source_rgb(cr, 0.29, 0.48, 0.72);
+		cairo_rectangle(cr, x0 + slot * (double)i + slot * 0.15,
+				y0 + h - bh, slot * 0.7, bh);
+		cairo_fill(cr);
+	}
+}
+
+static void series_line(cairo_t *cr, const struct chart *ch, double x0,
+			double y0, double w, double h, double top)
+{
+	double slot = w / (double)ch->n;
+	size_t i;
+
+	cairo_set_source_rgb(cr, 0.13, 0.55, 0.27);
+	cairo_set_line_width(cr, 2.5);
+	for (i = 0; i < ch->n; i++) {
+		double x = x0 + slot * ((double)i + 0.5);
+		double y = y0 + h - h * (double)ch->line[i] / top;
+
+		if (i == 0)
+			cairo_move_to(cr, x, y);
+		else
+			cairo_line_to(cr, x, y);
+	}
+	cairo_stroke(cr);
+	for (i = 0; i < ch->n; i++) {
+		cairo_arc(cr, x0 + slot * ((double)i + 0.5),
+			  y0 + h - h * (double)ch->line[i] / top, 3.5, 0,
+			  2 * M_PI);
+		cairo_fill(cr);
+	}
+}
+
+static void trend_line(cairo_t *cr, const struct chart *ch, double x0,
+		       double y0, double w, double h, double top)
+{
+	double slot = w / (double)ch->n, dash[] = { 6.0, 4.0 };
+	double ya = ch->trend_a, yb = ch->trend_a +
+				      ch->trend_b * (double)(ch->n - 1);
+
+	cairo_save(cr);
+	cairo_rectangle(cr, x0, y0, w, h);
+	cairo_clip(cr);
+	cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+	cairo_set_line_width(cr, 2);
+	cairo_set_dash(cr, dash, 2, 0);
+	cairo_move_to(cr, x0 + slot * 0.5, y0 + h - h * ya / top);
+	cairo_line_to(cr, x0 + slot * ((double)ch->n - 0.5),
+		      y0 + h - h * yb / top);
+	cairo_stroke(cr);
+	cairo_restore(cr);
+}
+
+int chart_png(const struct chart *ch, struct buf *out, const char **error_r)
+{
+	cairo_surface_t *sf;
+	cairo_t *cr;
+	cairo_status_t cs;
+	double x0 = MARGIN, y0 = MARGIN, w, h, top;
+
+	if (ch->width < 100 || ch->height < 100 ||
+	    ch->width > CHART_SIDE_MAX || ch->height > CHART_SIDE_MAX ||
+	    ch->n == 0 || ch->n > CHART_WEEKS_MAX || ch->bars == NULL) {
+		*error_r = "chart: size or number of weeks out of range";
+		return -1;
+	}
+	w = ch->width - 2 * MARGIN;
+	h = ch->height - 2 * MARGIN;
+	top = scale_top(ch);
+	sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ch->width,
+					ch->height);
+	cr = cairo_create(sf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	grid(cr, x0, y0, w, h);
+	bars(cr, ch, x0, y0, w, h, top);
+	if (ch->line != NULL)
+		series_line(cr, ch, x0, y0, w, h, top);
+	if (ch->trend)
+		trend_line(cr, ch, x0, y0, w, h, top);
+	cs = cairo_status(cr);
+	cairo_destroy(cr);
+	if (cs == CAIRO_STATUS_SUCCESS)
+		cs = cairo_surface_write_to_png_stream(sf, write_png, out);
+	cairo_surface_destroy(sf);
+	if (cs != CAIRO_STATUS_SUCCESS) {
+		*error_r = cairo_status_to_string(cs);
+		return -1;
+	}
+	return 0;
+}
