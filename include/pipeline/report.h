@@ -19,12 +19,13 @@
  * threads are those started in the report's weeks that waited longer than
  * report.unanswered_after, oldest first.
  *
- * The dwindling rule: the mean of posts a week of the last
- * REPORT_RECENT_WEEKS weeks is below REPORT_DWINDLE_PERCENT% of the mean of
- * the REPORT_BASE_WEEKS weeks before them, and those weeks had at least
- * REPORT_BASE_MIN posts in all (a list quieter than that is not judged).
- * A sharp fall shows within a week: to a fifth of the usual, from the 5th
- * day on. */
+ * The dwindling rule. The usual is the mean of posts a week over the
+ * REPORT_BASE_WEEKS weeks before the last REPORT_RECENT_WEEKS weeks; a list
+ * with fewer than REPORT_BASE_MIN posts in those weeks is not judged.
+ * Activity dwindles when the last week had fewer than REPORT_WEEK_PERCENT%
+ * of the usual (a sharp fall: to a fifth of the usual shows from the 5th
+ * day on), or the last REPORT_RECENT_WEEKS weeks fewer than
+ * REPORT_DWINDLE_PERCENT% of it a week (a slow slide). */
 #ifndef CONVENE_REPORT_H
 #define CONVENE_REPORT_H
 
@@ -43,6 +44,7 @@ struct store;
 #define REPORT_RECENT_WEEKS 2
 #define REPORT_BASE_WEEKS 8
 #define REPORT_DWINDLE_PERCENT 70
+#define REPORT_WEEK_PERCENT 50
 #define REPORT_BASE_MIN 8
 #define REPORT_PERIOD (28 * 86400L)
 /* A list of the report shows at most this many entries. */
@@ -51,9 +53,9 @@ struct store;
 /* ---- the figures' arithmetic (pure; for the unit tests too) ---- */
 
 /* The dwindling rule on weekly counts v[0..n-1], oldest first: needs n >=
- * REPORT_RECENT_WEEKS + REPORT_BASE_WEEKS (false otherwise). *recent_r
- * and *base_r are the two means; *judged_r false when the base weeks are
- * too quiet to judge. */
+ * REPORT_RECENT_WEEKS + REPORT_BASE_WEEKS (false otherwise). *recent_r is
+ * the mean of the last REPORT_RECENT_WEEKS weeks, *base_r the usual;
+ * *judged_r false when the base weeks are too quiet to judge. */
 bool report_dwindling(const int64_t *v, size_t n, double *recent_r,
 		      double *base_r, bool *judged_r);
 /* The least-squares line y = a + b*i through v[0..n-1]. */

@@ -37,7 +37,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	int opt;
 
 	memset(o, 0, sizeof *o);
-	optind = 1;
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':

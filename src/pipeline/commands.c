@@ -37,7 +37,10 @@
 static const char *const extra_names[] = {
 	"address", "name", "mode", "token", "confirm_address", "expires",
 	"request_id", "results", "count", "members", "policy", "subscription",
-	"reason", "sender", NULL
+	"reason", "sender",
+	/* of the report's acts and polls (report.c, poll.c) */
+	"id", "subject", "date", "query", "poll_id", "question", "closes",
+	"vote_address", NULL
 };
 
 static void tv_init(struct notice_vars *t, const struct conf *c,
@@ -530,6 +533,9 @@ int commands_admin_add(struct store *s, const struct conf *c,
 			     &found) < 0)
 		return -1;
 	*result_r = found ? COMMANDS_ADDED : COMMANDS_ALREADY_MEMBER;
+	if (found && store_event_add(s, l->name, "member.added", address, 0,
+				     NULL) < 0)
+		return -1;
 	if (!found || how == COMMANDS_ADD_QUIET)
 		return 0;
 	tv_init(&t, c, l);

@@ -294,9 +294,26 @@ static int to_members(struct store *s, const struct conf *c,
 
 /* Appends answer line `key` of answer-lines with v to out. */
 static void answer(const struct conf *c, const struct conf_list *l,
-		   const char *key, const struct notice_vars *v,
-		   struct buf *out, bool *broken_r)
+		   const char *key, struct notice_vars *v, struct buf *out,
+		   bool *broken_r)
 {
+	/* Every name of answer-lines (commands.c sets the same). */
+	static const char *const names[] = {
+		"address", "name", "mode", "token", "confirm_address",
+		"expires", "request_id", "results", "members", "policy",
+		"subscription", "reason", "id", "subject", "date", "query",
+		"poll_id", "question", "closes", "vote_address", "count",
+		"sender", NULL
+	};
+	size_t i, k;
+
+	for (i = 0; names[i] != NULL; i++) {
+		for (k = 0; k < v->n && strcmp(v->v[k].name, names[i]) != 0;
+		     k++)
+			;
+		if (k == v->n)
+			notice_vars_set(v, names[i], "");
+	}
 	if (notice_line(c, l, "answer-lines", key, v, out) < 0)
 		*broken_r = true;
 }

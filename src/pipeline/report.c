@@ -66,7 +66,8 @@ bool report_dwindling(const int64_t *v, size_t n, double *recent_r,
 	*base_r = base / REPORT_BASE_WEEKS;
 	*judged_r = base >= REPORT_BASE_MIN;
 	return *judged_r &&
-	       *recent_r * 100 < *base_r * REPORT_DWINDLE_PERCENT;
+	       (*recent_r * 100 < *base_r * REPORT_DWINDLE_PERCENT ||
+		(double)v[n - 1] * 100 < *base_r * REPORT_WEEK_PERCENT);
 }
 
 void report_trend(const int64_t *v, size_t n, double *a_r, double *b_r)
@@ -487,13 +488,15 @@ static void section_activity(struct writer *w, const struct figures *f,
 	snprintf(base, sizeof base, "%.1f", f->base);
 	snprintf(pct, sizeof pct, "%.0f",
 		 f->base > 0 ? 100 * f->recent / f->base : 0);
+	snprintf(weeks, sizeof weeks, "%lld",
+		 (long long)f->posts[f->nseries - 1]);
 	if (!f->judged)
 		say(w, K_PARA, "too-quiet", "recent", recent, "base", base,
 		    NULL);
 	else
 		say(w, f->dwindling ? K_ALERT : K_PARA,
 		    f->dwindling ? "dwindling" : "steady", "recent", recent,
-		    "base", base, "percent", pct, NULL);
+		    "base", base, "percent", pct, "last", weeks, NULL);
 }
 
 static void section_unanswered(struct writer *w, const struct conf_list *l,
@@ -1091,9 +1094,12 @@ struct act {
  * pairs (NULL ended). */
 static void answer(struct act *a, const char *key, ...)
 {
+	/* Every name of answer-lines (commands.c sets the same). */
 	static const char *const names[] = {
-		"id", "subject", "address", "name", "date", "query", "count",
-		NULL
+		"address", "name", "mode", "token", "confirm_address",
+		"expires", "request_id", "results", "count", "members",
+		"policy", "subscription", "reason", "id", "subject", "date",
+		"query", "poll_id", "question", "closes", "vote_address", NULL
 	};
 	struct notice_vars v;
 	const char *name;

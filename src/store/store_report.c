@@ -128,7 +128,7 @@ static int thread_row(sqlite3_stmt *st, void *ctx)
 	struct threads_ctx *x = ctx;
 	struct store_report_thread *t;
 
-	if (x->total++ >= (int64_t)x->max)
+	if ((size_t)x->total++ >= x->max)
 		return 0;
 	t = store_vec_push(&x->vec);
 	t->id = sqlite3_column_int64(st, 0);
