@@ -235,6 +235,13 @@ static void poll_vars(struct notice_vars *v, const struct conf *c,
 		l->name, (long long)p->id, c->domain));
 	notice_vars_own(v, "count", xasprintf("%zu", p->noptions));
 	notice_vars_set(v, "sender", p->created_by);
+	/* set by the lines that use them */
+	notice_vars_set(v, "number", "");
+	notice_vars_set(v, "title", "");
+	notice_vars_set(v, "status", "");
+	notice_vars_set(v, "total", "");
+	notice_vars_set(v, "changes", "");
+	notice_vars_set(v, "results", "");
 }
 
 /* Template `name` with v to every member who gets mail, as list mail
