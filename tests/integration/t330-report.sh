@@ -69,7 +69,12 @@ out=$(at "$DROP 09:00:00" "$CONVENE" -c "$T/convene.conf" report makers --weeks 
 check "report --weeks 6 shows 6 weeks" grep -qE "^  Posts +[^ ]+  ([0-9]+ ){5}[0-9]+  \(" <<<"$out"
 
 # ---- the final report ----
-at "$FINAL" "$CONVENE" -c "$T/convene.conf" report makers >"$T/final.txt"
+rc=0
+at "$FINAL" "$CONVENE" -c "$T/convene.conf" report makers --html "$T/final.html" \
+	--chart "$T/final.png" >"$T/final.txt" || rc=$?
+expect_eq "report with --html and --chart exits 0" 0 "$rc"
+check "--chart writes the PNG" grep -q "PNG" <(head -c 8 "$T/final.png")
+check "--html writes the HTML part" grep -q "<h3>Activity, week by week" "$T/final.html"
 sed -n '/^Threads without an answer/,/^$/p' "$T/final.txt" | sed -n 's/^  [0-9]*  [0-9-]*  \(Q[0-9]*-0: [^(]*\) (.*/\1/p' |
 	sed 's/ *$//' | sort >"$T/listed.txt"
 json unanswered | sort >"$T/expected-unanswered.txt"
