@@ -388,7 +388,7 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 	case REQ_WELCOME:
 	case REQ_THANK:
 		/* "welcome m17", "thank bob@example.org" */
-		if (nw > 1 && (nw == 2 || lenient) &&
+		if (nw > 1 && (nw == 2 || lenient) && words[1][0] != '\0' &&
 		    words[1][strlen(words[1]) - 1] != '\x01' &&
 		    (strchr(words[1], '@') != NULL ||
 		     (words[1][0] == 'm' && all_digits(words[1] + 1))))

@@ -13,6 +13,9 @@
  *                disk that stays full)
  *   FAULT_PATH   only calls on paths that begin with this count (for an
  *                fd, the path /proc/self/fd names): the test's folder
+ *   FAULT_DELAY_US every call of the family that counts first sleeps
+ *                this many microseconds: a slow disk, so that a kill
+ *                lands while work is in flight (t320)
  *   FAULT_REPORT a file to which, at exit, "FAMILY N" is appended: how
  *                many calls of the family there were, and "hit" when one
  *                was made to fail
@@ -32,7 +35,7 @@
 #include <unistd.h>
 
 static const char *family;
-static long fail_at, calls;
+static long fail_at, calls, delay_us;
 static int fail_errno = ENOSPC;
 static bool sticky, hit, ready;
 static const char *prefix;
@@ -53,6 +56,8 @@ static void setup(void)
 		fail_errno = EIO;
 	v = getenv("FAULT_STICKY");
 	sticky = v != NULL && strcmp(v, "1") == 0;
+	v = getenv("FAULT_DELAY_US");
+	delay_us = v != NULL ? atol(v) : 0;
 	prefix = getenv("FAULT_PATH");
 	prefix_len = prefix != NULL ? strlen(prefix) : 0;
 }
@@ -122,6 +127,10 @@ static bool fail_now(const char *fam, bool counts)
 		return false;
 	/* the delivery sessions are threads */
 	n = __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+	if (delay_us > 0) {
+		usleep((useconds_t)delay_us);
+		errno = saved;
+	}
 	if (fail_at <= 0)
 		return false;
 	if (n == fail_at || (sticky && n > fail_at)) {

@@ -4,8 +4,14 @@
 # then a clean run to the end. Every post is archived once and reaches
 # every member; the only duplicates are of transactions a killed worker had
 # in flight (one session: at most one transaction per kill); nothing is
-# left in outbox/tmp; the database is sound.
+# left in outbox/tmp; the database is sound. receive and the worker run
+# on a slow disk (tests/helpers/faults.so sleeps before each fsync), so
+# that on a fast machine too the kills land while work is in flight.
 . "$(dirname "$0")/lib.sh"
+
+FAULTS=$top_builddir/tests/helpers/faults.so
+[ -f "$FAULTS" ] || { echo "# $FAULTS not built"; exit 1; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
 
 RANDOM=20261130              # the same "random" moments on every run
 MEMBERS=24
@@ -34,8 +40,15 @@ kill_after() {
 	echo "$rc"
 }
 # (exec: the process killed is convene itself, not a subshell around it)
-receive_one() { exec "$CONVENE" -c "$T/convene.conf" receive --recipient makers@lists.example.org <"$1"; }
-run_once() { exec "$CONVENE" -c "$T/convene.conf" run --once; }
+receive_one() {
+	FAULT_CALL=fsync FAULT_DELAY_US=8000 FAULT_PATH="$T" \
+		LD_PRELOAD="$FAULTS" exec "$CONVENE" -c "$T/convene.conf" \
+		receive --recipient makers@lists.example.org <"$1"
+}
+run_once() {
+	FAULT_CALL=fsync FAULT_DELAY_US=8000 FAULT_PATH="$T" \
+		LD_PRELOAD="$FAULTS" exec "$CONVENE" -c "$T/convene.conf" run --once
+}
 
 # post N [noid]: the Nth post, without a Message-ID for "noid".
 make_post() {
