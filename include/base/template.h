@@ -41,6 +41,27 @@ int template_render(const struct conf *c, const struct conf_list *l,
 		    const char *name, const struct template_var *vars,
 		    size_t nvars, char **out_r, char **error_r);
 
+/* Renders a message template for sending: as template_render, but in the
+ * body (after the header lines and the first blank line) each paragraph of
+ * running text (lines that start with neither white space nor ">", with no
+ * run of two spaces, and not "-- ") is joined and wrapped anew at `width`
+ * characters once its placeholders are filled, so that no filled line is
+ * broken in odd places. Other lines, and lines where a value brought line
+ * breaks of its own, are kept as they are. Same results and errors as
+ * template_render. */
+#define TEMPLATE_WIDTH 72
+int template_render_message(const struct conf *c, const struct conf_list *l,
+			    const char *name, const struct template_var *vars,
+			    size_t nvars, size_t width, char **out_r,
+			    char **error_r);
+
+/* Appends len bytes of text to out as one paragraph: words (split at
+ * white space) wrapped at `width` characters, a word longer than that on a
+ * line of its own, and a final line break. */
+struct buf;
+void template_wrap(const char *text, size_t len, size_t width,
+		   struct buf *out);
+
 /* Every template convene renders (a module that renders a new one adds
  * it here, so that `convene check` tries it), NULL-ended. `message`: a
  * whole message, whose header lines must hold a Subject. */

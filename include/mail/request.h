@@ -44,6 +44,8 @@ enum request_verb {
 	 * its settings */
 	REQ_POLL,          /* arg: NULL */
 	REQ_BAD,           /* a known verb with a bad or missing argument */
+	REQ_NOT_YET,       /* a command DESIGN.md names that convene does not
+			      have yet; arg: its word */
 };
 
 /* The archive verbs' argument is at most this long; a longer one is cut

@@ -250,6 +250,10 @@ int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
 		    const char *error);
 /* Marks the job finished when it has no recipient left to try; *done_r. */
 int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r);
+/* How many of the job's recipients were delivered and how many failed
+ * for good. 0, or -1 (the store's error). */
+int store_job_counts(struct store *s, int64_t id, int64_t *delivered_r,
+		     int64_t *failed_r);
 
 /* Ranges of the member stream, (after, last], that went out ahead of the
  * job's cursor (parallel transactions finish out of order): a restart skips

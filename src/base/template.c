@@ -187,14 +187,15 @@ static int render_var(const char *name, size_t nlen, void *ctx,
 	return -1;
 }
 
-int template_render(const struct conf *c, const struct conf_list *l,
-		    const char *name, const struct template_var *vars,
-		    size_t nvars, char **out_r, char **error_r)
+/* Reads template `name` of list l (its own copy first) into text, and
+ * fills it into out. 0, or -1 with *error_r. */
+static int load(const struct conf *c, const struct conf_list *l,
+		const char *name, const struct render_ctx *ctx,
+		struct buf *text, struct buf *out, char **error_r)
 {
-	struct buf text = BUF_INIT, out = BUF_INIT;
-	struct render_ctx ctx = { vars, nvars };
 	char *path = NULL;
 	const char *lang = c->language ? c->language : "en";
+	int rc = -1;
 
 	if (l != NULL) {
 		path = xasprintf("%s/%s/%s/%s.txt", c->templates, lang,
@@ -204,22 +205,153 @@ int template_render(const struct conf *c, const struct conf_list *l,
 	}
 	if (path == NULL)
 		path = xasprintf("%s/%s/%s.txt", c->templates, lang, name);
-	if (util_read_file(path, TEMPLATE_MAX, &text) < 0) {
+	if (util_read_file(path, TEMPLATE_MAX, text) < 0)
 		*error_r = xasprintf("template %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (expand(text.data, text.len, path, render_var, &ctx, &out,
-		   error_r) < 0)
-		goto fail;
+	else
+		rc = expand(text->data, text->len, path, render_var,
+			    (void *)ctx, out, error_r);
 	free(path);
+	return rc;
+}
+
+int template_render(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **out_r, char **error_r)
+{
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct render_ctx ctx = { vars, nvars };
+
+	if (load(c, l, name, &ctx, &text, &out, error_r) < 0) {
+		buf_free(&text);
+		buf_free(&out);
+		return -1;
+	}
 	buf_free(&text);
 	*out_r = buf_steal(&out, NULL);
 	return 0;
-fail:
-	free(path);
+}
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t width_of(const char *s, size_t n)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+void template_wrap(const char *text, size_t len, size_t width,
+		   struct buf *out)
+{
+	size_t i = 0, col = 0;
+
+	while (i < len) {
+		size_t start, n, w;
+
+		while (i < len && (text[i] == ' ' || text[i] == '\t' ||
+				   text[i] == '\n'))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && text[i] != ' ' && text[i] != '\t' &&
+		       text[i] != '\n')
+			i++;
+		n = i - start;
+		w = width_of(text + start, n);
+		if (col > 0 && col + 1 + w > width) {
+			buf_putc(out, '\n');
+			col = 0;
+		} else if (col > 0) {
+			buf_putc(out, ' ');
+			col++;
+		}
+		buf_append(out, text + start, n);
+		col += w;
+	}
+	buf_putc(out, '\n');
+}
+
+/* A line of running text in a template, which a message may wrap anew:
+ * not indented, not quoted, not the signature mark, no column layout (a
+ * run of two spaces). */
+static bool prose_line(const char *line, size_t n)
+{
+	if (n == 0 || line[0] == ' ' || line[0] == '\t' || line[0] == '>')
+		return false;
+	if (n == 3 && memcmp(line, "-- ", 3) == 0)
+		return false;
+	return memmem(line, n, "  ", 2) == NULL;
+}
+
+int template_render_message(const struct conf *c, const struct conf_list *l,
+			    const char *name, const struct template_var *vars,
+			    size_t nvars, size_t width, char **out_r,
+			    char **error_r)
+{
+	struct buf text = BUF_INIT, scratch = BUF_INIT, out = BUF_INIT;
+	struct buf para = BUF_INIT;
+	struct render_ctx ctx = { vars, nvars };
+	const char *p, *end;
+	bool body = false;
+	size_t nlines = 0;
+
+	/* Rendering the whole text first reports any problem with its
+	 * line; the lines below can then no longer fail. */
+	if (load(c, l, name, &ctx, &text, &scratch, error_r) < 0) {
+		buf_free(&text);
+		buf_free(&scratch);
+		return -1;
+	}
+	p = text.data != NULL ? text.data : "";
+	end = p + text.len;
+	while (p < end || nlines > 0) {
+		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p))
+					 : NULL;
+		size_t n = p < end ? (nl ? (size_t)(nl - p) :
+					   (size_t)(end - p)) : 0;
+		bool prose = body && p < end && prose_line(p, n);
+		char *dummy = NULL;
+
+		if (p < end) {
+			buf_reset(&scratch);
+			(void)expand(p, n, name, render_var, &ctx, &scratch,
+				     &dummy);
+			free(dummy);
+			/* A value with line breaks of its own (a list of
+			 * results, an excerpt) is kept as it is. */
+			if (memchr(buf_cstr(&scratch), '\n', scratch.len))
+				prose = false;
+		}
+
+		/* A paragraph of prose ends: out it goes, wrapped. */
+		if (!prose && nlines > 0) {
+			template_wrap(para.data, para.len, width, &out);
+			buf_reset(&para);
+			nlines = 0;
+		}
+		if (p >= end)
+			break;
+		if (prose) {
+			buf_append(&para, scratch.data, scratch.len);
+			buf_putc(&para, ' ');
+			nlines++;
+		} else {
+			buf_append(&out, scratch.data, scratch.len);
+			if (nl != NULL)
+				buf_putc(&out, '\n');
+		}
+		if (!body && n == 0)
+			body = true;    /* the header lines end here */
+		p = nl != NULL ? nl + 1 : end;
+	}
 	buf_free(&text);
-	buf_free(&out);
-	return -1;
+	buf_free(&scratch);
+	buf_free(&para);
+	*out_r = buf_steal(&out, NULL);
+	return 0;
 }
 
 bool template_is_used(const char *name, size_t len)

@@ -725,9 +725,14 @@ static int run_job(struct deliver *d, struct store *s, struct store_job *j,
 	if (store_job_finish_if_done(s, j->id, &done) < 0)
 		goto fail;
 	if (done) {
+		int64_t delivered, failed;
+
 		stats->jobs_done++;
-		log_info("list=%s job=%lld: delivered", j->list,
-			 (long long)j->id);
+		if (store_job_counts(s, j->id, &delivered, &failed) < 0)
+			goto fail;
+		log_info("list=%s job=%lld: finished: %lld delivered, %lld "
+			 "failed", j->list, (long long)j->id,
+			 (long long)delivered, (long long)failed);
 	}
 	free(data);
 	return 0;

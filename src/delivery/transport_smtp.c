@@ -783,6 +783,17 @@ static bool session_idle_ok(struct smtp *s)
 
 /* ---- the transaction ---- */
 
+/* Whether a sender is VERP-encoded already (a probe's names its member):
+ * XVERP would append the recipient a second time. Bounce addresses of
+ * lists have no '+' of their own (list names cannot hold one). */
+static bool names_recipient(const char *env_from)
+{
+	const char *at = strrchr(env_from, '@');
+
+	return memchr(env_from, '+', at != NULL ? (size_t)(at - env_from) :
+			strlen(env_from)) != NULL;
+}
+
 enum step { STEP_RSET, STEP_MAIL, STEP_RCPT, STEP_DATA };
 
 struct txn {
@@ -902,7 +913,8 @@ static enum transport_result txn_run(struct smtp *s, const char *env_from,
 	s->reused = true;
 	if (!x.broken) {
 		buf_printf(&s->out, "MAIL FROM:<%s>", env_from);
-		if (s->xverp && s->ext_xverp && env_from[0] != '\0')
+		if (s->xverp && s->ext_xverp && env_from[0] != '\0' &&
+		    !names_recipient(env_from))
 			buf_puts(&s->out, " XVERP");
 		if (s->ext_size)
 			buf_printf(&s->out, " SIZE=%zu", s->wire.len);

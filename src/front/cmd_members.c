@@ -33,10 +33,15 @@ static const char usage_text[] =
 
 static int print_member(const struct store_member *m, void *ctx)
 {
+	char since[16] = "-";
+	struct tm tm;
 	size_t *n = ctx;
 
-	printf("%-40s %-12s %-8s %s\n", m->address, store_mode_name(m->mode),
-	       store_member_status_name(m->status), m->name ? m->name : "");
+	if (m->subscribed_at > 0 && gmtime_r(&m->subscribed_at, &tm) != NULL)
+		strftime(since, sizeof since, "%Y-%m-%d", &tm);
+	printf("%-40s %-12s %-8s %6.2f  %-10s  %s\n", m->address,
+	       store_mode_name(m->mode), store_member_status_name(m->status),
+	       m->bounce_score, since, m->name ? m->name : "");
 	(*n)++;
 	return 0;
 }
@@ -45,6 +50,8 @@ static enum status do_list(struct store *s, const struct conf_list *l)
 {
 	size_t n = 0;
 
+	printf("%-40s %-12s %-8s %6s  %-10s  %s\n", "ADDRESS", "MODE",
+	       "STATUS", "BOUNCE", "SINCE", "NAME");
 	if (store_member_foreach(s, l->name, print_member, &n) < 0)
 		return front_store_failed(s);
 	front_counted(n, "member", "members");

@@ -23,12 +23,17 @@ static const struct {
 	{ "check", cmd_check, "check" },
 	{ "lists", cmd_lists, "lists" },
 	{ "members", cmd_members,
-	  "members LIST list|add [--quiet|--invite] ADDR...|"
-	  "remove [--quiet] ADDR...|set ADDR MODE|import FILE [--skip-bad]|"
-	  "export|enable ADDR|pending [approve ID|reject ID]" },
-	{ "queue", cmd_queue, "queue list|retry [JOB]|flush" },
+	  "members LIST list\n"
+	  "members LIST add [--quiet|--invite] ADDR...\n"
+	  "members LIST remove [--quiet] ADDR...\n"
+	  "members LIST set ADDR MODE\n"
+	  "members LIST import FILE [--skip-bad]\n"
+	  "members LIST export\n"
+	  "members LIST enable ADDR\n"
+	  "members LIST pending [approve ID|reject ID]" },
 	{ "held", cmd_held,
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
+	{ "queue", cmd_queue, "queue list\nqueue retry [JOB]\nqueue flush" },
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
 	{ "digest", cmd_digest, "digest LIST preview|send" },
@@ -41,14 +46,24 @@ static const struct {
 	{ "poll", cmd_poll, "poll LIST list|results ID|close ID" },
 };
 
+/* Every line of the usage text, one "convene ..." a line (README.md's
+ * "Command line" shows the same lines). */
 static void usage(FILE *out)
 {
 	size_t i;
 
 	fprintf(out, "usage: convene [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  convene %s\n", commands[i].usage);
-	fprintf(out, "  convene --version\n");
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const char *p = commands[i].usage;
+
+		while (*p != '\0') {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(out, "  convene %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	fprintf(out, "  convene --version\n  convene --help\n");
 	fprintf(out, "\nThe config file is -c FILE, else $CONVENE_CONFIG, else "
 		"%s.\n", conf_default_path(NULL));
 }

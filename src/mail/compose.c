@@ -213,7 +213,8 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 {
 	char *text = NULL, *subject = NULL, *p, *line, *next;
 
-	if (template_render(c, l, name, vars, nvars, &text, error_r) < 0)
+	if (template_render_message(c, l, name, vars, nvars, TEMPLATE_WIDTH,
+				    &text, error_r) < 0)
 		return -1;
 	/* Header lines up to the first blank line; only Subject is used. */
 	for (line = text; line != NULL && *line != '\n' && *line != '\0';

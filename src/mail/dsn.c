@@ -101,9 +101,13 @@ static bool is_domain_char(char c)
 }
 
 /* The address around the '@' at s[at] of s[0..n): newly allocated and
- * normalised, or NULL. *start_r and *end_r get its extent. */
-static char *address_at(const char *s, size_t n, size_t at, size_t *start_r,
-			size_t *end_r)
+ * normalised, or NULL. *start_r and *end_r get its extent. In running text
+ * a domain needs a dot; where the report's structure says that an address
+ * stands (`structured`: Final-Recipient, X-Failed-Recipients, a line that
+ * starts "<addr>") a dotless one (erin@localhost) counts too, as convene
+ * accepts such members. */
+static char *address_at_in(const char *s, size_t n, size_t at,
+			   size_t *start_r, size_t *end_r, bool structured)
 {
 	size_t b = at, e = at + 1;
 	char *raw, *a;
@@ -116,8 +120,8 @@ static char *address_at(const char *s, size_t n, size_t at, size_t *start_r,
 		e++;
 	while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
 		e--;
-	if (b == at || e == at + 1 || memchr(s + at + 1, '.', e - at - 1) ==
-	    NULL)
+	if (b == at || e == at + 1 ||
+	    (!structured && memchr(s + at + 1, '.', e - at - 1) == NULL))
 		return NULL;
 	raw = xstrndup(s + b, e - b);
 	a = addr_normalize(raw, true);
@@ -129,15 +133,16 @@ static char *address_at(const char *s, size_t n, size_t at, size_t *start_r,
 	return a;
 }
 
-/* The first address in s[0..n), or NULL. */
-static char *first_address(const char *s, size_t n, size_t *end_r)
+/* The first address in s[0..n), or NULL (`structured` as above). */
+static char *first_address_in(const char *s, size_t n, size_t *end_r,
+			      bool structured)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == '@') {
 			size_t e;
-			char *a = address_at(s, n, i, NULL, &e);
+			char *a = address_at_in(s, n, i, NULL, &e, structured);
 
 			if (a != NULL) {
 				if (end_r != NULL)
@@ -147,6 +152,11 @@ static char *first_address(const char *s, size_t n, size_t *end_r)
 		}
 	}
 	return NULL;
+}
+
+static char *first_address(const char *s, size_t n, size_t *end_r)
+{
+	return first_address_in(s, n, end_r, false);
 }
 
 /* ---- the report under construction ---- */
@@ -280,7 +290,7 @@ static char *ds_address(const char *v)
 	const char *semi = strchr(v, ';');
 	const char *p = semi != NULL ? semi + 1 : v;
 
-	return first_address(p, strlen(p), NULL);
+	return first_address_in(p, strlen(p), NULL, true);
 }
 
 /* Ends one per-recipient block: 1 when it was a failure. */
@@ -596,7 +606,8 @@ static size_t prose_lines(struct found *f, const char *s, size_t n,
 		at = memchr(line + i, '@', len - i);
 		if (at == NULL || (size_t)(at - line) > i + ADDR_LOCAL_MAX)
 			continue;
-		a = address_at(line, len, (size_t)(at - line), &start, &end);
+		a = address_at_in(line, len, (size_t)(at - line), &start, &end,
+				  bracket);
 		if (a == NULL || start != i) {
 			free(a);
 			continue;
@@ -792,7 +803,7 @@ static size_t failed_recipients(struct found *f, const struct msg *m,
 		size_t e;
 
 		if (v[i] == '@') {
-			char *a = address_at(v, n, i, NULL, &e);
+			char *a = address_at_in(v, n, i, NULL, &e, true);
 
 			if (a != NULL && !excluded(f, a)) {
 				add_rcpt(f, a, NULL, sev, st);

@@ -38,6 +38,9 @@ static const struct {
 	{ "thank", REQ_THANK },
 	{ "experts", REQ_EXPERTS },
 	{ "poll", REQ_POLL },
+	/* Named in DESIGN.md, not there yet: answered as such. */
+	{ "meeting", REQ_NOT_YET }, { "minutes", REQ_NOT_YET },
+	{ "rsvps", REQ_NOT_YET },
 };
 
 static const char *const modes[] = {
@@ -73,6 +76,7 @@ const char *request_verb_name(enum request_verb v)
 	case REQ_EXPERTS:     return "experts";
 	case REQ_POLL:        return "poll";
 	case REQ_BAD:         return "bad";
+	case REQ_NOT_YET:     return "not-yet";
 	}
 	return "bad";
 }
@@ -412,6 +416,12 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 		 * prose */
 		if (!lenient && nw > 1)
 			return LINE_JUNK;
+		break;
+	case REQ_NOT_YET:
+		/* In the body a long line is prose. */
+		if (!lenient && nw > 3)
+			return LINE_JUNK;
+		cmd->arg = xstrdup(words[0]);
 		break;
 	default:
 		/* help, unsubscribe, who, info: nothing to read. In the body

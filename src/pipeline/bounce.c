@@ -122,7 +122,7 @@ static int score(struct store *s, const struct conf *c,
 	int64_t day = (int64_t)(now / 86400);
 	double weight = sev == DSN_HARD ? 1.0 : cb->soft_weight;
 	double add, dayweight, score;
-	char safe[160], detail[96], token[33];
+	char safe[160], detail[96], token[33], last[64];
 	bool found, known;
 	int rc = -1;
 
@@ -178,13 +178,17 @@ static int score(struct store *s, const struct conf *c,
 	rc = -1;
 	if (util_token(token) < 0)
 		log_fatal("getrandom failed");
+	/* What the last bounce said, never empty: "5.1.1, hard" or "hard"
+	 * (a report without a status code). */
+	snprintf(last, sizeof last, "%s%s%s", status, status[0] ? ", " : "",
+		 dsn_severity_name(sev));
 	if (store_bounce_disable(s, l->name, address, token, now,
 				 now + cb->probe_interval_s) < 0 ||
 	    store_event_add(s, l->name, "bounce.disabled", address, 0,
 			    detail) < 0 ||
-	    send_probe(s, c, l, address, token, 1, score, status) < 0 ||
+	    send_probe(s, c, l, address, token, 1, score, last) < 0 ||
 	    tell_leaders(s, c, l, "bounce-disabled", address, score, 1,
-			 status) < 0)
+			 last) < 0)
 		goto out;
 	log_info("list=%s: <%s> disabled at bounce score %.2f; probe 1 of "
 		 "%ld sent", l->name, safe, score, cb->probes);

@@ -40,7 +40,7 @@ static const char *const extra_names[] = {
 	"reason", "sender",
 	/* of the report's acts and polls (report.c, poll.c) */
 	"id", "subject", "date", "query", "poll_id", "question", "closes",
-	"vote_address", NULL
+	"vote_address", "command", NULL
 };
 
 static void tv_init(struct notice_vars *t, const struct conf *c,
@@ -147,7 +147,8 @@ static char *template_body(struct ctx *x, const char *name,
 {
 	char *text = NULL, *err = NULL, *p, *body;
 
-	if (template_render(x->c, x->l, name, t->v, t->n, &text, &err) < 0) {
+	if (template_render_message(x->c, x->l, name, t->v, t->n,
+				    TEMPLATE_WIDTH, &text, &err) < 0) {
 		log_error("list=%s: %s", x->l->name, err);
 		free(err);
 		x->broken = true;
@@ -164,8 +165,17 @@ static char *template_body(struct ctx *x, const char *name,
 static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
-	if (notice_line(x->c, x->l, "answer-lines", key, t, out) < 0)
+	struct buf line = BUF_INIT;
+
+	if (notice_line(x->c, x->l, "answer-lines", key, t, &line) < 0)
 		x->broken = true;
+	/* A line of running text is wrapped now that its placeholders are
+	 * filled; an indented one keeps its layout. */
+	if (line.len > 0 && line.data[0] != ' ' && line.data[0] != '\t')
+		template_wrap(line.data, line.len, TEMPLATE_WIDTH, out);
+	else
+		buf_append(out, line.data, line.len);
+	buf_free(&line);
 }
 
 /* ---- requests ---- */
@@ -982,6 +992,10 @@ static int run_one(struct run *u, const struct request_cmd *cmd)
 		break;
 	case REQ_POLL:
 		rc = poll_command(u->x.s, u->in, &u->results, &u->x.broken);
+		break;
+	case REQ_NOT_YET:
+		notice_vars_set(&t, "command", cmd->arg);
+		phrase(&u->x, "not-yet", &t, &u->results);
 		break;
 	case REQ_BAD:
 		phrase(&u->x, "bad-command", &t, &u->results);

@@ -138,7 +138,8 @@ static enum status handle_owner(struct store *s, struct incoming *in,
 		goto out;
 	}
 	log_info("list=%s message-id=<%s> from=<%s>: forwarded to %zu "
-		 "owners", l->name, in->logid, in->logfrom, n);
+		 "owner%s", l->name, in->logid, in->logfrom, n,
+		 n == 1 ? "" : "s");
 	*outcome_r = INCOMING_FORWARDED;
 out:
 	buf_free(&out);

@@ -226,6 +226,32 @@ int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r)
 	return 0;
 }
 
+int store_job_counts(struct store *s, int64_t id, int64_t *delivered_r,
+		     int64_t *failed_r)
+{
+	static const char sql[] =
+		"SELECT sent, (SELECT count(*) FROM job_rcpts WHERE job = ?1"
+		" AND state = 'failed') FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = store_prep(s, sql);
+	int rc;
+
+	*delivered_r = *failed_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*delivered_r = sqlite3_column_int64(st, 0);
+		*failed_r = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "job counts");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
 static const char *const rcpt_state_names[] = {
 	"queued", "retry", "done", "failed"
 };

@@ -1,12 +1,13 @@
 /* rcptsink - a small SMTP sink that answers RCPT per address, for the tests
  *
- * usage: rcptsink [-s SOFTFILE] [-h HARDFILE] -D DUMPFILE HOST:PORT
+ * usage: rcptsink [-x] [-s SOFTFILE] [-h HARDFILE] -D DUMPFILE HOST:PORT
  *
  * Postfix's smtp-sink can turn down every RCPT, but not some addresses and
  * not others; this server can. It listens on HOST:PORT (a loopback address)
  * and serves each connection in a forked child. RCPT TO an address listed in
  * SOFTFILE (one a line) gets "451", one in HARDFILE gets "550", any other
- * "250". It offers PIPELINING (it answers commands in order, as they come).
+ * "250". It offers PIPELINING (it answers commands in order, as they come),
+ * and with -x Postfix's XVERP (the MAIL line's parameters are dumped).
  * Each finished transaction (after the final ".") is appended to DUMPFILE in
  * smtp-sink's dump format, restricted to what the tests read:
  *   X-Mail-Args: <sender>
@@ -182,6 +183,8 @@ static void angle_addr(const char *arg, char *out, size_t size)
 	out[n] = '\0';
 }
 
+static int offer_xverp;
+
 static void serve(int fd, int dump, const struct addrs *soft,
 		  const struct addrs *hard)
 {
@@ -192,7 +195,10 @@ static void serve(int fd, int dump, const struct addrs *soft,
 	reply(fd, "220 rcptsink ESMTP\r\n");
 	while (read_line(&c, line, sizeof line)) {
 		if (strncasecmp(line, "EHLO", 4) == 0) {
-			reply(fd, "250-rcptsink\r\n250-PIPELINING\r\n"
+			reply(fd, offer_xverp ?
+				  "250-rcptsink\r\n250-PIPELINING\r\n"
+				  "250-XVERP\r\n250 8BITMIME\r\n" :
+				  "250-rcptsink\r\n250-PIPELINING\r\n"
 				  "250 8BITMIME\r\n");
 		} else if (strncasecmp(line, "HELO", 4) == 0 ||
 			   strncasecmp(line, "NOOP", 4) == 0) {
@@ -263,13 +269,17 @@ int main(int argc, char **argv)
 	char host[64], *colon;
 	int opt, lfd, dump, one = 1;
 
-	while ((opt = getopt(argc, argv, "s:h:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "xs:h:D:")) != -1) {
 		if (opt == 's' && load_addrs(optarg, &soft) == 0)
 			continue;
 		if (opt == 'h' && load_addrs(optarg, &hard) == 0)
 			continue;
 		if (opt == 'D') {
 			dump_path = optarg;
+			continue;
+		}
+		if (opt == 'x') {
+			offer_xverp = 1;
 			continue;
 		}
 		usage();
