@@ -74,7 +74,8 @@ static int load_addrs(const char *path, struct addrs *a)
 		a->n++;
 	}
 	fclose(f);
-	qsort(a->v, a->n, sizeof *a->v, cmp_str);
+	if (a->n > 0)
+		qsort(a->v, a->n, sizeof *a->v, cmp_str);
 	return 0;
 }
 

@@ -15,11 +15,10 @@ if [ ! -x "$RCPTSINK" ]; then
 fi
 chmod 0755 "$T"
 mkdir -m 0777 "$T/sink"
-: >"$T/none"
 port=
 for i in $(seq 1 20); do
 	p=$((20000 + (RANDOM * 7 + $$ + i * 149) % 30000))
-	"$RCPTSINK" -x -h "$T/none" -D "$T/sink/dump" "127.0.0.1:$p" 2>>"$T/sink/err" &
+	"$RCPTSINK" -x -D "$T/sink/dump" "127.0.0.1:$p" 2>>"$T/sink/err" &
 	pid=$!
 	sleep 0.3
 	if kill -0 "$pid" 2>/dev/null; then port=$p; CLEANUP_PIDS="${CLEANUP_PIDS:-} $pid"; break; fi
