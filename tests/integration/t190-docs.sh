@@ -50,7 +50,7 @@ X"
 # undocumented_commands COMMANDS.md: the subcommands of `convene --help`
 # without a "### convene NAME" section.
 undocumented_commands() {
-	"$CONVENE" --help | sed -n 's/^  convene \([a-z-]*\).*/\1/p' | while read -r c; do
+	"$CONVENE" --help | sed -n 's/^  convene \([a-z-]*\).*/\1/p' | awk '!seen[$0]++' | while read -r c; do
 		grep -q "^### convene $c\\b" "$1" || echo "$c"
 	done
 }
@@ -65,7 +65,7 @@ undocumented_settings() {
 		grep -qF "\`$k\`" "$1" || echo "$k"
 	done
 }
-commands=$("$CONVENE" --help | sed -n 's/^  convene \([a-z-]*\).*/\1/p' | tr '\n' ' ')
+commands=$("$CONVENE" --help | sed -n 's/^  convene \([a-z-]*\).*/\1/p' | awk '!seen[$0]++' | tr '\n' ' ')
 echo "# subcommands: $commands"
 check "--help lists subcommands" test "$(wc -w <<<"$commands")" -ge 9
 expect_eq "every subcommand has its section in doc/COMMANDS.md" "" \
