@@ -33,10 +33,20 @@ static const struct {
 	  "members LIST pending [approve ID|reject ID]" },
 	{ "held", cmd_held,
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
+	{ "digest", cmd_digest, "digest LIST preview\ndigest LIST send" },
 	{ "queue", cmd_queue, "queue list\nqueue retry [JOB]\nqueue flush" },
+	{ "archive", cmd_archive,
+	  "archive LIST search QUERY...\n"
+	  "archive LIST show ID\n"
+	  "archive LIST thread ID\n"
+	  "archive LIST index [N]\n"
+	  "archive LIST faq\n"
+	  "archive LIST export [--mbox FILE]\n"
+	  "archive LIST import FILE|DIR\n"
+	  "archive LIST rebuild\n"
+	  "archive LIST faq ID [TITLE]|resolved ID|tag ID WORD" },
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
-	{ "digest", cmd_digest, "digest LIST preview|send" },
 	{ "archive", cmd_archive,
 	  "archive LIST search QUERY|show ID|thread ID|index [N]|faq|"
 	  "export [--mbox FILE]|import FILE|DIR|rebuild|"

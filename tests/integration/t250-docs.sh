@@ -3,7 +3,7 @@
 # README shows is what `convene --help` prints and exists; --version; every
 # command the help answer lists gets a real answer; the commands and
 # addresses marked "not there yet" are answered or refused as the README
-# says; CONFIG.md marks digests and meetings as not used yet.
+# says; CONFIG.md marks meetings as not used yet.
 . "$(dirname "$0")/lib.sh"
 
 README=$top_srcdir/README.md
@@ -71,8 +71,7 @@ for a in makers-rsvp+1@lists.example.org makers-vote+1@lists.example.org; do
 	expect_eq "$a: 67 as the README says" 67 "$(post "$FIXTURES/post-alice.eml" "$a")"
 done
 
-# CONFIG.md does not present digests and meetings as working.
-check "CONFIG.md: digest not used yet" grep -q '^| `digest` | group | | \*\*Not used yet' "$top_srcdir/etc/CONFIG.md"
+# CONFIG.md does not present meetings as working.
 check "CONFIG.md: meetings not used yet" grep -q '^| `meetings` | group | | \*\*Not used yet' "$top_srcdir/etc/CONFIG.md"
 check "README: where logs go" grep -q 'syslog with facility `mail`' "$README"
 check "README: postfix start when not running" grep -q '`postfix start` when Postfix is not running' "$README"
