@@ -79,7 +79,9 @@ struct notice {
 
 /* Appends the line "key: text" of template `name` (rendered with v) to
  * out as "text" and a newline (the one space after the colon dropped;
- * more spaces indent the line). Returns 0, or -1 (logged, "[key]"
+ * more spaces indent the line, which is then kept as it is; a line of
+ * running text is wrapped at TEMPLATE_WIDTH now that its placeholders are
+ * filled, as template_render_message does). Returns 0, or -1 (logged, "[key]"
  * appended) when the template cannot be rendered or has no such line: the
  * caller decides whether the answer may leave like that. */
 int notice_line(const struct conf *c, const struct conf_list *l,

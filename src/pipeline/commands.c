@@ -165,17 +165,8 @@ static char *template_body(struct ctx *x, const char *name,
 static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
-	struct buf line = BUF_INIT;
-
-	if (notice_line(x->c, x->l, "answer-lines", key, t, &line) < 0)
+	if (notice_line(x->c, x->l, "answer-lines", key, t, out) < 0)
 		x->broken = true;
-	/* A line of running text is wrapped now that its placeholders are
-	 * filled; an indented one keeps its layout. */
-	if (line.len > 0 && line.data[0] != ' ' && line.data[0] != '\t')
-		template_wrap(line.data, line.len, TEMPLATE_WIDTH, out);
-	else
-		buf_append(out, line.data, line.len);
-	buf_free(&line);
 }
 
 /* ---- requests ---- */

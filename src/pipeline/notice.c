@@ -128,8 +128,12 @@ int notice_line(const struct conf *c, const struct conf_list *l,
 			n = strlen(t);
 			while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
 				n--;
-			buf_append(out, t, n);
-			buf_putc(out, '\n');
+			if (n > 0 && *t != ' ' && *t != '\t') {
+				template_wrap(t, n, TEMPLATE_WIDTH, out);
+			} else {
+				buf_append(out, t, n);
+				buf_putc(out, '\n');
+			}
 			free(text);
 			return 0;
 		}

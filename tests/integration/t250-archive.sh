@@ -71,12 +71,13 @@ for p in m.walk():
 EOP
 }
 
-# says ADDR PATTERN: the newest answer to ADDR, as a client shows it, has
-# a line matching PATTERN (grep -E).
+# says ADDR PATTERN: the newest answer to ADDR, as a client shows it (its
+# lines read as one), matches PATTERN (grep -E).
 says() {
 	local t
 	t=$(parse "$(answer_for "$1")")
-	printf '%s\n' "$t" | grep -qE -- "$2"
+	# Running text is wrapped to the reader's width: read it whole.
+	printf '%s\n' "$t" | tr '\n' ' ' | grep -qE -- "$2"
 }
 
 # ---- threads: a missing middle message, a client without References ----

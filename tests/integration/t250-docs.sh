@@ -44,6 +44,8 @@ sed -n 's/^  \([a-z][a-z -]*[a-zA-Z]\)  .*/\1/p' "$top_srcdir/templates/en/help.
 check "the help lists commands" test -s "$T/help.table"
 while read -r cmd; do
 	line=${cmd/CODE/0123456789abcdef0123456789abcdef}
+	line=${line/NUMBER/1}
+	line=${line/WORDS/soldering}
 	a=$(ask "$line")
 	check "help's \"$cmd\": answered" test -n "$a"
 	check "help's \"$cmd\": not refused as unknown" sh -c "! printf '%s' \"\$1\" | grep -Eq 'not understood|No command was found|not available'" _ "$a"
