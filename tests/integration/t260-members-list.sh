@@ -8,6 +8,9 @@ B=$top_srcdir/tests/fixtures/bounces
 T0=1741000000   # 2025-03-03
 write_config
 CONVENE_NOW=$T0 cv members makers add --quiet "Bob Example <bob@example.net>" carol@example.com >/dev/null
+# The list writes to bob, and his mail server bounces it.
+CONVENE_NOW=$T0 post "$FIXTURES/post-alice.eml" >/dev/null
+CONVENE_NOW=$T0 cv run --once >/dev/null 2>&1
 rc=0
 CONVENE_NOW=$T0 "$CONVENE" -c "$T/convene.conf" receive \
 	--recipient makers-bounces+bob=example.net@lists.example.org <"$B/postfix-dsn.eml" || rc=$?
