@@ -77,16 +77,21 @@ struct notice {
 	bool limited;
 };
 
-/* Appends the line "key: text" of template `name` (rendered with v) to
+/* Appends the line "key: text" of template `name` (rendered with v, and
+ * every other placeholder name set to "") to
  * out as "text" and a newline (the one space after the colon dropped;
- * more spaces indent the line, which is then kept as it is; a line of
- * running text is wrapped at TEMPLATE_WIDTH now that its placeholders are
- * filled, as template_render_message does). Returns 0, or -1 (logged, "[key]"
+ * more spaces indent the line). Returns 0, or -1 (logged, "[key]"
  * appended) when the template cannot be rendered or has no such line: the
  * caller decides whether the answer may leave like that. */
 int notice_line(const struct conf *c, const struct conf_list *l,
 		 const char *name, const char *key,
 		 const struct notice_vars *v, struct buf *out);
+/* The same for text that goes into a message: a line of running text (not
+ * indented) is wrapped at TEMPLATE_WIDTH now that its placeholders are
+ * filled, as template_render_message does; an indented line is kept. */
+int notice_line_wrapped(const struct conf *c, const struct conf_list *l,
+			const char *name, const char *key,
+			const struct notice_vars *v, struct buf *out);
 
 /* Renders template `name` with v, composes it as `how` says and queues it
  * to rcpts[0..n-1] as a direct job of l, part of the caller's transaction.

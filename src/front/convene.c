@@ -47,10 +47,6 @@ static const struct {
 	  "archive LIST faq ID [TITLE]|resolved ID|tag ID WORD" },
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
-	{ "archive", cmd_archive,
-	  "archive LIST search QUERY|show ID|thread ID|index [N]|faq|"
-	  "export [--mbox FILE]|import FILE|DIR|rebuild|"
-	  "faq ID [TITLE]|resolved ID|tag ID WORD" },
 	{ "report", cmd_report,
 	  "report LIST [--weeks N] [--html FILE] [--chart FILE] [--send]" },
 	{ "poll", cmd_poll, "poll LIST list|results ID|close ID" },

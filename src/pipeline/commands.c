@@ -165,7 +165,7 @@ static char *template_body(struct ctx *x, const char *name,
 static void phrase(struct ctx *x, const char *key, const struct notice_vars *t,
 		   struct buf *out)
 {
-	if (notice_line(x->c, x->l, "answer-lines", key, t, out) < 0)
+	if (notice_line_wrapped(x->c, x->l, "answer-lines", key, t, out) < 0)
 		x->broken = true;
 }
 

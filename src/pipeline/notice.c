@@ -101,14 +101,43 @@ void notice_vars_free(struct notice_vars *v)
 	template_vars_free(&v->storage);
 }
 
+/* v's placeholders, and every other name a template may use set to "":
+ * a file of lines is rendered whole, so a line for another caller must
+ * not keep this one from rendering. Newly allocated; *n_r entries. */
+static struct template_var *all_vars(const struct notice_vars *v,
+				     size_t *n_r)
+{
+	struct template_var *all;
+	size_t nk = 0, n = v->n, i, j;
+
+	while (template_known[nk] != NULL)
+		nk++;
+	all = xcalloc(v->n + nk, sizeof *all);
+	memcpy(all, v->v, v->n * sizeof *all);
+	for (i = 0; i < nk; i++) {
+		for (j = 0; j < v->n; j++)
+			if (strcmp(v->v[j].name, template_known[i]) == 0)
+				break;
+		if (j == v->n)
+			all[n++] = (struct template_var){ template_known[i],
+							  "" };
+	}
+	*n_r = n;
+	return all;
+}
+
 int notice_line(const struct conf *c, const struct conf_list *l,
 		 const char *name, const char *key,
 		 const struct notice_vars *v, struct buf *out)
 {
 	char *text = NULL, *err = NULL, *line, *next;
-	size_t k = strlen(key);
+	size_t k = strlen(key), nall;
+	struct template_var *all = all_vars(v, &nall);
+	int rc;
 
-	if (template_render(c, l, name, v->v, v->n, &text, &err) < 0) {
+	rc = template_render(c, l, name, all, nall, &text, &err);
+	free(all);
+	if (rc < 0) {
 		log_error("list=%s: %s", l->name, err);
 		free(err);
 		buf_printf(out, "[%s]\n", key);
@@ -128,12 +157,8 @@ int notice_line(const struct conf *c, const struct conf_list *l,
 			n = strlen(t);
 			while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
 				n--;
-			if (n > 0 && *t != ' ' && *t != '\t') {
-				template_wrap(t, n, TEMPLATE_WIDTH, out);
-			} else {
-				buf_append(out, t, n);
-				buf_putc(out, '\n');
-			}
+			buf_append(out, t, n);
+			buf_putc(out, '\n');
 			free(text);
 			return 0;
 		}
@@ -143,6 +168,21 @@ int notice_line(const struct conf *c, const struct conf_list *l,
 	buf_printf(out, "[%s]\n", key);
 	free(text);
 	return -1;
+}
+
+int notice_line_wrapped(const struct conf *c, const struct conf_list *l,
+			const char *name, const char *key,
+			const struct notice_vars *v, struct buf *out)
+{
+	struct buf line = BUF_INIT;
+	int rc = notice_line(c, l, name, key, v, &line);
+
+	if (line.len > 0 && line.data[0] != ' ' && line.data[0] != '\t')
+		template_wrap(line.data, line.len, TEMPLATE_WIDTH, out);
+	else
+		buf_append(out, line.data, line.len);
+	buf_free(&line);
+	return rc;
 }
 
 int notice_queue(struct store *s, const struct conf *c,

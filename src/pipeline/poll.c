@@ -321,7 +321,7 @@ static void answer(const struct conf *c, const struct conf_list *l,
 		if (k == v->n)
 			notice_vars_set(v, names[i], "");
 	}
-	if (notice_line(c, l, "answer-lines", key, v, out) < 0)
+	if (notice_line_wrapped(c, l, "answer-lines", key, v, out) < 0)
 		*broken_r = true;
 }
 

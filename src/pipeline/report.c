@@ -1114,7 +1114,8 @@ static void answer(struct act *a, const char *key, ...)
 	while ((name = va_arg(ap, const char *)) != NULL)
 		notice_vars_oneline(&v, name, va_arg(ap, const char *));
 	va_end(ap);
-	if (notice_line(a->c, a->l, "answer-lines", key, &v, a->out) < 0)
+	if (notice_line_wrapped(a->c, a->l, "answer-lines", key, &v,
+				 a->out) < 0)
 		*a->broken = true;
 	notice_vars_free(&v);
 }

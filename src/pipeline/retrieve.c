@@ -113,7 +113,7 @@ static void vline(const struct conf *c, const struct conf_list *l,
 	notice_vars_set(&v, "address", address);
 	while ((name = va_arg(ap, const char *)) != NULL)
 		notice_vars_oneline(&v, name, va_arg(ap, const char *));
-	notice_line(c, l, "archive-lines", key, &v, out);
+	notice_line_wrapped(c, l, "archive-lines", key, &v, out);
 	notice_vars_free(&v);
 }
 
