@@ -403,31 +403,18 @@ static void pf_check_master(struct checker *k, const struct mta_wiring *w,
 	free(want_argv);
 }
 
-static int pf_check(struct checker *k, const struct mta_wiring *w,
-		    char **error_r)
+/* relay_domains: the domain itself, or a table that has it. 0, or -1
+ * with *error_r when postconf cannot be run. */
+static int pf_check_relay(struct checker *k, const struct mta_wiring *w,
+			  char **error_r)
 {
-	const char *argv[8];
-	struct buf out = BUF_INIT;
 	struct strv list = { 0 };
-	char *v, *limit_name;
-	size_t i;
 	bool found = false;
-	int rc;
+	char *v;
+	size_t i;
 
-	pf_argv(k, argv, "postconf", "-M", NULL, NULL);
-	rc = tool(k->run, k->ctx, &out, NULL, argv);
-	if (rc != 0) {
-		*error_r = xasprintf("cannot run postconf -M%s (is Postfix "
-				     "installed?)", rc > 0 ? ": it failed" : "");
-		buf_free(&out);
-		return -1;
-	}
-	pf_check_master(k, w, buf_cstr(&out));
-
-	/* relay_domains: the domain itself, or a table that has it. */
 	if (pf_list(k, "relay_domains", &list) != 0) {
 		*error_r = xstrdup("cannot run postconf -xh relay_domains");
-		buf_free(&out);
 		return -1;
 	}
 	for (i = 0; i < list.n && !found; i++) {
@@ -444,14 +431,22 @@ static int pf_check(struct checker *k, const struct mta_wiring *w,
 	else
 		missing(k, "main.cf: relay_domains = %s", w->domain);
 	strv_clear(&list);
+	return 0;
+}
 
-	/* transport_maps: the first table that knows the domain decides. */
+/* transport_maps: the first table that knows the domain decides. 0, or -1
+ * with *error_r when postconf cannot be run. */
+static int pf_check_transport(struct checker *k, const struct mta_wiring *w,
+			      char **error_r)
+{
+	struct strv list = { 0 };
+	char *v = NULL;
+	size_t i;
+
 	if (pf_list(k, "transport_maps", &list) != 0) {
 		*error_r = xstrdup("cannot run postconf -xh transport_maps");
-		buf_free(&out);
 		return -1;
 	}
-	v = NULL;
 	for (i = 0; i < list.n && v == NULL; i++)
 		v = pf_lookup(k, list.v[i], w->domain);
 	if (v != NULL && strncmp(v, PF_SERVICE ":", strlen(PF_SERVICE) + 1)
@@ -466,6 +461,32 @@ static int pf_check(struct checker *k, const struct mta_wiring *w,
 			w->domain, PF_SERVICE);
 	free(v);
 	strv_clear(&list);
+	return 0;
+}
+
+static int pf_check(struct checker *k, const struct mta_wiring *w,
+		    char **error_r)
+{
+	const char *argv[8];
+	struct buf out = BUF_INIT;
+	char *v, *limit_name;
+	int rc;
+
+	pf_argv(k, argv, "postconf", "-M", NULL, NULL);
+	rc = tool(k->run, k->ctx, &out, NULL, argv);
+	if (rc != 0) {
+		*error_r = xasprintf("cannot run postconf -M%s (is Postfix "
+				     "installed?)", rc > 0 ? ": it failed" : "");
+		buf_free(&out);
+		return -1;
+	}
+	pf_check_master(k, w, buf_cstr(&out));
+
+	if (pf_check_relay(k, w, error_r) < 0 ||
+	    pf_check_transport(k, w, error_r) < 0) {
+		buf_free(&out);
+		return -1;
+	}
 
 	/* One recipient per run: receive takes one --recipient. */
 	pf_argv(k, argv, "postconf", "-n", NULL, NULL);

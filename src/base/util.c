@@ -217,17 +217,68 @@ char *util_find_program(const char *name)
 	return found;
 }
 
+/* Feeds input to a child's standard input (*in_fd, closed and set to -1
+ * when all is written or the child stops reading) while reading its output
+ * and error into out and err (up to about max bytes each; either may be
+ * NULL), until both are closed. */
+static void pump(int *in_fd, const char *input, size_t in_len, int o_fd,
+		 int e_fd, size_t max, struct buf *out, struct buf *err)
+{
+	bool open[2] = { true, true };
+	size_t in_off = 0;
+	struct pollfd p[3];
+
+	while (open[0] || open[1]) {
+		int k;
+
+		p[0] = (struct pollfd){ .fd = open[0] ? o_fd : -1,
+					.events = POLLIN };
+		p[1] = (struct pollfd){ .fd = open[1] ? e_fd : -1,
+					.events = POLLIN };
+		p[2] = (struct pollfd){ .fd = *in_fd, .events = POLLOUT };
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (*in_fd >= 0 && (p[2].revents & (POLLOUT | POLLERR))) {
+			ssize_t w = write(*in_fd, input + in_off,
+					  in_len - in_off);
+
+			if (w > 0)
+				in_off += (size_t)w;
+			if (w < 0 || in_off >= in_len) {
+				close(*in_fd);
+				*in_fd = -1;
+			}
+		}
+		for (k = 0; k < 2; k++) {
+			struct buf *b = k == 0 ? out : err;
+			char chunk[4096];
+			ssize_t r;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(p[k].fd, chunk, sizeof chunk);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				open[k] = false;
+			else if (b != NULL && b->len < max)
+				buf_append(b, chunk, (size_t)r);
+		}
+	}
+}
+
 int util_run(char *const argv[], const char *input, size_t max,
 	     struct buf *out, struct buf *err, int *exit_r)
 {
 	int in[2] = { -1, -1 }, o[2] = { -1, -1 }, e[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
-	size_t in_len = input != NULL ? strlen(input) : 0, in_off = 0;
-	struct pollfd p[3];
+	size_t in_len = input != NULL ? strlen(input) : 0;
 	struct sigaction ign, old;
 	pid_t pid;
 	int status, rc, saved;
-	bool o_open = true, e_open = true;
 
 	/* A program that exits without reading its input must not kill us
 	 * with SIGPIPE. */
@@ -256,52 +307,7 @@ int util_run(char *const argv[], const char *input, size_t max,
 		close(in[1]);
 		in[1] = -1;
 	}
-	while (o_open || e_open) {
-		int n = 0, k;
-
-		p[n].fd = o_open ? o[0] : -1;
-		p[n++].events = POLLIN;
-		p[n].fd = e_open ? e[0] : -1;
-		p[n++].events = POLLIN;
-		p[n].fd = in[1];
-		p[n++].events = POLLOUT;
-		if (poll(p, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR))) {
-			ssize_t w = write(in[1], input + in_off,
-					  in_len - in_off);
-
-			if (w > 0)
-				in_off += (size_t)w;
-			if (w < 0 || in_off >= in_len) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-		for (k = 0; k < 2; k++) {
-			struct buf *b = k == 0 ? out : err;
-			char chunk[4096];
-			ssize_t r;
-
-			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			r = read(p[k].fd, chunk, sizeof chunk);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				if (k == 0)
-					o_open = false;
-				else
-					e_open = false;
-				continue;
-			}
-			if (b != NULL && b->len < max)
-				buf_append(b, chunk, (size_t)r);
-		}
-	}
+	pump(&in[1], input, in_len, o[0], e[0], max, out, err);
 	if (in[1] >= 0)
 		close(in[1]);
 	close(o[0]);

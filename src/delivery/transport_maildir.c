@@ -352,6 +352,53 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+/* A file name no other writer uses: time, pid, a counter, randomness, the
+ * host. Newly allocated. */
+static char *unique_name(const struct maildir *m)
+{
+	struct timespec now;
+	uint64_t rnd;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (util_random(&rnd, sizeof rnd) < 0)
+		rnd = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15u;
+	return xasprintf("%lld.%ld_%lu.%016" PRIx64 ".%s",
+			 (long long)now.tv_sec, (long)getpid(),
+			 atomic_fetch_add(&maildir_counter, 1) + 1, rnd,
+			 m->host);
+}
+
+/* Writes env then data to the new file `path`, synced and closed; removes
+ * it again on failure. 0, or -1 with errno. */
+static int write_new(const char *path, const struct buf *env,
+		     const char *data, size_t len)
+{
+	struct iovec iov[2];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	int e;
+
+	if (fd < 0)
+		return -1;   /* nothing of ours to remove (EEXIST: not ours) */
+	iov[0].iov_base = env->data;
+	iov[0].iov_len = env->len;
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+	if (write_all(fd, iov, 2) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static enum transport_result maildir_send(void *impl, const char *env_from,
 					  struct transport_rcpt *rcpts,
 					  size_t n, const char *data,
@@ -359,92 +406,50 @@ static enum transport_result maildir_send(void *impl, const char *env_from,
 {
 	struct maildir *m = impl;
 	struct buf env = BUF_INIT;
-	struct iovec iov[2];
-	struct timespec now;
-	uint64_t rnd;
-	char *name, *tmp = NULL, *dst = NULL;
+	char *name, *tmp, *dst;
 	const char *failed = NULL;     /* the path an I/O error was about */
-	int fd = -1, e = 0;
+	int e = 0;
 	size_t i;
 
 	if (!m->ready && maildir_prepare(m, error_r) < 0)
 		return TRANSPORT_TEMPFAIL;
-
 	buf_printf(&env, "%s: <%s>\n", TRANSPORT_MAILDIR_FROM, env_from);
 	for (i = 0; i < n; i++)
 		if (rcpts[i].code == 0)
 			buf_printf(&env, "%s: <%s>\n", TRANSPORT_MAILDIR_TO,
 				   rcpts[i].addr);
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (util_random(&rnd, sizeof rnd) < 0)
-		rnd = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15u;
-	name = xasprintf("%lld.%ld_%lu.%016" PRIx64 ".%s",
-			 (long long)now.tv_sec, (long)getpid(),
-			 atomic_fetch_add(&maildir_counter, 1) + 1, rnd,
-			 m->host);
+	name = unique_name(m);
 	tmp = xasprintf("%s/%s", m->tmp, name);
 	dst = xasprintf("%s/%s", m->new, name);
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		/* Nothing of ours to remove (EEXIST: not ours at all). */
+	if (write_new(tmp, &env, data, len) < 0) {
 		e = errno;
 		failed = tmp;
-		goto fail_done;
-	}
-	iov[0].iov_base = env.data;
-	iov[0].iov_len = env.len;
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = len;
-	if (write_all(fd, iov, 2) < 0 || fsync(fd) < 0) {
-		e = errno;
-		failed = tmp;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		e = errno;
-		failed = tmp;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, dst) < 0) {
+	} else if (rename(tmp, dst) < 0) {
 		e = errno;
 		failed = dst;
-		goto fail;
-	}
-	if (fsync_dir(m->new) < 0) {
+		unlink(tmp);
+	} else if (fsync_dir(m->new) < 0) {
 		/* Not durable: take it back, so that a retry cannot make a
 		 * second copy of a transaction we report as not done. */
 		e = errno;
 		failed = m->new;
 		unlink(dst);
-		goto fail_done;
 	}
-	for (i = 0; i < n; i++)
-		if (rcpts[i].code == 0)
-			rcpts[i].code = 250;
+	if (failed == NULL) {
+		for (i = 0; i < n; i++)
+			if (rcpts[i].code == 0)
+				rcpts[i].code = 250;
+	} else {
+		*error_r = xasprintf("maildir: %s: %s", failed, strerror(e));
+		/* Look at the folders again next time: someone may have
+		 * removed or replaced them. */
+		m->ready = false;
+	}
 	buf_free(&env);
 	free(name);
 	free(tmp);
 	free(dst);
-	return TRANSPORT_OK;
-
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-fail_done:
-	*error_r = xasprintf("maildir: %s: %s", failed, strerror(e));
-	/* Look at the folders again next time: someone may have removed or
-	 * replaced them. */
-	m->ready = false;
-	buf_free(&env);
-	free(name);
-	free(tmp);
-	free(dst);
-	return TRANSPORT_TEMPFAIL;
+	return failed == NULL ? TRANSPORT_OK : TRANSPORT_TEMPFAIL;
 }
 
 /* ---- sendmail: a sendmail-compatible program, by argv, never a shell ---- */

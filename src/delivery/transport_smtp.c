@@ -893,6 +893,104 @@ static enum transport_result code_result(int code)
 					   TRANSPORT_TEMPFAIL;
 }
 
+/* Sends RSET (on a reused session), MAIL, RCPT and DATA, pipelined where
+ * the server allows, and reads their replies into x. */
+static void txn_envelope(struct smtp *s, struct txn *x, const char *env_from,
+			 struct transport_rcpt *rcpts, size_t n, bool eightbit)
+{
+	size_t i;
+
+	if (s->reused) {
+		buf_puts(&s->out, "RSET\r\n");
+		txn_push(s, x, STEP_RSET, 0);
+	}
+	s->reused = true;
+	if (!x->broken) {
+		buf_printf(&s->out, "MAIL FROM:<%s>", env_from);
+		if (s->xverp && s->ext_xverp && env_from[0] != '\0' &&
+		    !names_recipient(env_from))
+			buf_puts(&s->out, " XVERP");
+		if (s->ext_size)
+			buf_printf(&s->out, " SIZE=%zu", s->wire.len);
+		if (eightbit && s->ext_8bitmime)
+			buf_puts(&s->out, " BODY=8BITMIME");
+		buf_puts(&s->out, "\r\n");
+		txn_push(s, x, STEP_MAIL, 0);
+	}
+	for (i = 0; i < n && !x->broken; i++) {
+		if (rcpts[i].code != 0)
+			continue;
+		if (!s->pipelining && !x->mail_ok)
+			break;
+		buf_printf(&s->out, "RCPT TO:<%s>\r\n", rcpts[i].addr);
+		txn_push(s, x, STEP_RCPT, i);
+	}
+	/* With PIPELINING, DATA goes with the recipients and the server turns
+	 * it down when none was accepted (RFC 2920); without, we ask only
+	 * when there is someone to send to. */
+	if (!x->broken && (s->pipelining || (x->mail_ok && x->accepted > 0))) {
+		buf_puts(&s->out, "DATA\r\n");
+		txn_push(s, x, STEP_DATA, 0);
+	}
+	if (x->npend > 0 && !x->broken)
+		txn_sync(s, x);
+	if (!x->broken && x->data_go && (!x->mail_ok || x->accepted == 0)) {
+		/* Only a server that ignores RFC 2920 says 354 here; an
+		 * empty message to nobody ends it. */
+		buf_puts(&s->out, ".\r\n");
+		if (send_out(s) < 0 || read_reply(s) == 0)
+			x->broken = true;
+		x->data_go = false;
+	}
+}
+
+/* After the server said 354: the message, then its reply (SMTP) or one
+ * reply per accepted recipient (LMTP) into rcpts. */
+static enum transport_result txn_data(struct smtp *s, struct txn *x,
+				      struct transport_rcpt *rcpts, size_t n)
+{
+	enum transport_result res = TRANSPORT_OK;
+	size_t i;
+
+	/* The whole message in one write: no Nagle stall before the dot. */
+	if (send_bytes(s, s->wire.data, s->wire.len) < 0) {
+		x->broken = true;
+		s->code = 0;
+		txn_fail(s, x, "sending the message");
+		return TRANSPORT_TEMPFAIL;
+	}
+	if (!s->lmtp) {
+		int code = read_reply(s);
+
+		if (code == 0 || code == 421)
+			x->broken = true;
+		if (code < 200 || code >= 300) {
+			txn_fail(s, x, "end of data");
+			res = code_result(code);
+		}
+		return res;
+	}
+	/* LMTP: one reply per accepted recipient, in order. A recipient whose
+	 * reply never came is retried. */
+	for (i = 0; i < n; i++) {
+		int code;
+
+		if (rcpts[i].code < 200 || rcpts[i].code >= 300)
+			continue;
+		code = x->broken ? 0 : read_reply(s);
+		if (code == 0 || code == 421) {
+			if (!x->broken)
+				log_warn("%s %s: session lost while reading "
+					 "the replies to the message",
+					 proto(s), s->peer);
+			x->broken = true;
+			code = 451;
+		}
+		rcpts[i].code = code;
+	}
+	return res;
+}
+
 /* Runs one transaction on the open session. *retry_r is set when the
  * session turned out to be dead before the server took anything, so that
  * the caller can try again on a new one. */
@@ -903,107 +1001,18 @@ static enum transport_result txn_run(struct smtp *s, const char *env_from,
 {
 	struct txn x = { .rcpts = rcpts };
 	enum transport_result res = TRANSPORT_OK;
-	size_t i;
 
 	*retry_r = false;
-	if (s->reused) {
-		buf_puts(&s->out, "RSET\r\n");
-		txn_push(s, &x, STEP_RSET, 0);
-	}
-	s->reused = true;
-	if (!x.broken) {
-		buf_printf(&s->out, "MAIL FROM:<%s>", env_from);
-		if (s->xverp && s->ext_xverp && env_from[0] != '\0' &&
-		    !names_recipient(env_from))
-			buf_puts(&s->out, " XVERP");
-		if (s->ext_size)
-			buf_printf(&s->out, " SIZE=%zu", s->wire.len);
-		if (eightbit && s->ext_8bitmime)
-			buf_puts(&s->out, " BODY=8BITMIME");
-		buf_puts(&s->out, "\r\n");
-		txn_push(s, &x, STEP_MAIL, 0);
-	}
-	for (i = 0; i < n && !x.broken; i++) {
-		if (rcpts[i].code != 0)
-			continue;
-		if (!s->pipelining && !x.mail_ok)
-			break;
-		buf_printf(&s->out, "RCPT TO:<%s>\r\n", rcpts[i].addr);
-		txn_push(s, &x, STEP_RCPT, i);
-	}
-	/* With PIPELINING, DATA goes with the recipients and the server turns
-	 * it down when none was accepted (RFC 2920); without, we ask only
-	 * when there is someone to send to. */
-	if (!x.broken && (s->pipelining || (x.mail_ok && x.accepted > 0))) {
-		buf_puts(&s->out, "DATA\r\n");
-		txn_push(s, &x, STEP_DATA, 0);
-	}
-	if (x.npend > 0 && !x.broken)
-		txn_sync(s, &x);
-	if (!x.broken && x.data_go && (!x.mail_ok || x.accepted == 0)) {
-		/* Only a server that ignores RFC 2920 says 354 here; an
-		 * empty message to nobody ends it. */
-		buf_puts(&s->out, ".\r\n");
-		if (send_out(s) < 0 || read_reply(s) == 0)
-			x.broken = true;
-		x.data_go = false;
-	}
-
+	txn_envelope(s, &x, env_from, rcpts, n, eightbit);
 	if (x.broken) {
 		*retry_r = !x.mail_answered;
 		res = TRANSPORT_TEMPFAIL;
-		goto out;
-	}
-	if (!x.mail_ok) {
+	} else if (!x.mail_ok || (x.accepted > 0 && !x.data_go)) {
 		res = code_result(x.fail_code);
-		goto out;
+	} else if (x.accepted > 0) {
+		res = txn_data(s, &x, rcpts, n);
 	}
-	if (x.accepted == 0)
-		goto out;   /* the caller has each recipient's reply */
-	if (!x.data_go) {
-		res = code_result(x.fail_code);
-		goto out;
-	}
-
-	/* The whole message in one write: no Nagle stall before the dot. */
-	if (send_bytes(s, s->wire.data, s->wire.len) < 0) {
-		x.broken = true;
-		s->code = 0;
-		txn_fail(s, &x, "sending the message");
-		res = TRANSPORT_TEMPFAIL;
-		goto out;
-	}
-	if (!s->lmtp) {
-		int code = read_reply(s);
-
-		if (code == 0 || code == 421)
-			x.broken = true;
-		if (code < 200 || code >= 300) {
-			txn_fail(s, &x, "end of data");
-			res = code_result(code);
-		}
-		goto out;
-	}
-	/* LMTP: one reply per accepted recipient, in order. A recipient whose
-	 * reply never came is retried. */
-	for (i = 0; i < n; i++) {
-		int code;
-
-		if (rcpts[i].code < 200 || rcpts[i].code >= 300)
-			continue;
-		code = x.broken ? 0 : read_reply(s);
-		if (code == 0 || code == 421) {
-			if (!x.broken)
-				log_warn("%s %s: session lost while reading "
-					 "the replies to the message",
-					 proto(s), s->peer);
-			x.broken = true;
-			code = 451;
-		}
-		rcpts[i].code = code;
-	}
-
-out:
+	/* else nobody was accepted: the caller has each recipient's reply */
 	if (res != TRANSPORT_OK && x.fail_text != NULL) {
 		*error_r = x.fail_text;
 		x.fail_text = NULL;

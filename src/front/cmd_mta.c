@@ -69,7 +69,14 @@ static char *config_to_name(const struct conf *c)
 	return xstrdup(file);
 }
 
-int cmd_mta(int argc, char **argv, const char *config)
+struct mta_args {
+	const char *user, *mta_config;
+	bool check;
+	enum mta_kind kind;
+};
+
+/* The command line; ST_OK or ST_USAGE (told). */
+static enum status parse_args(int argc, char **argv, struct mta_args *a)
 {
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'k' },
@@ -78,87 +85,99 @@ int cmd_mta(int argc, char **argv, const char *config)
 		{ "lmtp", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = "convene", *mta_config = NULL;
-	bool check = false;
-	struct mta_wiring w;
-	enum mta_kind kind;
-	struct conf *c;
-	struct buf out = BUF_INIT;
-	char *program, *cfg, *err = NULL;
-	int opt, n;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "ku:C:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
-			check = true;
+			a->check = true;
 			break;
 		case 'u':
-			user = optarg;
+			a->user = optarg;
 			break;
 		case 'C':
-			mta_config = optarg;
+			a->mta_config = optarg;
 			break;
 		case 'l':
 			fprintf(stderr, "convene mta: --lmtp needs `convene "
 				"lmtp`, which this version does not have "
 				"yet; the pipe wiring works today\n");
-			return status_to_exit(ST_USAGE);
+			return ST_USAGE;
 		default:
 			fputs(usage_line, stderr);
-			return status_to_exit(ST_USAGE);
+			return ST_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(usage_line, stderr);
-		return status_to_exit(ST_USAGE);
-	}
-	if (strcmp(argv[optind], "postfix") == 0) {
-		kind = MTA_POSTFIX;
-	} else if (strcmp(argv[optind], "exim") == 0) {
-		kind = MTA_EXIM;
+	if (optind == argc - 1 && strcmp(argv[optind], "postfix") == 0) {
+		a->kind = MTA_POSTFIX;
+	} else if (optind == argc - 1 && strcmp(argv[optind], "exim") == 0) {
+		a->kind = MTA_EXIM;
 	} else {
 		fputs(usage_line, stderr);
-		return status_to_exit(ST_USAGE);
+		return ST_USAGE;
 	}
-	c = front_load_conf(config);
-	if (c == NULL)
-		return status_to_exit(ST_CONFIG);
-	program = this_program();
-	cfg = config_to_name(c);
-	if (mta_wiring_init(&w, kind, c, program, cfg, user, &err) < 0) {
-		fprintf(stderr, "convene mta: %s\n", err);
-		free(err);
-		free(program);
-		free(cfg);
-		conf_free(&c);
-		return status_to_exit(ST_USAGE);
-	}
-	free(program);
-	free(cfg);
-	conf_free(&c);
-	if (!check) {
-		mta_print(&w, &out);
-		fputs(buf_cstr(&out), stdout);
-		buf_free(&out);
-		mta_wiring_deinit(&w);
-		return status_to_exit(ST_OK);
-	}
-	n = mta_check(&w, mta_config, run_tool, NULL, &out, &err);
+	return ST_OK;
+}
+
+/* --check: what the MTA's config lacks. */
+static enum status check_wiring(const struct mta_wiring *w,
+				const struct mta_args *a)
+{
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n = mta_check(w, a->mta_config, run_tool, NULL, &out, &err);
+
 	fputs(buf_cstr(&out), stdout);
 	if (n < 0) {
 		fprintf(stderr, "convene mta: %s\n", err);
 		free(err);
 	} else if (n == 0) {
 		printf("The %s wiring is all there.\n",
-		       kind == MTA_POSTFIX ? "Postfix" : "Exim");
+		       a->kind == MTA_POSTFIX ? "Postfix" : "Exim");
 	} else {
 		printf("%d part%s of the wiring %s missing: `convene mta "
 		       "%s` prints it.\n", n, n == 1 ? "" : "s",
 		       n == 1 ? "is" : "are",
-		       kind == MTA_POSTFIX ? "postfix" : "exim");
+		       a->kind == MTA_POSTFIX ? "postfix" : "exim");
 	}
 	buf_free(&out);
+	return n == 0 ? ST_OK : ST_CONFIG;
+}
+
+int cmd_mta(int argc, char **argv, const char *config)
+{
+	struct mta_args a = { .user = "convene" };
+	struct mta_wiring w;
+	struct conf *c;
+	struct buf out = BUF_INIT;
+	char *program, *cfg, *err = NULL;
+	enum status st = parse_args(argc, argv, &a);
+	int rc;
+
+	if (st != ST_OK)
+		return status_to_exit(st);
+	c = front_load_conf(config);
+	if (c == NULL)
+		return status_to_exit(ST_CONFIG);
+	program = this_program();
+	cfg = config_to_name(c);
+	rc = mta_wiring_init(&w, a.kind, c, program, cfg, a.user, &err);
+	free(program);
+	free(cfg);
+	conf_free(&c);
+	if (rc < 0) {
+		fprintf(stderr, "convene mta: %s\n", err);
+		free(err);
+		return status_to_exit(ST_USAGE);
+	}
+	if (a.check) {
+		st = check_wiring(&w, &a);
+	} else {
+		mta_print(&w, &out);
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+	}
 	mta_wiring_deinit(&w);
-	return status_to_exit(n == 0 ? ST_OK : ST_CONFIG);
+	return status_to_exit(st);
 }

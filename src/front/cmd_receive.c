@@ -50,6 +50,62 @@ static char *recipient_from_env(void)
 	return NULL;
 }
 
+/* The config, or NULL after logging why (the message stays with the
+ * MTA). */
+static struct conf *load_conf(const char *config)
+{
+	struct conf *c = NULL;
+	struct conf_problems problems = { 0 };
+	bool unreadable;
+	size_t i;
+
+	if (conf_load(conf_default_path(config), &c, &problems,
+		      &unreadable) == 0)
+		return c;
+	for (i = 0; i < problems.n; i++)
+		log_error("%s:%d: %s", problems.v[i].file, problems.v[i].line,
+			  problems.v[i].message);
+	fprintf(stderr, "convene: configuration %s is %s; message left with "
+		"the MTA\n", conf_default_path(config),
+		unreadable ? "unreadable" : "invalid");
+	conf_problems_free(&problems);
+	return NULL;
+}
+
+/* Reads the message on standard input and hands it to receive. */
+static enum status receive_stdin(const struct conf *c, const char *recipient)
+{
+	struct buf in = BUF_INIT;
+	enum incoming_outcome outcome;
+	size_t max = (size_t)c->limits.max_message_kb * 1024;
+	enum util_read_result rr = util_read_fd(STDIN_FILENO, max, &in);
+	enum status st;
+
+	if (rr == UTIL_READ_ERROR) {
+		log_error("reading the message: %m");
+		st = ST_TEMPFAIL;
+	} else if (rr == UTIL_READ_TOO_BIG) {
+		log_info("recipient=<%s>: refused: message over %ld KB",
+			 recipient ? recipient : "?", c->limits.max_message_kb);
+		fprintf(stderr, "convene: message too large (limit %ld KB)\n",
+			c->limits.max_message_kb);
+		st = ST_DATAERR;
+	} else {
+		st = receive_message(c, recipient, buf_cstr(&in), in.len,
+				     &outcome);
+		if (st == ST_NOUSER)
+			fprintf(stderr, "convene: no such list\n");
+		else if (st == ST_DATAERR)
+			fprintf(stderr, "convene: not a message convene can "
+				"accept\n");
+		else if (st == ST_TEMPFAIL)
+			fprintf(stderr, "convene: temporary failure; try "
+				"again later\n");
+	}
+	buf_free(&in);
+	return st;
+}
+
 int cmd_receive(int argc, char **argv, const char *config)
 {
 	static const struct option longopts[] = {
@@ -59,14 +115,8 @@ int cmd_receive(int argc, char **argv, const char *config)
 	const char *recipient = NULL;
 	char *env_recipient = NULL;
 	struct sigaction sa;
-	struct conf *c = NULL;
-	struct conf_problems problems = { 0 };
-	struct buf in = BUF_INIT;
-	enum incoming_outcome outcome;
-	enum util_read_result rr;
-	enum status st;
-	bool unreadable;
-	size_t i, max;
+	struct conf *c;
+	enum status st = ST_TEMPFAIL;
 	int opt;
 
 	/* Anything unexpected from here on must leave the message with the
@@ -92,42 +142,9 @@ int cmd_receive(int argc, char **argv, const char *config)
 	}
 	if (recipient == NULL)
 		recipient = env_recipient = recipient_from_env();
-	if (conf_load(conf_default_path(config), &c, &problems,
-		      &unreadable) < 0) {
-		for (i = 0; i < problems.n; i++)
-			log_error("%s:%d: %s", problems.v[i].file,
-				  problems.v[i].line, problems.v[i].message);
-		fprintf(stderr, "convene: configuration %s is %s; message "
-			"left with the MTA\n", conf_default_path(config),
-			unreadable ? "unreadable" : "invalid");
-		conf_problems_free(&problems);
-		free(env_recipient);
-		return status_to_exit(ST_TEMPFAIL);
-	}
-	max = (size_t)c->limits.max_message_kb * 1024;
-	rr = util_read_fd(STDIN_FILENO, max, &in);
-	if (rr == UTIL_READ_ERROR) {
-		log_error("reading the message: %m");
-		st = ST_TEMPFAIL;
-	} else if (rr == UTIL_READ_TOO_BIG) {
-		log_info("recipient=<%s>: refused: message over %ld KB",
-			 recipient ? recipient : "?", c->limits.max_message_kb);
-		fprintf(stderr, "convene: message too large (limit %ld KB)\n",
-			c->limits.max_message_kb);
-		st = ST_DATAERR;
-	} else {
-		st = receive_message(c, recipient, buf_cstr(&in), in.len,
-				     &outcome);
-		if (st == ST_NOUSER)
-			fprintf(stderr, "convene: no such list\n");
-		else if (st == ST_DATAERR)
-			fprintf(stderr, "convene: not a message convene can "
-				"accept\n");
-		else if (st == ST_TEMPFAIL)
-			fprintf(stderr, "convene: temporary failure; try "
-				"again later\n");
-	}
-	buf_free(&in);
+	c = load_conf(config);
+	if (c != NULL)
+		st = receive_stdin(c, recipient);
 	conf_free(&c);
 	free(env_recipient);
 	return status_to_exit(st);

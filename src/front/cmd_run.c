@@ -80,6 +80,67 @@ static int worker_open(struct worker *w)
 	return 0;
 }
 
+/* run --once: the timed work, then one delivery pass, and a summary. */
+static int run_once(struct worker *w)
+{
+	struct deliver_stats stats = { 0 };
+	/* Whatever could not be done (a locked database) is left for the
+	 * next run: exit 75 says so to cron and to scripts. */
+	int timed = worker_timed_pass(w->c, w->s);
+	int ret = deliver_pass(w->d, w->s, true, &stats);
+
+	if (timed < 0)
+		ret = -1;
+	printf("%llu transactions, %llu delivered, %llu deferred, "
+	       "%llu failed, %llu jobs done\n",
+	       (unsigned long long)stats.transactions,
+	       (unsigned long long)stats.delivered,
+	       (unsigned long long)stats.deferred,
+	       (unsigned long long)stats.failed,
+	       (unsigned long long)stats.jobs_done);
+	worker_close(w);
+	return status_to_exit(ret < 0 ? ST_TEMPFAIL : ST_OK);
+}
+
+/* The daemon: delivery passes every quarter second, the timed work once a
+ * minute, the config afresh on SIGHUP, until SIGTERM. */
+static int run_daemon(struct worker *w, const char *config)
+{
+	struct deliver_stats stats = { 0 };
+	time_t last_timed = 0;
+
+	log_info("worker started");
+	while (!stop_requested) {
+		struct timespec nap = { 0, 250 * 1000 * 1000 };
+
+		if (reload_requested) {
+			struct worker fresh = { .config = config };
+
+			reload_requested = 0;
+			if (worker_open(&fresh) == 0) {
+				worker_close(w);
+				*w = fresh;
+				log_info("configuration reloaded");
+			} else {
+				worker_close(&fresh);
+				log_error("reload failed: keeping the old "
+					  "configuration");
+			}
+		}
+		if (util_now() - last_timed >= 60) {
+			(void)worker_timed_pass(w->c, w->s);
+			last_timed = util_now();
+		}
+		if (deliver_pass(w->d, w->s, false, &stats) < 0)
+			nap.tv_sec = 5;
+		/* A post accepted while idle goes out within a second. */
+		nanosleep(&nap, NULL);
+	}
+	log_info("worker stopped");
+	worker_close(w);
+	return status_to_exit(ST_OK);
+}
+
 int cmd_run(int argc, char **argv, const char *config)
 {
 	static const struct option longopts[] = {
@@ -88,12 +149,10 @@ int cmd_run(int argc, char **argv, const char *config)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct worker w = { .config = config };
-	struct deliver_stats stats = { 0 };
 	const char *user = NULL;
 	char *err = NULL;
 	bool once = false;
-	time_t last_expiry = 0;
-	int opt, ret;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "ou:", longopts, NULL)) != -1) {
@@ -122,53 +181,5 @@ int cmd_run(int argc, char **argv, const char *config)
 		worker_close(&w);
 		return status_to_exit(ST_TEMPFAIL);
 	}
-	if (once) {
-		/* Whatever could not be done (a locked database) is left for
-		 * the next run: exit 75 says so to cron and to scripts. */
-		int timed = worker_timed_pass(w.c, w.s);
-
-		ret = deliver_pass(w.d, w.s, true, &stats);
-		if (timed < 0)
-			ret = -1;
-		printf("%llu transactions, %llu delivered, %llu deferred, "
-		       "%llu failed, %llu jobs done\n",
-		       (unsigned long long)stats.transactions,
-		       (unsigned long long)stats.delivered,
-		       (unsigned long long)stats.deferred,
-		       (unsigned long long)stats.failed,
-		       (unsigned long long)stats.jobs_done);
-		worker_close(&w);
-		return status_to_exit(ret < 0 ? ST_TEMPFAIL : ST_OK);
-	}
-	log_info("worker started");
-	while (!stop_requested) {
-		struct timespec nap = { 0, 250 * 1000 * 1000 };
-
-		if (reload_requested) {
-			struct worker fresh = { .config = config };
-
-			reload_requested = 0;
-			if (worker_open(&fresh) == 0) {
-				worker_close(&w);
-				w = fresh;
-				log_info("configuration reloaded");
-			} else {
-				worker_close(&fresh);
-				log_error("reload failed: keeping the old "
-					  "configuration");
-			}
-		}
-		/* The timed work is looked at once a minute. */
-		if (util_now() - last_expiry >= 60) {
-			(void)worker_timed_pass(w.c, w.s);
-			last_expiry = util_now();
-		}
-		if (deliver_pass(w.d, w.s, false, &stats) < 0)
-			nap.tv_sec = 5;
-		/* A post accepted while idle goes out within a second. */
-		nanosleep(&nap, NULL);
-	}
-	log_info("worker stopped");
-	worker_close(&w);
-	return status_to_exit(ST_OK);
+	return once ? run_once(&w) : run_daemon(&w, config);
 }
