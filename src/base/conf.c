@@ -1554,6 +1554,31 @@ static int probe_includes(const char *path, const char *dir, char **bad_r,
 	return rc;
 }
 
+/* Why libconfig could not read path (I/O, or a syntax error with its file
+ * and line), as a problem. */
+static void read_problem(const config_t *cfg, const char *path,
+			 const char *dir, struct conf_problems *problems,
+			 bool *unreadable_r)
+{
+	const char *f;
+	char *file;
+
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+		if (unreadable_r != NULL)
+			*unreadable_r = true;
+		add_problem(problems, path, 0,
+			    xstrdup("cannot read the configuration"));
+		return;
+	}
+	f = config_error_file(cfg);
+	file = f == NULL || strcmp(f, path) == 0 || f[0] == '/' ?
+	       xstrdup(f != NULL ? f : path) : xasprintf("%s/%s", dir, f);
+	add_problem(problems, file, config_error_line(cfg),
+		    xasprintf("%s", config_error_text(cfg) ?
+			      config_error_text(cfg) : "syntax error"));
+	free(file);
+}
+
 int conf_load(const char *path, struct conf **conf_r,
 	      struct conf_problems *problems, bool *unreadable_r)
 {
@@ -1603,23 +1628,7 @@ int conf_load(const char *path, struct conf **conf_r,
 	config_init(&cfg);
 	config_set_include_dir(&cfg, c->dir);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			if (unreadable_r != NULL)
-				*unreadable_r = true;
-			add_problem(problems, path, 0,
-				    xstrdup("cannot read the configuration"));
-		} else {
-			const char *f = config_error_file(&cfg);
-			char *file = f == NULL || strcmp(f, path) == 0 ||
-				f[0] == '/' ? xstrdup(f != NULL ? f : path) :
-				xasprintf("%s/%s", c->dir, f);
-
-			add_problem(problems, file, config_error_line(&cfg),
-				    xasprintf("%s", config_error_text(&cfg) ?
-					      config_error_text(&cfg) :
-					      "syntax error"));
-			free(file);
-		}
+		read_problem(&cfg, path, c->dir, problems, unreadable_r);
 		config_destroy(&cfg);
 		conf_free(&c);
 		return -1;

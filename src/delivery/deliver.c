@@ -453,12 +453,49 @@ static int stream_submit(struct stream *st)
 	}
 }
 
+/* What finished transaction x did, inside the caller's store transaction:
+ * the job deferred (a transient failure of the whole), or each
+ * recipient's outcome, *ok_r counting those delivered. 0 or -1. */
+static int record_finished(struct stream *st, struct txn *x, time_t now,
+			   struct deliver_stats *stats, int64_t *ok_r)
+{
+	const struct conf *c = st->d->c;
+	struct store_job *j = st->j;
+
+	*ok_r = 0;
+	if (x->result != TRANSPORT_TEMPFAIL) {
+		*ok_r = record(c, st->s, j, x, now, stats);
+		return *ok_r < 0 ? -1 : 0;
+	}
+	log_warn("list=%s job=%lld: deferred: %s", j->list, (long long)j->id,
+		 x->error ? x->error : "temporary failure");
+	stats->deferred += x->n;
+	if (st->deferred)
+		return 0;
+	return store_job_defer(st->s, j->id,
+			       deliver_backoff(c, j->attempts + 1, now),
+			       x->error);
+}
+
+/* Frees the transactions at the head of the FIFO, up to `stop`. */
+static void fifo_release(struct stream *st, struct txn *stop)
+{
+	struct txn *h;
+
+	while (st->fifo_head != stop) {
+		h = st->fifo_head;
+		st->fifo_head = h->fifo_next;
+		if (st->fifo_head == NULL)
+			st->fifo_tail = NULL;
+		txn_free(h);
+	}
+}
+
 /* A stream transaction finished: record it, move the cursor over every
  * batch finished in order, remember a batch finished out of order. */
 static int stream_finish(struct stream *st, struct txn *x,
 			 struct deliver_stats *stats)
 {
-	const struct conf *c = st->d->c;
 	struct store *s = st->s;
 	struct store_job *j = st->j;
 	time_t now = util_now();
@@ -473,25 +510,8 @@ static int stream_finish(struct stream *st, struct txn *x,
 	 * its outcome, not its own copy of the message. */
 	xfree(&x->owned_data);
 	x->data = NULL;
-	if (store_begin(s) < 0)
+	if (store_begin(s) < 0 || record_finished(st, x, now, stats, &ok) < 0)
 		goto fail;
-	if (x->result == TRANSPORT_TEMPFAIL) {
-		log_warn("list=%s job=%lld: deferred: %s", j->list,
-			 (long long)j->id, x->error ? x->error :
-			 "temporary failure");
-		stats->deferred += x->n;
-		if (!st->deferred) {
-			if (store_job_defer(s, j->id,
-					    deliver_backoff(c, j->attempts + 1,
-							    now),
-					    x->error) < 0)
-				goto fail;
-		}
-	} else {
-		ok = record(c, s, j, x, now, stats);
-		if (ok < 0)
-			goto fail;
-	}
 	/* The cursor passes the finished batches at the head, in order; a
 	 * batch finished ahead of an unfinished one is kept as a range. The
 	 * FIFO changes only once this is committed. */
@@ -523,13 +543,7 @@ static int stream_finish(struct stream *st, struct txn *x,
 		st->deferred = true;
 	if (block)
 		st->blocked = true;
-	while (st->fifo_head != stop) {
-		h = st->fifo_head;
-		st->fifo_head = h->fifo_next;
-		if (st->fifo_head == NULL)
-			st->fifo_tail = NULL;
-		txn_free(h);
-	}
+	fifo_release(st, stop);
 	j->cursor = cursor;
 	j->members_done = done;
 	st->sent += ok;
@@ -617,6 +631,47 @@ static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
 
 /* ---- explicit recipients and retries ---- */
 
+/* Records one finished transaction of job rows in a store transaction of
+ * its own: one that cannot be leaves only its recipients to go again.
+ * *tempfail_r when the whole was deferred. 0, or -1 (logged). */
+static int rows_finish(struct deliver *d, struct store *s, struct store_job *j,
+		       struct txn *x, struct deliver_stats *stats,
+		       bool *tempfail_r)
+{
+	time_t now = util_now();
+	int r = store_begin(s);
+
+	stats->transactions++;
+	if (r == 0 && x->result == TRANSPORT_TEMPFAIL) {
+		*tempfail_r = true;
+		stats->deferred += x->n;
+		for (size_t i = 0; i < x->n && r == 0; i++)
+			r = store_job_rcpt_update(s, x->rows[i].id, RCPT_RETRY,
+				x->rows[i].attempts + 1,
+				deliver_backoff(d->c, x->rows[i].attempts + 1,
+						now), 0, x->error);
+	} else if (r == 0) {
+		/* Recipients delivered on a retry (or as the explicit
+		 * recipients of a direct job) count in the job's progress
+		 * like the member stream's: the cursor and members_done stay
+		 * as they are. */
+		int64_t ok = record(d->c, s, j, x, now, stats);
+
+		if (ok < 0 ||
+		    (ok > 0 && store_job_progress(s, j->id, j->cursor, ok,
+						  j->members_done, false) < 0))
+			r = -1;
+	}
+	if (r == 0 && store_commit(s) < 0)
+		r = -1;
+	if (r < 0) {
+		log_error("list=%s job=%lld: recording a transaction: %s",
+			  j->list, (long long)j->id, store_error(s));
+		store_rollback(s);
+	}
+	return r;
+}
+
 static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 		    const char *data, size_t len, struct deliver_stats *stats)
 {
@@ -654,51 +709,10 @@ static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
 		store_rcpts_free(&rows, n);
 		while (inflight > 0) {
 			struct txn *x = wait_done(d);
-			time_t now = util_now();
-
-			int r = 0;
 
 			inflight--;
-			stats->transactions++;
-			/* Each finished transaction is recorded on its own:
-			 * one that cannot be leaves only its recipients to
-			 * go again. */
-			if (store_begin(s) < 0)
-				r = -1;
-			if (r == 0 && x->result == TRANSPORT_TEMPFAIL) {
-				tempfail = true;
-				stats->deferred += x->n;
-				for (size_t i = 0; i < x->n && r == 0; i++)
-					if (store_job_rcpt_update(s,
-						x->rows[i].id, RCPT_RETRY,
-						x->rows[i].attempts + 1,
-						deliver_backoff(d->c,
-							x->rows[i].attempts + 1,
-							now),
-						0, x->error) < 0)
-						r = -1;
-			} else if (r == 0) {
-				/* Recipients delivered on a retry (or as the
-				 * explicit recipients of a direct job) count in
-				 * the job's progress like the member stream's:
-				 * the cursor and members_done stay as they are. */
-				int64_t ok = record(d->c, s, j, x, now, stats);
-
-				if (ok < 0 ||
-				    (ok > 0 && store_job_progress(s, j->id,
-						j->cursor, ok, j->members_done,
-						false) < 0))
-					r = -1;
-			}
-			if (r == 0 && store_commit(s) < 0)
-				r = -1;
-			if (r < 0) {
-				log_error("list=%s job=%lld: recording a "
-					  "transaction: %s", j->list,
-					  (long long)j->id, store_error(s));
-				store_rollback(s);
+			if (rows_finish(d, s, j, x, stats, &tempfail) < 0)
 				ret = -1;
-			}
 			txn_free(x);
 		}
 		if (ret < 0)
