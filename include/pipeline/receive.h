@@ -39,7 +39,8 @@ enum status receive_prepare(const struct conf *c, const char *recipient,
  * here begins, commits or rolls back. Returns ST_OK with *outcome_r, or
  * ST_TEMPFAIL after a store failure (logged): the caller rolls back and
  * the MTA keeps the message. Every decision is logged with the
- * Message-ID. */
+ * Message-ID. Staging rewrites `in` for the members: stage it once (after
+ * a rollback, prepare the message again). */
 enum status receive_stage(struct store *s, struct incoming *in,
 			  enum incoming_outcome *outcome_r);
 
