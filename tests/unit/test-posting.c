@@ -235,7 +235,7 @@ static void test_stage_together(void **state)
 	pipefix_open(&f, NULL, NULL);
 	pipefix_members(&f, "bob@example.net", NULL);
 	for (i = 0; i < 3; i++) {
-		char id[8];
+		char id[16];
 
 		snprintf(id, sizeof id, "g%d", i);
 		raw[i] = pipefix_msg(id, i == 2 ? "mallory@example.net" :
