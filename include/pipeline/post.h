@@ -6,14 +6,8 @@
 
 #include <stdint.h>
 
-struct conf;
-struct conf_list;
 struct incoming;
 struct store;
-
-/* The list's footer (template "footer"), newly allocated; NULL when the
- * list has none or it cannot be rendered (logged). */
-char *post_footer(const struct conf *c, const struct conf_list *l);
 
 /* Accepts post `in` (its raw bytes already stored as `message`): archives
  * it as received (pipeline/archive: threaded and indexed), applies the

@@ -11,7 +11,7 @@
 
 #include "pipeline/digest.h"
 #include "pipeline/archive.h"
-#include "pipeline/post.h"
+#include "pipeline/footer.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -644,7 +644,7 @@ static void list_rewrite(const struct issue *is, struct buf *raw,
 {
 	struct rewrite_params p;
 	struct msg m = { 0 };
-	char *footer = post_footer(is->c, is->l);
+	char *footer = footer_render(is->c, is->l);
 	const char *err = NULL;
 
 	if (msg_parse(&m, raw->data, raw->len, NULL, NULL) != MSG_OK) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "pipeline/post.h"
+#include "pipeline/footer.h"
 #include "pipeline/archive.h"
 #include "base/buf.h"
 #include "base/conf.h"
@@ -22,24 +23,6 @@
 #include "pipeline/digest.h"
 #include "pipeline/incoming.h"
 #include "store/store.h"
-
-char *post_footer(const struct conf *c, const struct conf_list *l)
-{
-	struct template_var vars[TEMPLATE_LIST_VARS];
-	char **storage = NULL, *out = NULL, *err = NULL;
-	size_t n;
-
-	if (!l->footer)
-		return NULL;
-	n = template_list_vars(c, l, vars, &storage);
-	if (template_render(c, l, "footer", vars, n, &out, &err) < 0) {
-		log_warn("list=%s: footer not added: %s", l->name, err);
-		free(err);
-		out = NULL;
-	}
-	template_vars_free(&storage);
-	return out;
-}
 
 /* The footer with the content-removed note under it (either may be
  * missing); newly allocated or NULL. Takes footer. */
@@ -80,7 +63,7 @@ static void for_members(struct incoming *in, const char *archived_at,
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct rewrite_params p;
-	char *footer = post_footer(c, l), *removed = NULL;
+	char *footer = footer_render(c, l), *removed = NULL;
 	const char *err = NULL;
 	struct mime_limits lim;
 

@@ -2,9 +2,11 @@
 # The floors (DESIGN.md, "Layers"; src/README.md): every #include in src/
 # and include/ stays on its own floor or below, and floors.sh, which holds
 # them to it, names the file and line of a violation planted in a copy.
+# No circles between modules either (circles.sh), tested the same way.
 . "$(dirname "$0")/lib.sh"
 
 FLOORS=$top_srcdir/tests/scripts/floors.sh
+CIRCLES=$top_srcdir/tests/scripts/circles.sh
 
 out=$(bash "$FLOORS" "$top_srcdir/src" "$top_srcdir/include" 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
@@ -67,5 +69,26 @@ rm -r "$T/src/misc"
 # Back to the clean copy: passes again.
 out=$(bash "$FLOORS" "$T/src" "$T/include" 2>&1); rc=$?
 expect_eq "the repaired copy passes" 0 "$rc"
+
+# No module uses, through others, a module that uses it.
+out=$(bash "$CIRCLES" "$top_srcdir/src" "$top_srcdir/include" 2>&1); rc=$?
+echo "$out" | sed 's/^/#   /'
+expect_eq "no circles between modules" 0 "$rc"
+expect_eq "...and circles.sh says nothing" "" "$out"
+# Moderation calling back into receive (as it once did) is a circle.
+plant src/pipeline/moderation.c 3 '#include "pipeline/receive.h"'
+out=$(bash "$CIRCLES" "$T/src" "$T/include" 2>&1); rc=$?
+echo "$out" | sed 's/^/#   /'
+expect_eq "a planted circle: circles.sh fails" 1 "$rc"
+check "...and names its modules" sh -c "echo '$out' | grep -Eq '^circle: .*pipeline/(receive|moderation) -> .*pipeline/(moderation|receive)'"
+cp "$top_srcdir/src/pipeline/moderation.c" "$T/src/pipeline/moderation.c"
+# A header that includes another that includes it back, too.
+plant include/mail/msg.h 12 '#include "mail/mime.h"'
+cat >"$T/include/mail/mime.h" <<'EOH'
+#include "mail/msg.h"
+EOH
+out=$(bash "$CIRCLES" "$T/src" "$T/include" 2>&1); rc=$?
+expect_eq "a circle between two headers: circles.sh fails" 1 "$rc"
+check "...and names it" sh -c "echo '$out' | grep -Eq '^circle: mail/(msg|mime) -> mail/(mime|msg) -> mail/(msg|mime)\$'"
 
 finish
