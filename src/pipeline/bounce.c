@@ -109,6 +109,37 @@ static int tell_leaders(struct store *s, const struct conf *c,
 
 /* ---- scoring ---- */
 
+/* Member `address` of l reached the threshold with `score`: disabled, its
+ * first probe sent and the leaders told, in the caller's transaction.
+ * 0 or -1 (store failure). */
+static int disable(struct store *s, const struct conf *c,
+		   const struct conf_list *l, const char *address,
+		   enum dsn_severity sev, const char *status, double score,
+		   const char *detail, time_t now)
+{
+	const struct conf_bounces *cb = &l->bounces;
+	char safe[160], token[33], last[64];
+
+	if (util_token(token) < 0)
+		log_fatal("getrandom failed");
+	/* What the last bounce said, never empty: "5.1.1, hard" or "hard"
+	 * (a report without a status code). */
+	snprintf(last, sizeof last, "%s%s%s", status, status[0] ? ", " : "",
+		 dsn_severity_name(sev));
+	if (store_bounce_disable(s, l->name, address, token, now,
+				 now + cb->probe_interval_s) < 0 ||
+	    store_event_add(s, l->name, "bounce.disabled", address, 0,
+			    detail) < 0 ||
+	    send_probe(s, c, l, address, token, 1, score, last) < 0 ||
+	    tell_leaders(s, c, l, "bounce-disabled", address, score, 1,
+			 last) < 0)
+		return -1;
+	log_sanitize(safe, sizeof safe, address, strlen(address));
+	log_info("list=%s: <%s> disabled at bounce score %.2f; probe 1 of "
+		 "%ld sent", l->name, safe, score, cb->probes);
+	return 0;
+}
+
 /* One bounce for member `address` of l, part of the caller's transaction.
  * 0 or -1 (store failure). */
 static int score(struct store *s, const struct conf *c,
@@ -122,7 +153,7 @@ static int score(struct store *s, const struct conf *c,
 	int64_t day = (int64_t)(now / 86400);
 	double weight = sev == DSN_HARD ? 1.0 : cb->soft_weight;
 	double add, dayweight, score;
-	char safe[160], detail[96], token[33], last[64];
+	char safe[160], detail[96];
 	bool found, known;
 	int rc = -1;
 
@@ -173,26 +204,8 @@ static int score(struct store *s, const struct conf *c,
 	log_info("list=%s message-id=<%s>: bounce for <%s>: %s", l->name,
 		 logid, safe, detail);
 	rc = 0;
-	if (score + 1e-9 < cb->threshold)
-		goto out;
-	rc = -1;
-	if (util_token(token) < 0)
-		log_fatal("getrandom failed");
-	/* What the last bounce said, never empty: "5.1.1, hard" or "hard"
-	 * (a report without a status code). */
-	snprintf(last, sizeof last, "%s%s%s", status, status[0] ? ", " : "",
-		 dsn_severity_name(sev));
-	if (store_bounce_disable(s, l->name, address, token, now,
-				 now + cb->probe_interval_s) < 0 ||
-	    store_event_add(s, l->name, "bounce.disabled", address, 0,
-			    detail) < 0 ||
-	    send_probe(s, c, l, address, token, 1, score, last) < 0 ||
-	    tell_leaders(s, c, l, "bounce-disabled", address, score, 1,
-			 last) < 0)
-		goto out;
-	log_info("list=%s: <%s> disabled at bounce score %.2f; probe 1 of "
-		 "%ld sent", l->name, safe, score, cb->probes);
-	rc = 0;
+	if (score + 1e-9 >= cb->threshold)
+		rc = disable(s, c, l, address, sev, status, score, detail, now);
 out:
 	store_member_clear(&mem);
 	return rc;
