@@ -47,6 +47,12 @@ expect_eq() {
 	fi
 }
 
+# have_pty: whether this machine can open a pseudo-terminal (tmux needs
+# one; a chroot without /dev/pts has none).
+have_pty() {
+	python3 -c 'import os; os.openpty()' 2>/dev/null
+}
+
 finish() {
 	echo "# $checks checks, $failures failed"
 	if [ "$failures" -ne 0 ]; then

@@ -143,7 +143,7 @@ at "$(date -u -d "${FINAL% *} 12:00" '+%F %T')" "$CONVENE" -c "$T/convene.conf" 
 expect_eq "no second nudge the same day" 0 "$(outbox_count)"
 
 # ---- mutt in tmux: the text part is readable ----
-if command -v mutt >/dev/null && command -v tmux >/dev/null; then
+if command -v mutt >/dev/null && command -v tmux >/dev/null && have_pty; then
 	mkdir -p "$T/mutt/cur" "$T/mutt/new" "$T/mutt/tmp"
 	sed '/^X-Convene-Envelope-/d' "$R" >"$T/mutt/new/1.report"
 	printf 'set folder=%s\nset spoolfile=%s\nset record=/dev/null\nset mbox_type=Maildir\nset charset=utf-8\nset pager_index_lines=0\n' \
@@ -169,7 +169,7 @@ if command -v mutt >/dev/null && command -v tmux >/dev/null; then
 	tmux send-keys -t "$SESSION" q q
 	tmux kill-session -t "$SESSION" 2>/dev/null
 else
-	echo "# mutt or tmux missing: not read in mutt"
+	echo "# SKIP mutt: mutt, tmux or a pseudo-terminal missing: not read in mutt"
 fi
 
 # ---- headless chromium: the HTML part with its chart ----

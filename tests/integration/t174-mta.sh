@@ -1,5 +1,5 @@
 #!/bin/bash
-# t170-mta - `convene mta postfix|exim`: the wiring printed for the config in
+# t174-mta - `convene mta postfix|exim`: the wiring printed for the config in
 # force (this binary, -c when the config is not the default, the user), and
 # `--check` against a Postfix config folder read by the real postconf and
 # postmap (no Postfix running, no root): complete, then with a line taken
