@@ -3,6 +3,7 @@
 #define CONVENE_FRONT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "base/status.h"
 
@@ -38,6 +39,11 @@ enum status front_open_list(const char *config, const char *name,
 
 /* Tells the store's failure on stderr; returns ST_TEMPFAIL. */
 enum status front_store_failed(const struct store *s);
+/* A time as "YYYY-MM-DDTHH:MM:SSZ" (UTC) in dst, or "-" for none (0). */
+void front_time(time_t t, char dst[32]);
+/* Untrusted text for one field of an output line: s made safe to print
+ * (log_sanitize) in dst of n bytes, "" for NULL. Returns dst or "". */
+const char *front_safe(char *dst, size_t n, const char *s);
 /* "N member(s)" on stderr, after a listing: one or many as n says. */
 void front_counted(size_t n, const char *one, const char *many);
 

@@ -966,30 +966,53 @@ static void load_filter(struct loader *ld, const config_setting_t *g,
 	f->reason = get_text(ld, g, "reason", NULL);
 }
 
+/* The list of groups `key` in g ("key = ( { ... }, ... )"): its length
+ * and the list in *s_r, or -1 when it is absent or no list (told). */
+static int group_list(struct loader *ld, const config_setting_t *g,
+		      const char *key, const config_setting_t **s_r)
+{
+	const config_setting_t *s = member(g, key);
+
+	*s_r = s;
+	if (s == NULL)
+		return -1;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		wrong_type(ld, s, key, "a list ( { ... }, ... )");
+		return -1;
+	}
+	return config_setting_length(s);
+}
+
+/* Element i of the list of groups s, or NULL when it is no group (told,
+ * after the context prefix). */
+static const config_setting_t *group_at(struct loader *ld,
+					const config_setting_t *s, int i,
+					const char *prefix)
+{
+	const config_setting_t *g = config_setting_get_elem(s, i);
+
+	if (config_setting_type(g) == CONFIG_TYPE_GROUP)
+		return g;
+	problem(ld, g, "%s%s: element %d must be a group { ... }, not %s",
+		prefix, config_setting_name(s), i + 1, type_name(g));
+	return NULL;
+}
+
 static void load_filters(struct loader *ld, const config_setting_t *lg,
 			 struct conf_list *l, const char *listctx)
 {
-	const config_setting_t *s = member(lg, "filters");
-	int i, n;
+	const config_setting_t *s;
+	int i, n = group_list(ld, lg, "filters", &s);
 
-	if (s == NULL)
+	if (n < 0)
 		return;
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		wrong_type(ld, s, "filters", "a list ( { ... }, ... )");
-		return;
-	}
-	n = config_setting_length(s);
 	l->filters = xcalloc((size_t)n, sizeof *l->filters);
 	for (i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(s, i);
+		const config_setting_t *g = group_at(ld, s, i, listctx);
 		char *ctx;
 
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			problem(ld, g, "%sfilters: element %d must be a group "
-				"{ ... }, not %s", listctx, i + 1,
-				type_name(g));
+		if (g == NULL)
 			continue;
-		}
 		ctx = xasprintf("%sfilter %d: ", listctx, i + 1);
 		ld->ctx = ctx;
 		load_filter(ld, g, &l->filters[l->nfilters++]);
@@ -1043,6 +1066,24 @@ static void load_content(struct loader *ld, const config_setting_t *lg,
 	free(ctx);
 }
 
+/* The group's timezone (default UTC): a tz database name, and with `known`
+ * one this system has. */
+static char *get_timezone(struct loader *ld, const config_setting_t *g,
+			  bool known)
+{
+	char *v = get_text(ld, g, "timezone", "UTC");
+	const config_setting_t *s = member(g, "timezone");
+	char tmp[SHOW_MAX + 4];
+
+	if (s != NULL && (!timezone_ok(v) ||
+			  (known && !schedule_zone_known(v))))
+		problem(ld, s, known ? "%stimezone: \"%s\" is not a time zone "
+			"this system knows (a name like Europe/Berlin)" :
+			"%stimezone: \"%s\" is not a time zone name like "
+			"Europe/Berlin", ld->ctx, show(tmp, v));
+	return v;
+}
+
 static void load_digest(struct loader *ld, const config_setting_t *lg,
 			struct conf_list *l, const char *listctx)
 {
@@ -1063,13 +1104,7 @@ static void load_digest(struct loader *ld, const config_setting_t *lg,
 			show(tmp, l->digest_schedule));
 		(void)schedule_parse("daily 07:00", &l->digest_when);
 	}
-	l->digest_timezone = get_text(ld, g, "timezone", "UTC");
-	s = member(g, "timezone");
-	if (s != NULL && (!timezone_ok(l->digest_timezone) ||
-			  !schedule_zone_known(l->digest_timezone)))
-		problem(ld, s, "%stimezone: \"%s\" is not a time zone this "
-			"system knows (a name like Europe/Berlin)", ld->ctx,
-			show(tmp, l->digest_timezone));
+	l->digest_timezone = get_timezone(ld, g, true);
 	l->digest_max_messages = get_int(ld, g, "max_messages", 50, 1,
 					 100000);
 	l->digest_max_kb = get_int(ld, g, "max_kb", 200, 1, 10240);
@@ -1114,21 +1149,14 @@ static void load_meetings(struct loader *ld, const config_setting_t *lg,
 			  struct conf_list *l, const char *listctx)
 {
 	const config_setting_t *g = get_group(ld, lg, "meetings");
-	const config_setting_t *s;
 	char *ctx = xasprintf("%smeetings.", listctx);
-	char tmp[SHOW_MAX + 4];
 
 	ld->ctx = ctx;
 	if (g != NULL)
 		check_keys(ld, g, meetings_keys);
 	get_strv(ld, g, "reminders", default_reminders, elem_duration,
 		 &l->meeting_reminders);
-	l->meeting_timezone = get_text(ld, g, "timezone", "UTC");
-	s = member(g, "timezone");
-	if (s != NULL && !timezone_ok(l->meeting_timezone))
-		problem(ld, s, "%stimezone: \"%s\" is not a time zone name "
-			"like Europe/Berlin", ld->ctx,
-			show(tmp, l->meeting_timezone));
+	l->meeting_timezone = get_timezone(ld, g, false);
 	ld->ctx = listctx;
 	free(ctx);
 }
@@ -1168,10 +1196,8 @@ static void load_report(struct loader *ld, const config_setting_t *lg,
 		"sponsors", "leaders", "council", NULL
 	};
 	const config_setting_t *g = get_group(ld, lg, "report");
-	const config_setting_t *s;
 	struct conf_strv to = { 0 };
 	char *ctx = xasprintf("%sreport.", listctx);
-	char tmp[SHOW_MAX + 4];
 	size_t i;
 
 	ld->ctx = ctx;
@@ -1183,13 +1209,7 @@ static void load_report(struct loader *ld, const config_setting_t *lg,
 					  &l->report_scheduled);
 	l->report_nudge = get_schedule(ld, g, "nudge", "daily 08:00",
 				       &l->nudge_when, &l->nudge_scheduled);
-	l->report_timezone = get_text(ld, g, "timezone", "UTC");
-	s = member(g, "timezone");
-	if (s != NULL && (!timezone_ok(l->report_timezone) ||
-			  !schedule_zone_known(l->report_timezone)))
-		problem(ld, s, "%stimezone: \"%s\" is not a time zone this "
-			"system knows (a name like Europe/Berlin)", ld->ctx,
-			show(tmp, l->report_timezone));
+	l->report_timezone = get_timezone(ld, g, true);
 	get_strv(ld, g, "to", def_to, elem_report_to, &to);
 	for (i = 0; i < to.n; i++) {
 		if (strcmp(to.v[i], "sponsors") == 0)
@@ -1334,25 +1354,17 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 static void load_lists(struct loader *ld, const config_setting_t *root)
 {
 	struct conf *c = ld->c;
-	const config_setting_t *s = member(root, "lists");
-	int i, n;
+	const config_setting_t *s;
+	int i, n = group_list(ld, root, "lists", &s);
 
-	if (s == NULL)
+	if (n < 0)
 		return;
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		wrong_type(ld, s, "lists", "a list ( { ... }, ... )");
-		return;
-	}
-	n = config_setting_length(s);
 	c->lists = xcalloc((size_t)n, sizeof *c->lists);
 	for (i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(s, i);
+		const config_setting_t *g = group_at(ld, s, i, "");
 
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			problem(ld, g, "lists: element %d must be a group "
-				"{ ... }, not %s", i + 1, type_name(g));
+		if (g == NULL)
 			continue;
-		}
 		/* Counted before it is filled, so conf_free sees it all. */
 		c->nlists++;
 		load_list(ld, g, &c->lists[c->nlists - 1], (size_t)i);

@@ -34,21 +34,6 @@ static const char usage_text[] =
 	"       convene archive LIST rebuild\n"
 	"       convene archive LIST faq ID [TITLE]|resolved ID|tag ID WORD\n";
 
-static void put_date(time_t t, char dst[32])
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(dst, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(dst, 32, "-");
-}
-
-/* Untrusted text in one field of a line. */
-static const char *safe(char *dst, size_t n, const char *s)
-{
-	return s != NULL ? log_sanitize(dst, n, s, strlen(s)) : "";
-}
-
 static int parse_id(const char *s, int64_t *id_r)
 {
 	char *end;
@@ -95,13 +80,13 @@ static enum status do_search(struct store *s, const struct conf *c,
 	for (k = 0; k < r.n; k++) {
 		char date[32], a[160], b[200], d[240];
 
-		put_date(r.v[k].date, date);
+		front_time(r.v[k].date, date);
 		printf("%lld\t%lld\t%s\t%lld\t%lld\t%s\t%s\t%s\n",
 		       (long long)r.v[k].thread, (long long)r.v[k].archive, date,
 		       (long long)r.v[k].matches, (long long)r.v[k].messages,
-		       safe(a, sizeof a, r.v[k].sender_name),
-		       safe(b, sizeof b, r.v[k].subject),
-		       safe(d, sizeof d, r.v[k].excerpt));
+		       front_safe(a, sizeof a, r.v[k].sender_name),
+		       front_safe(b, sizeof b, r.v[k].subject),
+		       front_safe(d, sizeof d, r.v[k].excerpt));
 	}
 	fprintf(stderr, "%lld threads (%lld messages) match %s\n",
 		(long long)r.threads, (long long)r.messages, sq.shown);
@@ -132,13 +117,13 @@ static enum status do_show(struct store *s, const struct conf_list *l,
 		free(raw);
 		return front_store_failed(s);
 	}
-	put_date(a.date, date);
+	front_time(a.date, date);
 	printf("id: %lld\nthread: %lld\nparent: %lld\ndate: %s\n",
 	       (long long)a.id, (long long)a.thread, (long long)a.parent,
 	       date);
-	printf("message_id: %s\n", safe(b, sizeof b, a.message_id));
-	printf("sender: %s\n", safe(b, sizeof b, a.sender));
-	printf("subject: %s\n", safe(b, sizeof b, a.subject));
+	printf("message_id: %s\n", front_safe(b, sizeof b, a.message_id));
+	printf("sender: %s\n", front_safe(b, sizeof b, a.sender));
+	printf("subject: %s\n", front_safe(b, sizeof b, a.subject));
 	printf("tags: %s\n\n", tags);
 	fwrite(raw, 1, len, stdout);
 	free(raw);
@@ -168,11 +153,11 @@ static enum status do_thread(struct store *s, const struct conf_list *l,
 	for (i = 0; i < n; i++) {
 		char date[32], a[160], b[200];
 
-		put_date(v[i].date, date);
+		front_time(v[i].date, date);
 		printf("%lld\t%lld\t%d\t%s\t%s\t%s\n", (long long)v[i].archive,
 		       (long long)v[i].parent, v[i].depth, date,
-		       safe(a, sizeof a, v[i].sender),
-		       safe(b, sizeof b, v[i].subject));
+		       front_safe(a, sizeof a, v[i].sender),
+		       front_safe(b, sizeof b, v[i].subject));
 	}
 	fprintf(stderr, "thread %lld: ", (long long)thread);
 	front_counted(n, "message", "messages");
@@ -192,11 +177,11 @@ static enum status do_index(struct store *s, const struct conf_list *l,
 	for (i = 0; i < n; i++) {
 		char date[32], b[200];
 
-		put_date(v[i].last_date, date);
+		front_time(v[i].last_date, date);
 		printf("%lld\t%s\t%lld\t%s\t%s\n", (long long)v[i].id, date,
 		       (long long)v[i].messages,
 		       v[i].resolved_at != 0 ? "yes" : "no",
-		       safe(b, sizeof b, v[i].subject));
+		       front_safe(b, sizeof b, v[i].subject));
 	}
 	store_threads_free(&v, n);
 	return ST_OK;
@@ -213,11 +198,11 @@ static enum status do_faq(struct store *s, const struct conf_list *l)
 	for (i = 0; i < n; i++) {
 		char date[32], a[160], b[200];
 
-		put_date(v[i].added_at, date);
+		front_time(v[i].added_at, date);
 		printf("%lld\t%lld\t%s\t%s\t%s\n", (long long)v[i].archive,
 		       (long long)v[i].thread, date,
-		       safe(a, sizeof a, v[i].added_by),
-		       safe(b, sizeof b, v[i].title ? v[i].title :
+		       front_safe(a, sizeof a, v[i].added_by),
+		       front_safe(b, sizeof b, v[i].title ? v[i].title :
 			    v[i].subject));
 	}
 	store_faq_free(&v, n);

@@ -25,30 +25,16 @@ static const char usage_text[] =
 	"       convene held LIST reject ID [REASON]\n"
 	"       convene held LIST discard ID\n";
 
-static void put_time(time_t t, char dst[32])
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(dst, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(dst, 32, "-");
-}
-
-/* Untrusted text on one output line. */
-static const char *safe(char *dst, size_t n, const char *s)
-{
-	return s != NULL ? log_sanitize(dst, n, s, strlen(s)) : "";
-}
-
 static int print_hold(const struct store_hold *h, void *ctx)
 {
 	char when[32], a[160], b[160], c[160];
 	size_t *n = ctx;
 
-	put_time(h->held_at, when);
+	front_time(h->held_at, when);
 	printf("%lld\t%s\t%s\t%s\t%s\n", (long long)h->id, when,
-	       safe(a, sizeof a, h->sender), safe(b, sizeof b, h->reason),
-	       safe(c, sizeof c, h->subject));
+	       front_safe(a, sizeof a, h->sender),
+	       front_safe(b, sizeof b, h->reason),
+	       front_safe(c, sizeof c, h->subject));
 	(*n)++;
 	return 0;
 }
@@ -82,17 +68,17 @@ static enum status do_show(struct store *s, const struct conf_list *l,
 			l->name);
 		return ST_NOUSER;
 	}
-	put_time(h.held_at, when);
-	put_time(h.decided_at, decided);
+	front_time(h.held_at, when);
+	front_time(h.decided_at, decided);
 	printf("id: %lld\nstate: %s\nheld_at: %s\n", (long long)h.id, h.state,
 	       when);
-	printf("sender: %s\n", safe(a, sizeof a, h.sender));
-	printf("subject: %s\n", safe(a, sizeof a, h.subject));
-	printf("message_id: %s\n", safe(a, sizeof a, h.message_id));
-	printf("reason: %s\n", safe(a, sizeof a, h.reason));
+	printf("sender: %s\n", front_safe(a, sizeof a, h.sender));
+	printf("subject: %s\n", front_safe(a, sizeof a, h.subject));
+	printf("message_id: %s\n", front_safe(a, sizeof a, h.message_id));
+	printf("reason: %s\n", front_safe(a, sizeof a, h.reason));
 	if (h.decided_at > 0)
 		printf("decided_by: %s\ndecided_at: %s\n",
-		       safe(a, sizeof a, h.decided_by), decided);
+		       front_safe(a, sizeof a, h.decided_by), decided);
 	if (store_message_get(s, h.message, &raw, &len) < 0) {
 		fprintf(stderr, "convene: %s\n", store_error(s));
 		store_hold_clear(&h);
@@ -139,7 +125,7 @@ static enum status do_decide(struct store *s, const struct conf *c,
 		st = ST_NOUSER;
 		break;
 	case MODR_DECIDED:
-		put_time(at, when);
+		front_time(at, when);
 		fprintf(stderr, "convene: hold %lld was already decided by %s "
 			"at %s\n", (long long)id, by, when);
 		st = ST_USAGE;

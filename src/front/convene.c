@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "base/conf.h"
 #include "front/front.h"
@@ -72,6 +73,20 @@ static void usage(FILE *out)
 	fprintf(out, "  convene --version\n  convene --help\n");
 	fprintf(out, "\nThe config file is -c FILE, else $CONVENE_CONFIG, else "
 		"%s.\n", conf_default_path(NULL));
+}
+
+void front_time(time_t t, char dst[32])
+{
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(dst, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(dst, 32, "-");
+}
+
+const char *front_safe(char *dst, size_t n, const char *s)
+{
+	return s != NULL ? log_sanitize(dst, n, s, strlen(s)) : "";
 }
 
 struct conf *front_load_conf(const char *config)

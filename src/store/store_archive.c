@@ -50,10 +50,7 @@ static int find_by_mid(struct store *s, const char *list, const char *mid,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find parent");
 
 	*id_r = 0;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, mid);
-	}
+	store_bind(st, STORE_T(list), STORE_T(mid));
 	if (store_rows_valid(&r)) {
 		*id_r = sqlite3_column_int64(st, 0);
 		*thread_r = sqlite3_column_int64(st, 1);
@@ -77,24 +74,18 @@ int store_archive_add(struct store *s, const struct store_post *p,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, p->list);
-	sqlite3_bind_int64(st, 2, p->message);
-	store_bind_text(st, 3, p->message_id);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)p->date);
-	store_bind_text(st, 5, p->sender);
-	store_bind_text(st, 6, p->sender_name);
-	store_bind_text(st, 7, p->subject);
-	store_bind_text(st, 8, p->in_reply_to);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)util_now());
+	store_bind(st, STORE_T(p->list), STORE_I(p->message),
+		   STORE_T(p->message_id), STORE_I(p->date), STORE_T(p->sender),
+		   STORE_T(p->sender_name), STORE_T(p->subject),
+		   STORE_T(p->in_reply_to), STORE_I(util_now()));
 	if (store_insert_id(s, st, "archive post", &id) < 0)
 		return -1;
 	for (i = 0; p->references != NULL && p->references[i] != NULL; i++) {
 		st = store_prep(s, sql_ref);
 		if (st == NULL)
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		store_bind_text(st, 3, p->references[i]);
+		store_bind(st, STORE_I(id), STORE_I(i),
+			   STORE_T(p->references[i]));
 		if (store_step_done(s, st, "archive references") < 0)
 			return -1;
 	}
@@ -132,8 +123,7 @@ int store_archive_get(struct store *s, int64_t id, struct store_archived *a,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read archive");
 
 	*found_r = false;
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	if (store_rows_valid(&r)) {
 		a->id = sqlite3_column_int64(st, 0);
 		a->message = sqlite3_column_int64(st, 1);
@@ -182,12 +172,8 @@ int store_hold_count(struct store *s, const char *list, int64_t *count_r)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM holds WHERE list = ? AND state = 'held'";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	return store_count_query(s, st, count_r, "count holds");
+	return store_count(s, sql, "count holds", count_r, STORE_T(list));
 }
 
 int store_inbox_add(struct store *s, const char *list, const char *kind,
@@ -217,10 +203,8 @@ int store_event_add(struct store *s, const char *list, const char *kind,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)util_now());
-	store_bind_text(st, 3, kind);
-	store_bind_text(st, 4, actor);
+	store_bind(st, STORE_T(list), STORE_I(util_now()), STORE_T(kind),
+		   STORE_T(actor));
 	if (ref)
 		sqlite3_bind_int64(st, 5, ref);
 	else

@@ -54,10 +54,7 @@ static int one_address(struct store *s, const char *sql, const char *what,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, what);
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, key);
-	}
+	store_bind(st, STORE_T(list), STORE_T(key));
 	return store_rows_first_text(&r, member_r);
 }
 
@@ -83,10 +80,8 @@ int store_bounce_event_add(struct store *s, const char *list,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
-	store_bind_text(st, 4, severity);
+	store_bind(st, STORE_T(list), STORE_T(address), STORE_I(at),
+		   STORE_T(severity));
 	store_bind_text(st, 5, status != NULL && *status != '\0' ? status :
 			NULL);
 	sqlite3_bind_double(st, 6, scored);
@@ -107,10 +102,7 @@ int store_bounce_info_get(struct store *s, const char *list,
 	memset(b, 0, sizeof *b);
 	b->last_day = -1;
 	*found_r = false;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, address);
-	}
+	store_bind(st, STORE_T(list), STORE_T(address));
 	if (store_rows_valid(&r)) {
 		b->last_day = sqlite3_column_int64(st, 0);
 		b->last_weight = sqlite3_column_double(st, 1);
@@ -246,11 +238,7 @@ int store_bounce_due_list(struct store *s, const char *list, time_t now,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due probes");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_I(now), STORE_I(max));
 	rc = store_rows_each(&r, due_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -288,16 +276,13 @@ int store_bounce_decay(struct store *s, const char *list, time_t quiet,
 	*n_r = 0;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, list);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)quiet);
+	store_bind(st, STORE_T(list), STORE_T(list), STORE_I(quiet));
 	if (store_step_done(s, st, "decay scores") < 0)
 		return -1;
 	*n_r = sqlite3_changes(s->db);
 	st = store_prep(s, del);
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)quiet);
+	store_bind(st, STORE_T(list), STORE_I(quiet));
 	return store_step_done(s, st, "forget quiet bounces");
 }

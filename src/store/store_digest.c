@@ -84,8 +84,7 @@ int store_digest_item_add(struct store *s, const char *list, int64_t archive,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, archive);
+	store_bind(st, STORE_T(list), STORE_I(archive));
 	sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)util_now());
@@ -105,8 +104,7 @@ int store_digest_waiting(struct store *s, const char *list, int64_t *count_r,
 	*count_r = 0;
 	*bytes_r = 0;
 	*oldest_r = 0;
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	if (store_rows_valid(&r)) {
 		*count_r = sqlite3_column_int64(st, 0);
 		*bytes_r = sqlite3_column_int64(st, 1);
@@ -193,10 +191,7 @@ int store_digest_items_waiting(struct store *s, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read digest");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)max_items);
-	}
+	store_bind(st, STORE_T(list), STORE_I(max_items));
 	rc = store_rows_each(&r, item_row, &x);
 	*v_r = x.vec.v;
 	*n_r = x.vec.n;
@@ -223,8 +218,7 @@ int store_digest_state_get(struct store *s, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "digest state");
 
 	*found_r = false;
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	if (store_rows_valid(&r)) {
 		dst->volume = sqlite3_column_int64(st, 0);
 		dst->number = sqlite3_column_int64(st, 1);
@@ -243,18 +237,10 @@ int store_digest_state_put(struct store *s, const char *list,
 	static const char sql[] =
 		"INSERT OR REPLACE INTO digest_state (list, volume, number, year,"
 		" schedule, next_due, last_issue_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, dst->volume);
-	sqlite3_bind_int64(st, 3, dst->number);
-	sqlite3_bind_int(st, 4, dst->year);
-	store_bind_text(st, 5, dst->schedule);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)dst->next_due);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)dst->last_issue_at);
-	return store_step_done(s, st, "save digest state");
+	return store_run(s, sql, "save digest state", STORE_T(list),
+			 STORE_I(dst->volume), STORE_I(dst->number),
+			 STORE_I(dst->year), STORE_T(dst->schedule),
+			 STORE_I(dst->next_due), STORE_I(dst->last_issue_at));
 }
 
 int store_digest_issue_add(struct store *s,
@@ -272,23 +258,17 @@ int store_digest_issue_add(struct store *s,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, is->list);
-	sqlite3_bind_int64(st, 2, is->volume);
-	sqlite3_bind_int64(st, 3, is->number);
-	sqlite3_bind_int64(st, 4, is->first_seq);
-	sqlite3_bind_int64(st, 5, is->last_seq);
-	sqlite3_bind_int64(st, 6, is->messages);
-	sqlite3_bind_int64(st, 7, is->bytes);
-	store_bind_text(st, 8, is->reason);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)util_now());
+	store_bind(st, STORE_T(is->list), STORE_I(is->volume),
+		   STORE_I(is->number), STORE_I(is->first_seq),
+		   STORE_I(is->last_seq), STORE_I(is->messages),
+		   STORE_I(is->bytes), STORE_T(is->reason),
+		   STORE_I(util_now()));
 	if (store_insert_id(s, st, "record issue", &id) < 0)
 		return -1;
 	st = store_prep(s, sql_take);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, is->list);
-	sqlite3_bind_int64(st, 3, is->last_seq);
+	store_bind(st, STORE_I(id), STORE_T(is->list), STORE_I(is->last_seq));
 	if (store_step_done(s, st, "take posts into issue") < 0)
 		return -1;
 	if (id_r != NULL)
@@ -316,10 +296,7 @@ int store_digest_switchers(struct store *s, const char *list, int64_t since,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read switches");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, since);
-	}
+	store_bind(st, STORE_T(list), STORE_I(since));
 	rc = store_rows_each(&r, switcher_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -353,11 +330,7 @@ int store_member_mode_for(struct store *s, int64_t member, int64_t seq_from,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "member mode");
 
 	*same_r = false;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, member);
-		sqlite3_bind_int64(st, 2, seq_from);
-		sqlite3_bind_int64(st, 3, seq_to);
-	}
+	store_bind(st, STORE_I(member), STORE_I(seq_from), STORE_I(seq_to));
 	if (store_rows_valid(&r)) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 

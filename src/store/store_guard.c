@@ -34,8 +34,7 @@ static int secret_get(struct store *s, const char *name,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read secret");
 
 	*found_r = false;
-	if (st != NULL)
-		store_bind_text(st, 1, name);
+	store_bind(st, STORE_T(name));
 	if (store_rows_valid(&r) &&
 	    sqlite3_column_bytes(st, 0) == STORE_SECRET_LEN) {
 		memcpy(out, sqlite3_column_blob(st, 0), STORE_SECRET_LEN);
@@ -95,16 +94,11 @@ int store_sent_since(struct store *s, const char *list, const char *address,
 		" OR EXISTS (SELECT 1 FROM job_rcpts r JOIN jobs j"
 		"  ON j.id = r.job WHERE r.address = ?2 AND j.list = ?1"
 		"  AND j.created_at >= ?3 AND r.state <> 'queued')";
-	sqlite3_stmt *st = store_prep(s, sql);
 	int64_t n;
 
 	*sent_r = false;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
-	if (store_count_query(s, st, &n, "sent lately") < 0)
+	if (store_count(s, sql, "sent lately", &n, STORE_T(list),
+			STORE_T(address), STORE_I(since)) < 0)
 		return -1;
 	*sent_r = n != 0;
 	return 0;

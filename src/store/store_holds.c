@@ -78,13 +78,7 @@ static void hold_from_row(sqlite3_stmt *st, struct store_hold *h)
 int store_holds_set_token(struct store *s, int64_t id, const char *token)
 {
 	static const char sql[] = "UPDATE holds SET token = ? WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, token);
-	sqlite3_bind_int64(st, 2, id);
-	return store_step_done(s, st, "set hold token");
+	return store_run(s, sql, "set hold token", STORE_T(token), STORE_I(id));
 }
 
 int store_holds_by_token(struct store *s, const char *list, const char *token,
@@ -103,10 +97,7 @@ int store_holds_by_token(struct store *s, const char *list, const char *token,
 	st = store_rows_prep(&r, s, sql, "find hold by token");
 	memcpy(prefix, token, 8);
 	prefix[8] = '\0';
-	if (st != NULL) {
-		store_bind_text(st, 1, prefix);
-		store_bind_text(st, 2, list);
-	}
+	store_bind(st, STORE_T(prefix), STORE_T(list));
 	/* Every candidate is compared, so that the time taken says nothing of
 	 * which one matched. */
 	for (; store_rows_valid(&r); store_rows_next(&r)) {
@@ -135,10 +126,7 @@ int store_holds_get(struct store *s, const char *list, int64_t id,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "get hold");
 
 	*found_r = false;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, id);
-		store_bind_text(st, 2, list);
-	}
+	store_bind(st, STORE_I(id), STORE_T(list));
 	if (store_rows_valid(&r)) {
 		hold_from_row(st, h);
 		*found_r = true;
@@ -160,8 +148,7 @@ int store_holds_foreach(struct store *s, const char *list,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list holds");
 
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	return store_rows_each(&r, hold_each, &cb);
 }
 
@@ -176,10 +163,7 @@ int store_holds_decide(struct store *s, int64_t id, const char *state,
 	*changed_r = false;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, state);
-	store_bind_text(st, 2, by);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 4, id);
+	store_bind(st, STORE_T(state), STORE_T(by), STORE_I(at), STORE_I(id));
 	if (store_step_done(s, st, "decide hold") < 0)
 		return -1;
 	*changed_r = sqlite3_changes(s->db) == 1;
@@ -203,11 +187,7 @@ int store_holds_due(struct store *s, const char *list, time_t before,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "due holds");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_I(before), STORE_I(max));
 	rc = store_rows_each(&r, id_row, &vec);
 	*ids_r = vec.v;
 	*n_r = vec.n;
@@ -227,10 +207,8 @@ int store_holds_ban_add(struct store *s, const char *list,
 	*added_r = false;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)util_now());
-	store_bind_text(st, 4, by);
+	store_bind(st, STORE_T(list), STORE_T(address), STORE_I(util_now()),
+		   STORE_T(by));
 	if (store_step_done(s, st, "add ban") < 0)
 		return -1;
 	*added_r = sqlite3_changes(s->db) == 1;
@@ -241,15 +219,10 @@ int store_holds_ban_add(struct store *s, const char *list,
 static int has_row(struct store *s, const char *sql, const char *list,
 		   const char *address, bool *has_r, const char *what)
 {
-	sqlite3_stmt *st = store_prep(s, sql);
 	int64_t n;
 
 	*has_r = false;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	if (store_count_query(s, st, &n, what) < 0)
+	if (store_count(s, sql, what, &n, STORE_T(list), STORE_T(address)) < 0)
 		return -1;
 	*has_r = n > 0;
 	return 0;
@@ -279,15 +252,8 @@ int store_holds_allow_add(struct store *s, const char *list,
 	static const char sql[] =
 		"INSERT OR IGNORE INTO mod_allow (list, address, added_at,"
 		" added_by) VALUES (?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)util_now());
-	store_bind_text(st, 4, by);
-	return store_step_done(s, st, "allow sender");
+	return store_run(s, sql, "allow sender", STORE_T(list),
+			 STORE_T(address), STORE_I(util_now()), STORE_T(by));
 }
 
 int store_holds_allowed(struct store *s, const char *list,
@@ -309,8 +275,7 @@ int store_holds_unmoderate(struct store *s, const char *list,
 	*found_r = false;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
+	store_bind(st, STORE_T(list), STORE_T(address));
 	if (store_step_done(s, st, "unmoderate member") < 0)
 		return -1;
 	*found_r = sqlite3_changes(s->db) > 0;
@@ -331,11 +296,8 @@ int store_holds_notice_due(struct store *s, const char *list,
 	*due_r = false;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, kind);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)interval);
+	store_bind(st, STORE_T(list), STORE_T(address), STORE_T(kind),
+		   STORE_I(now), STORE_I(interval));
 	if (store_step_done(s, st, "notice rate limit") < 0)
 		return -1;
 	*due_r = sqlite3_changes(s->db) == 1;

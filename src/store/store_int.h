@@ -151,6 +151,40 @@ void store_cache_free(struct store *s);
 sqlite3_stmt *store_prep2(struct store *s, const char *sql, const char *a,
 			  const char *b);
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* One parameter for store_bind: STORE_T(text) (NULL binds NULL) or
+ * STORE_I(integer). Each is type-checked: a pointer is no integer. */
+struct store_arg {
+	const char *t;
+	sqlite3_int64 i;
+	bool text;
+};
+#define STORE_T(v) ((struct store_arg){ .t = (v), .text = true })
+#define STORE_I(v) ((struct store_arg){ .i = (v) })
+/* The arguments of the macros below as an array and its length. */
+#define STORE_ARGS(...)							\
+	(const struct store_arg[]){ __VA_ARGS__ },			\
+	sizeof((const struct store_arg[]){ __VA_ARGS__ }) /		\
+	sizeof(struct store_arg)
+/* store_bind(st, STORE_T(list), STORE_I(now), ...) binds ?1, ?2, ... of st
+ * to the arguments in order; it does nothing when st is NULL (preparing
+ * failed, and the store has its error). */
+#define store_bind(st, ...) store_bind_args((st), STORE_ARGS(__VA_ARGS__))
+void store_bind_args(sqlite3_stmt *st, const struct store_arg *a, size_t n);
+/* store_run(s, sql, what, args...): a statement that returns no row,
+ * prepared (store_prep), bound (store_bind) and stepped once
+ * (store_step_done). 0 or -1. */
+#define store_run(s, sql, what, ...)					\
+	store_run_args((s), (sql), (what), STORE_ARGS(__VA_ARGS__))
+int store_run_args(struct store *s, const char *sql, const char *what,
+		   const struct store_arg *a, size_t n);
+/* store_count(s, sql, what, count_r, args...): a statement returning one
+ * integer, prepared, bound and stepped into *count_r
+ * (store_count_query). 0 or -1. */
+#define store_count(s, sql, what, count_r, ...)				\
+	store_count_args((s), (sql), (what), (count_r),			\
+			 STORE_ARGS(__VA_ARGS__))
+int store_count_args(struct store *s, const char *sql, const char *what,
+		     int64_t *count_r, const struct store_arg *a, size_t n);
 /* A column's text, newly allocated, or NULL. */
 char *store_col_text(sqlite3_stmt *st, int i);
 /* Steps a statement that returns no row; resets it. 0 or -1. */

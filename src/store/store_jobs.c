@@ -63,8 +63,8 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 	st = store_prep(s, sql);
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, j->list);
-	store_bind_text(st, 2, j->kind == JOB_POST ? "post" : "direct");
+	store_bind(st, STORE_T(j->list),
+		   STORE_T(j->kind == JOB_POST ? "post" : "direct"));
 	if (j->archive)
 		sqlite3_bind_int64(st, 3, j->archive);
 	else
@@ -128,10 +128,7 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 	char *kind;
 
 	*found_r = false;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 2, after);
-	}
+	store_bind(st, STORE_I(now), STORE_I(after));
 	if (store_rows_valid(&r)) {
 		j->id = sqlite3_column_int64(st, 0);
 		j->list = store_col_text(st, 1);
@@ -180,16 +177,9 @@ int store_job_progress(struct store *s, int64_t id, int64_t cursor,
 		" attempts = CASE WHEN ?5 THEN 0 ELSE attempts END,"
 		" last_error = CASE WHEN ?5 THEN NULL ELSE last_error END"
 		" WHERE id = ?4";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, cursor);
-	sqlite3_bind_int64(st, 2, sent_delta);
-	sqlite3_bind_int(st, 3, members_done);
-	sqlite3_bind_int64(st, 4, id);
-	sqlite3_bind_int(st, 5, succeeded);
-	return store_step_done(s, st, "job progress");
+	return store_run(s, sql, "job progress", STORE_I(cursor),
+			 STORE_I(sent_delta), STORE_I(members_done),
+			 STORE_I(id), STORE_I(succeeded));
 }
 
 int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
@@ -198,14 +188,8 @@ int store_job_defer(struct store *s, int64_t id, time_t next_attempt,
 	static const char sql[] =
 		"UPDATE jobs SET attempts = attempts + 1, next_attempt = ?,"
 		" last_error = ? WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)next_attempt);
-	store_bind_text(st, 2, error);
-	sqlite3_bind_int64(st, 3, id);
-	return store_step_done(s, st, "defer job");
+	return store_run(s, sql, "defer job", STORE_I(next_attempt),
+			 STORE_T(error), STORE_I(id));
 }
 
 int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r)
@@ -218,8 +202,7 @@ int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r)
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)util_now());
+	store_bind(st, STORE_I(id), STORE_I(util_now()));
 	if (store_step_done(s, st, "finish job") < 0)
 		return -1;
 	*done_r = sqlite3_changes(s->db) > 0;
@@ -268,11 +251,9 @@ int store_job_rcpt_add(struct store *s, int64_t job, const char *address,
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, job);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, rcpt_state_names[rst]);
-	sqlite3_bind_int(st, 4, attempts);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)next_attempt);
+	store_bind(st, STORE_I(job), STORE_T(address),
+		   STORE_T(rcpt_state_names[rst]), STORE_I(attempts),
+		   STORE_I(next_attempt));
 	if (code)
 		sqlite3_bind_int(st, 6, code);
 	else
@@ -303,11 +284,7 @@ int store_job_rcpts_due(struct store *s, int64_t job, time_t now, size_t max,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read recipients");
 	int rc;
 
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, job);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_I(job), STORE_I(now), STORE_I(max));
 	rc = store_rows_each(&r, rcpt_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -334,17 +311,10 @@ int store_job_rcpt_update(struct store *s, int64_t rcpt,
 	static const char sql[] =
 		"UPDATE job_rcpts SET state = ?, attempts = ?, next_attempt = ?,"
 		" last_code = ?, last_error = ? WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, rcpt_state_names[rst]);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_attempt);
-	sqlite3_bind_int(st, 4, code);
-	store_bind_text(st, 5, error);
-	sqlite3_bind_int64(st, 6, rcpt);
-	return store_step_done(s, st, "update recipient");
+	return store_run(s, sql, "update recipient",
+			 STORE_T(rcpt_state_names[rst]), STORE_I(attempts),
+			 STORE_I(next_attempt), STORE_I(code), STORE_T(error),
+			 STORE_I(rcpt));
 }
 
 int store_job_rcpt_next_time(struct store *s, int64_t job, time_t *t_r)
@@ -352,13 +322,9 @@ int store_job_rcpt_next_time(struct store *s, int64_t job, time_t *t_r)
 	static const char sql[] =
 		"SELECT coalesce(min(next_attempt), 0) FROM job_rcpts"
 		" WHERE job = ? AND state IN ('queued','retry')";
-	sqlite3_stmt *st = store_prep(s, sql);
 	int64_t t;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, job);
-	if (store_count_query(s, st, &t, "next retry") < 0)
+	if (store_count(s, sql, "next retry", &t, STORE_I(job)) < 0)
 		return -1;
 	*t_r = (time_t)t;
 	return 0;
@@ -411,14 +377,8 @@ int store_job_range_add(struct store *s, int64_t job, int64_t after,
 	static const char sql[] =
 		"INSERT OR REPLACE INTO job_ranges (job, after_id, last_id)"
 		" VALUES (?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int64(st, 3, last);
-	return store_step_done(s, st, "record range");
+	return store_run(s, sql, "record range", STORE_I(job), STORE_I(after),
+			 STORE_I(last));
 }
 
 static int range_row(sqlite3_stmt *st, void *vec)
@@ -441,8 +401,7 @@ int store_job_ranges(struct store *s, int64_t job, struct store_range **v_r,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read ranges");
 	int rc;
 
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, job);
+	store_bind(st, STORE_I(job));
 	rc = store_rows_each(&r, range_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -455,13 +414,7 @@ int store_job_ranges_prune(struct store *s, int64_t job, int64_t cursor)
 {
 	static const char sql[] =
 		"DELETE FROM job_ranges WHERE job = ? AND last_id <= ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, cursor);
-	return store_step_done(s, st, "prune ranges");
+	return store_run(s, sql, "prune ranges", STORE_I(job), STORE_I(cursor));
 }
 
 int store_job_retry_now(struct store *s, int64_t id, time_t now,
@@ -479,16 +432,14 @@ int store_job_retry_now(struct store *s, int64_t id, time_t now,
 	st = store_prep(s, sql_jobs);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	store_bind(st, STORE_I(id), STORE_I(now));
 	if (store_step_done(s, st, "retry jobs") < 0)
 		return -1;
 	n = sqlite3_changes(s->db);
 	st = store_prep(s, sql_rcpts);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	store_bind(st, STORE_I(id), STORE_I(now));
 	if (store_step_done(s, st, "retry recipients") < 0)
 		return -1;
 	*n_r = n + sqlite3_changes(s->db);
@@ -498,13 +449,7 @@ int store_job_retry_now(struct store *s, int64_t id, time_t now,
 int store_job_set_total(struct store *s, int64_t id, int64_t total)
 {
 	static const char sql[] = "UPDATE jobs SET total = ? WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, total);
-	sqlite3_bind_int64(st, 2, id);
-	return store_step_done(s, st, "job total");
+	return store_run(s, sql, "job total", STORE_I(total), STORE_I(id));
 }
 
 /* ---- failures for the Pipeline to score ---- */
@@ -515,15 +460,8 @@ int store_failure_add(struct store *s, const char *list, const char *address,
 	static const char sql[] =
 		"INSERT INTO delivery_failures (list, address, code, at)"
 		" VALUES (?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int(st, 3, code);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	return store_step_done(s, st, "record failure");
+	return store_run(s, sql, "record failure", STORE_T(list),
+			 STORE_T(address), STORE_I(code), STORE_I(at));
 }
 
 static int failure_row(sqlite3_stmt *st, void *vec)
@@ -549,8 +487,7 @@ int store_failures_next(struct store *s, size_t max,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read failures");
 	int rc;
 
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	store_bind(st, STORE_I(max));
 	rc = store_rows_each(&r, failure_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;

@@ -76,11 +76,8 @@ int store_member_add(struct store *s, const char *list, const char *address,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, name);
-	store_bind_text(st, 4, store_mode_name(mode));
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)util_now());
+	store_bind(st, STORE_T(list), STORE_T(address), STORE_T(name),
+		   STORE_T(store_mode_name(mode)), STORE_I(util_now()));
 	if (store_step_done(s, st, "add member") < 0)
 		return -1;
 	*added_r = sqlite3_changes(s->db) > 0;
@@ -96,8 +93,7 @@ int store_member_remove(struct store *s, const char *list, const char *address,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, address);
+	store_bind(st, STORE_T(list), STORE_T(address));
 	if (store_step_done(s, st, "remove member") < 0)
 		return -1;
 	*removed_r = sqlite3_changes(s->db) > 0;
@@ -137,10 +133,7 @@ int store_member_get(struct store *s, const char *list, const char *address,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "get member");
 
 	*found_r = false;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, address);
-	}
+	store_bind(st, STORE_T(list), STORE_T(address));
 	if (store_rows_valid(&r)) {
 		member_from_row(st, m);
 		*found_r = true;
@@ -173,19 +166,15 @@ int store_member_set_mode(struct store *s, const char *list,
 	st = store_prep(s, sql_switch);
 	if (st == NULL)
 		goto fail;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, list);
-	store_bind_text(st, 3, address);
-	sqlite3_bind_int64(st, 4, seq);
+	store_bind(st, STORE_T(name), STORE_T(list), STORE_T(address),
+		   STORE_I(seq));
 	if (store_step_done(s, st, "record mode switch") < 0)
 		goto fail;
 	st = store_prep(s, sql);
 	if (st == NULL)
 		goto fail;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, list);
-	store_bind_text(st, 3, address);
-	sqlite3_bind_int64(st, 4, seq);
+	store_bind(st, STORE_T(name), STORE_T(list), STORE_T(address),
+		   STORE_I(seq));
 	if (store_step_done(s, st, "set mode") < 0)
 		goto fail;
 	*found_r = sqlite3_changes(s->db) > 0;
@@ -201,12 +190,8 @@ fail:
 int store_member_count(struct store *s, const char *list, int64_t *count_r)
 {
 	static const char sql[] = "SELECT count(*) FROM members WHERE list = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	return store_count_query(s, st, count_r, "count members");
+	return store_count(s, sql, "count members", count_r, STORE_T(list));
 }
 
 static const char *const audience_names[] = {
@@ -268,8 +253,7 @@ int store_member_foreach(struct store *s, const char *list,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list members");
 
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	return store_rows_each(&r, member_each, &cb);
 }
 
@@ -289,15 +273,9 @@ int store_recipients_next(struct store *s, const struct store_job *j,
 	*addrs_r = NULL;
 	*n_r = 0;
 	*last_id_r = after;
-	if (st != NULL) {
-		store_bind_text(st, 1, j->list);
-		sqlite3_bind_int64(st, 2, after);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-		sqlite3_bind_int64(st, 4, before);
-		sqlite3_bind_int64(st, 5, j->seq_from);
-		sqlite3_bind_int64(st, 6, j->seq_to);
-		store_bind_text(st, 7, store_audience_name(j->audience));
-	}
+	store_bind(st, STORE_T(j->list), STORE_I(after), STORE_I(max),
+		   STORE_I(before), STORE_I(j->seq_from), STORE_I(j->seq_to),
+		   STORE_T(store_audience_name(j->audience)));
 	for (; n < max && store_rows_valid(&r); store_rows_next(&r)) {
 		*last_id_r = sqlite3_column_int64(st, 0);
 		v[n++] = store_col_text(st, 1);

@@ -46,9 +46,8 @@ int store_poll_add(struct store *s, const struct store_poll *p,
 		st = store_prep(s, sql_opt);
 		if (st == NULL)
 			return -1;
-		sqlite3_bind_int64(st, 1, *id_r);
-		sqlite3_bind_int(st, 2, (int)i + 1);
-		store_bind_text(st, 3, p->options[i]);
+		store_bind(st, STORE_I(*id_r), STORE_I((int)i + 1),
+			   STORE_T(p->options[i]));
 		if (store_step_done(s, st, "add poll option") < 0)
 			return -1;
 	}
@@ -80,8 +79,7 @@ static int load_options(struct store *s, struct store_poll *p)
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "poll options");
 
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, p->id);
+	store_bind(st, STORE_I(p->id));
 	for (; store_rows_valid(&r); store_rows_next(&r))
 		if (p->noptions < STORE_POLL_OPTIONS_MAX)
 			p->options[p->noptions++] = store_col_text(st, 0);
@@ -98,8 +96,7 @@ int store_poll_get(struct store *s, int64_t id, struct store_poll *p,
 
 	*found_r = false;
 	memset(p, 0, sizeof *p);
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	if (store_rows_valid(&r)) {
 		poll_from_row(st, p);
 		*found_r = true;
@@ -125,8 +122,7 @@ int store_poll_foreach(struct store *s, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list polls");
 	int ret = 0;
 
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	for (; ret == 0 && store_rows_valid(&r); store_rows_next(&r)) {
 		struct store_poll p = { 0 };
 
@@ -151,10 +147,7 @@ int store_polls_due(struct store *s, time_t now, size_t max,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "polls due");
 
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_I(now), STORE_I(max));
 	for (; store_rows_valid(&r); store_rows_next(&r))
 		*(int64_t *)store_vec_push(&vec) = sqlite3_column_int64(st, 0);
 	*ids_r = vec.v;
@@ -177,8 +170,7 @@ int store_poll_close(struct store *s, int64_t id, time_t at,
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 2, id);
+	store_bind(st, STORE_I(at), STORE_I(id));
 	if (store_step_done(s, st, "close poll") < 0)
 		return -1;
 	*changed_r = sqlite3_changes(s->db) > 0;
@@ -195,24 +187,14 @@ int store_poll_vote(struct store *s, int64_t id, const char *address,
 		" VALUES (?, ?, ?, ?) ON CONFLICT (poll, address) DO UPDATE"
 		" SET option = excluded.option, at = excluded.at,"
 		" changes = changes + 1";
-	sqlite3_stmt *st = store_prep(s, sql_had);
 	int64_t had = 0;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, address);
-	if (store_count_query(s, st, &had, "earlier vote") < 0)
+	if (store_count(s, sql_had, "earlier vote", &had, STORE_I(id),
+			STORE_T(address)) < 0)
 		return -1;
 	*changed_r = had > 0;
-	st = store_prep(s, sql);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int(st, 3, option);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	return store_step_done(s, st, "record vote");
+	return store_run(s, sql, "record vote", STORE_I(id), STORE_T(address),
+			 STORE_I(option), STORE_I(at));
 }
 
 int store_poll_tally(struct store *s, int64_t id, int64_t *counts, size_t n,
@@ -227,8 +209,7 @@ int store_poll_tally(struct store *s, int64_t id, int64_t *counts, size_t n,
 	memset(counts, 0, n * sizeof *counts);
 	*voters_r = 0;
 	*changes_r = 0;
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		int o = sqlite3_column_int(st, 0);
 		int64_t c = sqlite3_column_int64(st, 1);

@@ -84,8 +84,7 @@ int store_report_weeks(struct store *s, const char *list, time_t start,
 						   "weekly counts");
 
 		if (st != NULL) {
-			store_bind_text(st, 1, list);
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)start);
+			store_bind(st, STORE_T(list), STORE_I(start));
 			sqlite3_bind_int64(st, 3, (sqlite3_int64)start +
 					   (sqlite3_int64)nweeks * WEEK);
 		}
@@ -153,11 +152,7 @@ static int threads_query(struct store *s, const char *sql, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "report threads");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-	}
+	store_bind(st, STORE_T(list), STORE_I(from), STORE_I(until));
 	rc = store_rows_each(&r, thread_row, &x);
 	*v_r = x.vec.v;
 	*n_r = x.vec.n;
@@ -338,16 +333,11 @@ int store_report_posters(struct store *s, const char *list, time_t from,
 	static const char sql_total[] =
 		"SELECT count(*) FROM archive WHERE list = ?"
 		" AND date >= ? AND date < ?";
-	sqlite3_stmt *st = store_prep(s, sql_total);
 
 	*n_r = 0;
 	*v_r = NULL;
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-	if (store_count_query(s, st, total_r, "posts of the period") < 0)
+	if (store_count(s, sql_total, "posts of the period", total_r,
+			STORE_T(list), STORE_I(from), STORE_I(until)) < 0)
 		return -1;
 	return people_query(s, sql, list, from, until, max, v_r, n_r);
 }
@@ -391,10 +381,7 @@ int store_report_member_address(struct store *s, const char *list,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "member by id");
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, id);
-	}
+	store_bind(st, STORE_T(list), STORE_I(id));
 	return store_rows_first_text(&r, address_r);
 }
 
@@ -459,8 +446,7 @@ int store_report_held(struct store *s, const char *list, size_t max,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "held posts");
 
 	*total_r = 0;
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	for (; store_rows_valid(&r); store_rows_next(&r)) {
 		struct store_report_hold *h;
 
@@ -500,10 +486,7 @@ int store_report_state_get(struct store *s, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "report state");
 
 	*found_r = false;
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, kind);
-	}
+	store_bind(st, STORE_T(list), STORE_T(kind));
 	if (store_rows_valid(&r)) {
 		dst->schedule = store_col_text(st, 0);
 		dst->next_due = (time_t)sqlite3_column_int64(st, 1);

@@ -18,16 +18,8 @@ int store_fts_add(struct store *s, int64_t id, const char *subject,
 	static const char sql[] =
 		"INSERT INTO archive_fts (rowid, subject, sender, body, quoted)"
 		" VALUES (?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, subject);
-	store_bind_text(st, 3, sender);
-	store_bind_text(st, 4, body);
-	store_bind_text(st, 5, quoted);
-	return store_step_done(s, st, "index message");
+	return store_run(s, sql, "index message", STORE_I(id), STORE_T(subject),
+			 STORE_T(sender), STORE_T(body), STORE_T(quoted));
 }
 
 /* The conditions every search shares: ?1 the FTS5 expression, ?2 the list,

@@ -92,10 +92,7 @@ sqlite3_stmt *store_prep2(struct store *s, const char *sql, const char *a,
 {
 	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st != NULL) {
-		store_bind_text(st, 1, a);
-		store_bind_text(st, 2, b);
-	}
+	store_bind(st, STORE_T(a), STORE_T(b));
 	return st;
 }
 
@@ -216,6 +213,42 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 	else
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void store_bind_args(sqlite3_stmt *st, const struct store_arg *a, size_t n)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (a[i].text)
+			store_bind_text(st, (int)i + 1, a[i].t);
+		else
+			sqlite3_bind_int64(st, (int)i + 1, a[i].i);
+	}
+}
+
+int store_run_args(struct store *s, const char *sql, const char *what,
+		   const struct store_arg *a, size_t n)
+{
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_args(st, a, n);
+	return store_step_done(s, st, what);
+}
+
+int store_count_args(struct store *s, const char *sql, const char *what,
+		     int64_t *count_r, const struct store_arg *a, size_t n)
+{
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_args(st, a, n);
+	return store_count_query(s, st, count_r, what);
 }
 
 char *store_col_text(sqlite3_stmt *st, int i)

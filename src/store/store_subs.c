@@ -12,6 +12,27 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 
+/* The columns of sub_requests (both versions: KINDS is the list that the
+ * kind column allows), so that the table made anew for 'set' requests
+ * cannot drift from the first. */
+#define SUB_REQUESTS_COLUMNS(KINDS) \
+	"  id INTEGER PRIMARY KEY," \
+	"  list TEXT NOT NULL," \
+	"  kind TEXT NOT NULL" \
+	"    CHECK (kind IN (" KINDS "))," \
+	"  address TEXT NOT NULL," \
+	"  display_name TEXT," \
+	"  mode TEXT NOT NULL DEFAULT 'immediate'" \
+	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail'))," \
+	"  selector TEXT NOT NULL," \
+	"  token TEXT NOT NULL UNIQUE," \
+	"  state TEXT NOT NULL DEFAULT 'confirm'" \
+	"    CHECK (state IN ('confirm','approve','done','rejected','expired'))," \
+	"  created_at INTEGER NOT NULL," \
+	"  expires_at INTEGER NOT NULL," \
+	"  decided_at INTEGER," \
+	"  decided_by TEXT)"
+
 /* The schema step for subscription requests, confirmations, rate limits
  * (see migrations in store.c). Invitations are requests of kind 'invite'.
  * A token is found by its first 8 digits (the selector) and then compared
@@ -19,22 +40,7 @@
  * about the secret part. */
 const char *const store_schema_subscriptions[] = {
 	"CREATE TABLE sub_requests ("
-	"  id INTEGER PRIMARY KEY,"
-	"  list TEXT NOT NULL,"
-	"  kind TEXT NOT NULL"
-	"    CHECK (kind IN ('subscribe','unsubscribe','invite')),"
-	"  address TEXT NOT NULL,"
-	"  display_name TEXT,"
-	"  mode TEXT NOT NULL DEFAULT 'immediate'"
-	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail')),"
-	"  selector TEXT NOT NULL,"
-	"  token TEXT NOT NULL UNIQUE,"
-	"  state TEXT NOT NULL DEFAULT 'confirm'"
-	"    CHECK (state IN ('confirm','approve','done','rejected','expired')),"
-	"  created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL,"
-	"  decided_at INTEGER,"
-	"  decided_by TEXT)",
+	SUB_REQUESTS_COLUMNS("'subscribe','unsubscribe','invite'"),
 	"CREATE INDEX sub_requests_by_selector ON sub_requests (selector)",
 	"CREATE INDEX sub_requests_by_list ON sub_requests (list, state, id)",
 
@@ -51,22 +57,7 @@ const size_t store_schema_subscriptions_n =
  * anew with the same columns and its rows copied. */
 const char *const store_schema_set_requests[] = {
 	"CREATE TABLE sub_requests_new ("
-	"  id INTEGER PRIMARY KEY,"
-	"  list TEXT NOT NULL,"
-	"  kind TEXT NOT NULL"
-	"    CHECK (kind IN ('subscribe','unsubscribe','invite','set')),"
-	"  address TEXT NOT NULL,"
-	"  display_name TEXT,"
-	"  mode TEXT NOT NULL DEFAULT 'immediate'"
-	"    CHECK (mode IN ('immediate','digest','digest-plain','nomail')),"
-	"  selector TEXT NOT NULL,"
-	"  token TEXT NOT NULL UNIQUE,"
-	"  state TEXT NOT NULL DEFAULT 'confirm'"
-	"    CHECK (state IN ('confirm','approve','done','rejected','expired')),"
-	"  created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL,"
-	"  decided_at INTEGER,"
-	"  decided_by TEXT)",
+	SUB_REQUESTS_COLUMNS("'subscribe','unsubscribe','invite','set'"),
 	"INSERT INTO sub_requests_new (id, list, kind, address, display_name,"
 	" mode, selector, token, state, created_at, expires_at, decided_at,"
 	" decided_by) SELECT id, list, kind, address, display_name, mode,"
@@ -166,11 +157,9 @@ int store_sub_request_add(struct store *s, const char *list,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, store_sub_kind_name(kind));
-	store_bind_text(st, 3, address);
-	store_bind_text(st, 4, name);
-	store_bind_text(st, 5, store_mode_name(mode));
+	store_bind(st, STORE_T(list), STORE_T(store_sub_kind_name(kind)),
+		   STORE_T(address), STORE_T(name),
+		   STORE_T(store_mode_name(mode)));
 	bind_token(st, 6, 7, token);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)util_now());
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires_at);
@@ -221,10 +210,7 @@ int store_sub_request_get(struct store *s, const char *list, int64_t id,
 					   "get subscription request");
 
 	*found_r = false;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, id);
-		store_bind_text(st, 2, list);
-	}
+	store_bind(st, STORE_I(id), STORE_T(list));
 	if (store_rows_valid(&rows)) {
 		request_from_row(st, r);
 		*found_r = true;
@@ -269,8 +255,7 @@ int store_sub_request_expire(struct store *s, const char *list, time_t now,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	store_bind(st, STORE_T(list), STORE_I(now));
 	if (store_step_done(s, st, "expire subscription requests") < 0)
 		return -1;
 	if (n_r != NULL)
@@ -294,8 +279,7 @@ int store_sub_request_foreach(struct store *s, const char *list,
 	sqlite3_stmt *st = store_rows_prep(&rows, s, sql,
 					   "list subscription requests");
 
-	if (st != NULL)
-		store_bind_text(st, 1, list);
+	store_bind(st, STORE_T(list));
 	return store_rows_each(&rows, request_each, &cb);
 }
 
@@ -308,31 +292,18 @@ int store_sub_rate_take(struct store *s, const char *address, time_t now,
 		"SELECT count(*) FROM answer_log WHERE address = ?1";
 	static const char add_sql[] =
 		"INSERT INTO answer_log (address, at) VALUES (?1, ?2)";
-	sqlite3_stmt *st;
 	int64_t n;
 
 	*allowed_r = false;
-	st = store_prep(s, prune_sql);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, address);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - window));
-	if (store_step_done(s, st, "prune answer log") < 0)
-		return -1;
-	st = store_prep(s, count_sql);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, address);
-	if (store_count_query(s, st, &n, "count answers") < 0)
+	if (store_run(s, prune_sql, "prune answer log", STORE_T(address),
+		      STORE_I(now - window)) < 0 ||
+	    store_count(s, count_sql, "count answers", &n,
+			STORE_T(address)) < 0)
 		return -1;
 	if (n >= max)
 		return 0;
-	st = store_prep(s, add_sql);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, address);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (store_step_done(s, st, "log answer") < 0)
+	if (store_run(s, add_sql, "log answer", STORE_T(address),
+		      STORE_I(now)) < 0)
 		return -1;
 	*allowed_r = true;
 	return 0;

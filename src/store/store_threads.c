@@ -113,10 +113,7 @@ int store_node_find(struct store *s, const char *list, const char *mid,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "find thread node");
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, mid);
-	}
+	store_bind(st, STORE_T(list), STORE_T(mid));
 	return one_node(&r, st, n, found_r);
 }
 
@@ -128,8 +125,7 @@ int store_node_get(struct store *s, int64_t id, struct store_node *n,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read thread node");
 
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	return one_node(&r, st, n, found_r);
 }
 
@@ -142,8 +138,7 @@ int store_node_add(struct store *s, const char *list, const char *mid,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, mid);
+	store_bind(st, STORE_T(list), STORE_T(mid));
 	memset(n, 0, sizeof *n);
 	return store_insert_id(s, st, "add thread node", &n->id);
 }
@@ -188,15 +183,9 @@ int store_node_set_archive(struct store *s, int64_t id, int64_t archive,
 	static const char sql[] =
 		"UPDATE thread_nodes SET archive = ?, base_subject = ?,"
 		" orphan_reply = ? WHERE id = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, archive);
-	store_bind_text(st, 2, base_subject);
-	sqlite3_bind_int(st, 3, orphan_reply ? 1 : 0);
-	sqlite3_bind_int64(st, 4, id);
-	return store_step_done(s, st, "archive thread node");
+	return store_run(s, sql, "archive thread node", STORE_I(archive),
+			 STORE_T(base_subject), STORE_I(orphan_reply ? 1 : 0),
+			 STORE_I(id));
 }
 
 static int node_row(sqlite3_stmt *st, void *vec)
@@ -221,10 +210,7 @@ int store_node_tree(struct store *s, int64_t root, struct store_node **v_r,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "walk thread");
 	int rc;
 
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, root);
-		sqlite3_bind_int64(st, 2, STORE_TREE_MAX);
-	}
+	store_bind(st, STORE_I(root), STORE_I(STORE_TREE_MAX));
 	rc = store_rows_each(&r, node_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -296,15 +282,11 @@ int store_node_declares(struct store *s, int64_t child, int64_t parent,
 		" AND (a.in_reply_to = p.message_id OR EXISTS (SELECT 1 FROM"
 		" archive_refs r WHERE r.archive = a.id"
 		" AND r.message_id = p.message_id))";
-	sqlite3_stmt *st = store_prep(s, sql);
 	int64_t n;
 
 	*declared_r = false;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, child);
-	sqlite3_bind_int64(st, 2, parent);
-	if (store_count_query(s, st, &n, "read references") < 0)
+	if (store_count(s, sql, "read references", &n, STORE_I(child),
+			STORE_I(parent)) < 0)
 		return -1;
 	*declared_r = n > 0;
 	return 0;
@@ -397,8 +379,7 @@ int store_thread_refresh(struct store *s, const char *list, int64_t id,
 	st = store_prep(s, sql_upsert);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, list);
+	store_bind(st, STORE_I(id), STORE_T(list));
 	*alive_r = true;
 	return store_step_done(s, st, "save thread");
 }
@@ -412,10 +393,7 @@ int store_thread_get(struct store *s, const char *list, int64_t id,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read thread");
 
 	*found_r = false;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, id);
-		store_bind_text(st, 2, list);
-	}
+	store_bind(st, STORE_I(id), STORE_T(list));
 	if (store_rows_valid(&r)) {
 		thread_from_row(st, t);
 		*found_r = true;
@@ -469,11 +447,7 @@ int store_threads_latest(struct store *s, const char *list, size_t limit,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "latest threads");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)offset);
-	}
+	store_bind(st, STORE_T(list), STORE_I(limit), STORE_I(offset));
 	rc = store_rows_each(&r, thread_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -495,10 +469,8 @@ int store_thread_by_subject(struct store *s, const char *list,
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	store_bind_text(st, 2, base);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)date);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)window);
+	store_bind(st, STORE_T(list), STORE_T(base), STORE_I(date),
+		   STORE_I(window));
 	return store_count_query(s, st, thread_r, "thread by subject");
 }
 
@@ -522,13 +494,8 @@ int store_orphan_roots(struct store *s, const char *list, const char *base,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "orphan replies");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		store_bind_text(st, 2, base);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_T(base), STORE_I(from),
+		   STORE_I(until), STORE_I(max));
 	rc = store_rows_each(&r, id_row, &vec);
 	*nodes_r = vec.v;
 	*n_r = vec.n;
@@ -548,9 +515,7 @@ int store_thread_resolve(struct store *s, int64_t id, const char *by,
 	*changed_r = false;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	store_bind_text(st, 2, by);
-	sqlite3_bind_int64(st, 3, id);
+	store_bind(st, STORE_I(at), STORE_T(by), STORE_I(id));
 	if (store_step_done(s, st, "resolve thread") < 0)
 		return -1;
 	*changed_r = sqlite3_changes(s->db) > 0;
@@ -601,10 +566,7 @@ int store_thread_nodes(struct store *s, int64_t thread,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read thread");
 	int rc;
 
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, thread);
-		sqlite3_bind_int64(st, 2, STORE_TREE_MAX);
-	}
+	store_bind(st, STORE_I(thread), STORE_I(STORE_TREE_MAX));
 	rc = store_rows_each(&r, tnode_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -659,12 +621,8 @@ int store_archive_page(struct store *s, const char *list, time_t after_date,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "page archive");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)after_date);
-		sqlite3_bind_int64(st, 3, after_id);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_I(after_date), STORE_I(after_id),
+		   STORE_I(max));
 	rc = store_rows_each(&r, ref_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -700,11 +658,8 @@ int store_faq_set(struct store *s, const char *list, int64_t archive,
 	*added_r = false;
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, archive);
-	store_bind_text(st, 3, title);
-	store_bind_text(st, 4, by);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
+	store_bind(st, STORE_T(list), STORE_I(archive), STORE_T(title),
+		   STORE_T(by), STORE_I(at));
 	if (store_step_done(s, st, "add to FAQ") < 0)
 		return -1;
 	*added_r = sqlite3_changes(s->db) > 0;
@@ -713,9 +668,7 @@ int store_faq_set(struct store *s, const char *list, int64_t archive,
 	st = store_prep(s, sql_title);
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, title);
-	store_bind_text(st, 2, list);
-	sqlite3_bind_int64(st, 3, archive);
+	store_bind(st, STORE_T(title), STORE_T(list), STORE_I(archive));
 	return store_step_done(s, st, "retitle FAQ");
 }
 
@@ -761,11 +714,7 @@ int store_faq_list(struct store *s, const char *list, time_t since,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read FAQ");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_I(since), STORE_I(max));
 	rc = store_rows_each(&r, faq_row, &vec);
 	*v_r = vec.v;
 	*n_r = vec.n;
@@ -785,10 +734,8 @@ int store_tag_add(struct store *s, int64_t archive, const char *tag,
 	*added_r = false;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, archive);
-	store_bind_text(st, 2, tag);
-	store_bind_text(st, 3, by);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	store_bind(st, STORE_I(archive), STORE_T(tag), STORE_T(by),
+		   STORE_I(at));
 	if (store_step_done(s, st, "tag message") < 0)
 		return -1;
 	*added_r = sqlite3_changes(s->db) > 0;
@@ -805,8 +752,7 @@ int store_tags_get(struct store *s, int64_t archive, char **tags_r)
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read tags");
 
 	*tags_r = NULL;
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, archive);
+	store_bind(st, STORE_I(archive));
 	if (store_rows_valid(&r))
 		*tags_r = store_col_text(st, 0);
 	if (store_rows_end(&r) < 0) {
