@@ -34,6 +34,13 @@ struct store;
 enum status receive_prepare(const struct conf *c, const char *recipient,
 			    const char *raw, size_t len, struct incoming *in);
 
+/* Whether `recipient` is an address of a configured list (its posting
+ * address or any of the others: -request, -owner, -confirm+, -bounces+...),
+ * before the message is read: ST_OK, or ST_NOUSER (logged), the answer
+ * receive_prepare would give. For a front that answers per recipient
+ * (LMTP's RCPT). */
+enum status receive_recipient(const struct conf *c, const char *recipient);
+
 /* Decides what becomes of `in` and stages it in s (archive and queue, hold,
  * answers, events), inside the transaction the caller has open: nothing
  * here begins, commits or rolls back. Returns ST_OK with *outcome_r, or

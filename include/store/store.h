@@ -25,15 +25,38 @@ struct store *store_open(const char *path, long busy_timeout_ms,
 			 char **error_r, bool *transient_r);
 void store_close(struct store **s);
 
-/* The last failure: its text, and whether it was transient. */
+/* The last failure: its text, whether it was transient, and whether it was
+ * a full disk (transient too). */
 const char *store_error(const struct store *s);
 bool store_transient(const struct store *s);
+bool store_full(const struct store *s);
 
 /* Transactions: BEGIN IMMEDIATE (a writer from the start, so a busy database
  * fails here, before any work) / COMMIT / ROLLBACK. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/* Savepoints inside a transaction, one level: store_savepoint marks where
+ * one message's work starts; store_release keeps it; and
+ * store_rollback_savepoint undoes it and returns true while the enclosing
+ * transaction is still open (false: a failure ended the transaction, and
+ * with it everything staged before the savepoint). */
+int store_savepoint(struct store *s);
+int store_release(struct store *s);
+bool store_rollback_savepoint(struct store *s);
+bool store_in_transaction(const struct store *s);
+
+/* Who checkpoints the WAL. Any connection checkpoints once the WAL has grown
+ * past SQLite's 1,000 pages at one of its commits (the safety net when no
+ * worker runs). store_leave_checkpoints is for the MTA's entry points
+ * (receive, lmtp): closing does not checkpoint, so a receive costs one sync
+ * and the WAL stays for the next one. store_checkpoint is the worker's: a
+ * passive checkpoint of what every process committed; *frames_r (may be
+ * NULL) gets the WAL's frames and *done_r those copied back. A checkpoint
+ * that another process is running counts as done. */
+int store_leave_checkpoints(struct store *s);
+int store_checkpoint(struct store *s, int *frames_r, int *done_r);
 
 int store_schema_version(struct store *s, int *version_r);
 

@@ -232,6 +232,27 @@ static enum status read_structure(const struct conf *c, struct incoming *in)
 	return ST_OK;
 }
 
+static void log_unknown(const char *recipient)
+{
+	char safe[160];
+
+	log_info("recipient=<%s>: refused: no such list",
+		 log_sanitize(safe, sizeof safe, recipient, strlen(recipient)));
+}
+
+enum status receive_recipient(const struct conf *c, const char *recipient)
+{
+	struct addr_route route;
+
+	if (addr_route(recipient, c->domain, list_known, (void *)c,
+		       &route) < 0) {
+		log_unknown(recipient);
+		return ST_NOUSER;
+	}
+	addr_route_free(&route);
+	return ST_OK;
+}
+
 enum status receive_prepare(const struct conf *c, const char *recipient,
 			    const char *raw, size_t len, struct incoming *in)
 {
@@ -256,11 +277,7 @@ enum status receive_prepare(const struct conf *c, const char *recipient,
 		st = ST_TEMPFAIL;
 	} else if (addr_route(recipient, c->domain, list_known, (void *)c,
 			      &in->route) < 0) {
-		char safe[160];
-
-		log_info("recipient=<%s>: refused: no such list",
-			 log_sanitize(safe, sizeof safe, recipient,
-				      strlen(recipient)));
+		log_unknown(recipient);
 		st = ST_NOUSER;
 	} else {
 		in->list = conf_find_list(c, in->route.list);
@@ -300,7 +317,8 @@ enum status receive_message(const struct conf *c, const char *recipient,
 		incoming_free(&in);
 		return ST_TEMPFAIL;
 	}
-	if (store_begin(s) < 0)
+	/* One message and out: the worker checkpoints (store.h). */
+	if (store_leave_checkpoints(s) < 0 || store_begin(s) < 0)
 		st = incoming_store_failure(s, &in, "begin");
 	else
 		st = receive_stage(s, &in, outcome_r);

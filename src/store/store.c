@@ -1,9 +1,11 @@
 /* store - the one SQLite database: open, migrate, transactions, statements */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -154,6 +156,7 @@ void store_set_err(struct store *s, int rc, const char *what)
 	s->err = xasprintf("%s: %s", what, s->db ? sqlite3_errmsg(s->db) :
 			   sqlite3_errstr(rc));
 	s->transient = rc_transient(rc);
+	s->full = (rc & 0xff) == SQLITE_FULL;
 }
 
 const char *store_error(const struct store *s)
@@ -164,6 +167,11 @@ const char *store_error(const struct store *s)
 bool store_transient(const struct store *s)
 {
 	return s->transient;
+}
+
+bool store_full(const struct store *s)
+{
+	return s->full;
 }
 
 int store_exec(struct store *s, const char *sql)
@@ -270,16 +278,61 @@ fail:
 	return -1;
 }
 
+/* The default VFS with one change: a WAL file that exists is opened
+ * without O_CREAT. SQLite syncs the folder at the first sync of every file
+ * it opened for creation, so each process would pay a second sync for a
+ * folder entry that is already on disk (the process that created the file
+ * synced it). */
+#define STORE_VFS "convene-unix"
+
+static sqlite3_vfs store_vfs;
+static pthread_once_t store_vfs_once = PTHREAD_ONCE_INIT;
+
+static int vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f,
+		    int flags, int *out_flags)
+{
+	sqlite3_vfs *base = vfs->pAppData;
+
+	if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE) &&
+	    name != NULL && access(name, F_OK) == 0) {
+		int rc = base->xOpen(base, name, f,
+				     flags & ~SQLITE_OPEN_CREATE, out_flags);
+
+		/* Removed in between (by a process that deletes it): make
+		 * it afresh, as SQLite would. */
+		if (rc != SQLITE_CANTOPEN)
+			return rc;
+	}
+	return base->xOpen(base, name, f, flags, out_flags);
+}
+
+static void vfs_register(void)
+{
+	sqlite3_vfs *base = sqlite3_vfs_find(NULL);
+
+	if (base == NULL)
+		return;
+	store_vfs = *base;
+	store_vfs.zName = STORE_VFS;
+	store_vfs.pAppData = base;
+	store_vfs.xOpen = vfs_open;
+	store_vfs.pNext = NULL;
+	if (sqlite3_vfs_register(&store_vfs, 0) != SQLITE_OK)
+		store_vfs.zName = NULL;
+}
+
 struct store *store_open(const char *path, long busy_timeout_ms,
 			 char **error_r, bool *transient_r)
 {
 	struct store *s = xcalloc(1, sizeof *s);
-	int rc;
+	int rc, persist = 1;
 
 	*transient_r = false;
+	pthread_once(&store_vfs_once, vfs_register);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			     SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_NOMUTEX,
+			     store_vfs.zName != NULL ? STORE_VFS : NULL);
 	if (rc != SQLITE_OK) {
 		*error_r = xasprintf("cannot open database %s: %s", path,
 				     s->db ? sqlite3_errmsg(s->db) :
@@ -289,12 +342,16 @@ struct store *store_open(const char *path, long busy_timeout_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, (int)busy_timeout_ms);
-	/* Each process that closes the database last checkpoints and
-	 * removes the WAL: a WAL left behind would be read whole by the next
-	 * process to open it, so receive would slow down as it grew. */
+	/* The WAL file is kept (emptied, not deleted) by whoever checkpoints
+	 * on close: the next writer overwrites its blocks instead of creating
+	 * and growing a file, so a commit's sync writes data, not metadata.
+	 * journal_size_limit gives back what a burst made it grow to. */
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (store_exec(s, "PRAGMA foreign_keys = ON") < 0 ||
 	    store_exec(s, "PRAGMA journal_mode = WAL") < 0 ||
 	    store_exec(s, "PRAGMA synchronous = FULL") < 0 ||
+	    store_exec(s, "PRAGMA journal_size_limit = "
+		       STORE_WAL_LIMIT_BYTES) < 0 ||
 	    migrate(s) < 0) {
 		*error_r = xasprintf("database %s: %s", path, store_error(s));
 		*transient_r = s->transient;
@@ -309,6 +366,66 @@ fail:
 int store_set_fast_commits(struct store *s)
 {
 	return store_exec(s, "PRAGMA synchronous = NORMAL");
+}
+
+int store_leave_checkpoints(struct store *s)
+{
+	int rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				   NULL);
+
+	if (rc != SQLITE_OK) {
+		store_set_err(s, rc, "no checkpoint on close");
+		return -1;
+	}
+	return 0;
+}
+
+int store_checkpoint(struct store *s, int *frames_r, int *done_r)
+{
+	int frames = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
+					   SQLITE_CHECKPOINT_PASSIVE, &frames,
+					   &done);
+
+	/* BUSY: another checkpoint is running; it does the same work. */
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+		store_set_err(s, rc, "checkpoint");
+		return -1;
+	}
+	if (frames_r != NULL)
+		*frames_r = frames;
+	if (done_r != NULL)
+		*done_r = done;
+	return 0;
+}
+
+int store_savepoint(struct store *s)
+{
+	return store_exec(s, "SAVEPOINT one");
+}
+
+int store_release(struct store *s)
+{
+	return store_exec(s, "RELEASE one");
+}
+
+bool store_rollback_savepoint(struct store *s)
+{
+	/* A failure that ended the whole transaction (SQLite rolls back by
+	 * itself after some I/O errors and a full disk) leaves nothing to
+	 * return to: the caller's transaction is gone too. */
+	if (sqlite3_get_autocommit(s->db))
+		return false;
+	if (sqlite3_exec(s->db, "ROLLBACK TO one", NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(s->db, "RELEASE one", NULL, NULL, NULL) != SQLITE_OK)
+		return false;
+	return !sqlite3_get_autocommit(s->db);
+}
+
+bool store_in_transaction(const struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
 }
 
 void store_close(struct store **sp)

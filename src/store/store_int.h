@@ -9,6 +9,10 @@
 
 struct store;
 
+/* A WAL file that a burst made larger than this is cut back to it once a
+ * checkpoint has emptied it. */
+#define STORE_WAL_LIMIT_BYTES "16777216"
+
 /* The statement cache: for each SQL literal (its address is the key) one
  * idle prepared statement, in a hash table that grows as literals come, so
  * that it never runs out. */
@@ -21,6 +25,7 @@ struct store {
 	sqlite3 *db;
 	char *err;
 	bool transient;
+	bool full;              /* the last failure was a full disk */
 	struct stmt_slot *cache;
 	size_t ncache, cap;     /* literals cached, slots */
 };
