@@ -21,12 +21,14 @@
 
 /* Jobs at least this large get a progress bar on a terminal. */
 #define PROGRESS_MIN 1000
+/* More jobs are worked on at once only while their messages take less than
+ * this much memory together (there is always at least one). */
+#define ACTIVE_BYTES_MAX (32u << 20)
 
 /* One transaction on its way through a session. */
 struct txn {
 	struct txn *next;          /* in the pool's to-do or done queue */
 	struct txn *fifo_next;     /* stream batches in the order read */
-	bool unrecorded;           /* its outcome could not be committed */
 	/* What to send (borrowed from the job while it runs; env_from is
 	 * owned_from when the sender is per recipient, data owned_data when
 	 * the content is). */
@@ -40,10 +42,17 @@ struct txn {
 	struct store_rcpt *rows;
 	size_t n;
 	struct transport_rcpt *r;
-	/* The outcome. */
+	/* The outcome, and its record. */
 	enum transport_result result;
 	char *error;
-	bool finished;
+	bool finished;             /* back from its session */
+	bool recording;            /* in the record being made */
+	bool recorded;             /* its outcome is committed */
+	bool unrecorded;           /* its outcome could not be committed */
+	/* The job it belongs to, and whether it is a member stream batch
+	 * (else job_rcpts rows). */
+	struct active *job;
+	bool stream;
 };
 
 struct deliver {
@@ -218,6 +227,17 @@ static struct txn *wait_done(struct deliver *d)
 	return x;
 }
 
+/* A finished transaction if there is one, else NULL (does not wait). */
+static struct txn *try_done(struct deliver *d)
+{
+	struct txn *x;
+
+	pthread_mutex_lock(&d->mu);
+	x = pop(&d->done_head, &d->done_tail);
+	pthread_mutex_unlock(&d->mu);
+	return x;
+}
+
 static struct txn *txn_new(const struct store_job *j, const char *data,
 			   size_t len, size_t n)
 {
@@ -378,32 +398,155 @@ static void progress_bar(const struct store_job *j, int64_t sent)
 	fflush(stderr);
 }
 
-/* ---- the member stream ---- */
+/* ---- jobs side by side ----
+ *
+ * Up to `2 x connections` jobs are worked on at once (bounded by the memory
+ * their messages take), their transactions taken in turn so that every
+ * session has one while there is work: a burst of small jobs keeps all the
+ * sessions busy instead of one job at a time. Whenever transactions finish,
+ * all that have finished are recorded in one store transaction before any
+ * new one starts, so that a crash repeats at most the transactions that
+ * were in flight. When that commit fails, each is recorded on its own, so
+ * that a fault in the database repeats at most the one transaction whose
+ * record failed; then nothing more is sent, what is in flight is recorded
+ * as it finishes, and the pass reports the failure. */
 
-struct stream {
-	struct deliver *d;
-	struct store *s;
-	struct store_job *j;
-	const char *data;
+struct active {
+	struct active *next;
+	struct store_job j;
+	char *data;
 	size_t len, max;
+	size_t inflight;              /* its transactions in the sessions */
+	/* The member stream. */
+	bool streaming;               /* the stream is being read */
 	struct store_range *ranges;   /* sent ahead of the cursor earlier */
 	size_t nranges, ri;
 	int64_t after;                /* where reading goes on */
 	bool end;                     /* nothing left to read */
 	bool deferred;                /* a transaction failed: stop */
-	bool blocked;                 /* the cursor cannot pass a failed batch */
-	bool unrecorded;              /* a finished batch could not be
-					 recorded: submit no more, record
-					 what is in flight, report failure */
+	bool defer_unsaved;           /* ...not yet stored, with its error */
+	char *defer_error;
 	struct txn *fifo_head, *fifo_tail;
-	size_t inflight;
+	size_t stream_inflight;
 	int64_t sent;
 	bool bar;
+	bool total_unsaved;           /* counted here, not yet stored */
+	bool end_unsaved;             /* the stream ended with no transaction
+					 to record it */
+	bool finished;                /* marked done in the store */
+	/* Explicit recipients and retries, a round at a time: a round is
+	 * read only when the last one is recorded. */
+	struct txn *rows_todo;        /* read, not yet handed to a session */
+	size_t rows_inflight;
+	bool rows_tempfail, rows_end;
+	/* While a record is being made (record_set). */
+	int64_t new_cursor, new_ok;
+	bool new_done, touched, finish_now;
 };
 
-/* Reads the next batch (skipping ranges already sent) and submits it.
- * Returns 1 when one was submitted, 0 at the end, -1 on a store failure. */
-static int stream_submit(struct stream *st)
+struct sched {
+	struct deliver *d;
+	struct store *s;
+	bool progress;
+	struct deliver_stats *stats;
+	struct active *head;
+	size_t nactive, inflight;
+	size_t active_bytes;          /* the working set's messages */
+	int64_t last_id;
+	bool more;                    /* jobs may be left to take */
+	bool failed;                  /* a record failed: send no more */
+};
+
+static void active_free(struct active *a)
+{
+	struct txn *x;
+
+	while ((x = a->fifo_head) != NULL) {
+		a->fifo_head = x->fifo_next;
+		txn_free(x);
+	}
+	while ((x = a->rows_todo) != NULL) {
+		a->rows_todo = x->next;
+		txn_free(x);
+	}
+	if (a->bar)
+		fputc('\n', stderr);
+	free(a->ranges);
+	free(a->data);
+	free(a->defer_error);
+	store_job_clear(&a->j);
+	free(a);
+}
+
+static void job_failed(struct store *s, const struct store_job *j)
+{
+	log_error("list=%s job=%lld: %s", j->list, (long long)j->id,
+		  store_error(s));
+}
+
+/* Takes the next due job into the working set. Returns 1, 0 when there is
+ * none, -1 on a store failure. */
+static int admit(struct sched *sc)
+{
+	struct store *s = sc->s;
+	struct active *a = xcalloc(1, sizeof *a), **tail;
+	bool found;
+
+	if (store_job_next_due(s, util_now(), sc->last_id, &a->j,
+			       &found) < 0) {
+		log_error("queue: %s", store_error(s));
+		free(a);
+		return -1;
+	}
+	if (!found) {
+		free(a);
+		sc->more = false;
+		return 0;
+	}
+	sc->last_id = a->j.id;
+	a->max = batch_max(sc->d, &a->j);
+	if (store_job_data(s, a->j.id, &a->data, &a->len) < 0)
+		goto fail;
+	if (!a->j.members_done && a->j.next_attempt <= util_now()) {
+		a->streaming = true;
+		a->after = a->j.cursor;
+		a->sent = a->j.sent;
+		if (a->j.total < 0) {
+			if (store_job_recipients_count(s, &a->j,
+						       &a->j.total) < 0)
+				goto fail;
+			a->total_unsaved = true;
+		}
+		a->bar = sc->progress && a->j.total >= PROGRESS_MIN &&
+			 isatty(STDERR_FILENO);
+		if (store_job_ranges(s, a->j.id, &a->ranges,
+				     &a->nranges) < 0)
+			goto fail;
+	}
+	for (tail = &sc->head; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = a;
+	sc->nactive++;
+	sc->active_bytes += a->len;
+	return 1;
+fail:
+	job_failed(s, &a->j);
+	active_free(a);
+	return -1;
+}
+
+static void hand_over(struct sched *sc, struct active *a, struct txn *x)
+{
+	x->job = a;
+	a->inflight++;
+	sc->inflight++;
+	submit(sc->d, x);
+}
+
+/* Reads the job's next member batch (skipping ranges already sent) and
+ * hands it to a session. Returns 1 when one was handed over, 0 at the end,
+ * -1 on a store failure. */
+static int stream_submit(struct sched *sc, struct active *a)
 {
 	for (;;) {
 		int64_t before = 0, last;
@@ -411,359 +554,523 @@ static int stream_submit(struct stream *st)
 		size_t n;
 		struct txn *x;
 
-		while (st->ri < st->nranges &&
-		       st->ranges[st->ri].after <= st->after) {
-			if (st->ranges[st->ri].last > st->after)
-				st->after = st->ranges[st->ri].last;
-			st->ri++;
+		while (a->ri < a->nranges && a->ranges[a->ri].after <= a->after) {
+			if (a->ranges[a->ri].last > a->after)
+				a->after = a->ranges[a->ri].last;
+			a->ri++;
 		}
-		if (st->ri < st->nranges)
-			before = st->ranges[st->ri].after + 1;
-		if (store_recipients_next(st->s, st->j, st->after, before,
-					  st->max, &addrs, &n, &last) < 0)
+		if (a->ri < a->nranges)
+			before = a->ranges[a->ri].after + 1;
+		if (store_recipients_next(sc->s, &a->j, a->after, before,
+					  a->max, &addrs, &n, &last) < 0)
 			return -1;
 		if (n == 0) {
 			store_strv_free(&addrs, n);
 			if (before == 0) {
-				st->end = true;
+				a->end = true;
 				return 0;
 			}
 			/* Nobody left before the next range: jump to it. */
-			st->after = st->ranges[st->ri].after;
+			a->after = a->ranges[a->ri].after;
 			continue;
 		}
-		x = txn_new(st->j, st->data, st->len, n);
+		x = txn_new(&a->j, a->data, a->len, n);
+		x->stream = true;
 		x->addrs = addrs;
-		x->after = st->after;
+		x->after = a->after;
 		x->last = last;
 		for (size_t i = 0; i < n; i++)
 			x->r[i].addr = addrs[i];
-		per_recipient_sender(st->d, st->j->list, x);
-		personalize(st->j, x);
-		st->after = last;
+		per_recipient_sender(sc->d, a->j.list, x);
+		personalize(&a->j, x);
+		a->after = last;
+		/* A short batch with no range after it is the last one: its
+		 * record finishes the stream. */
+		if (n < a->max && before == 0)
+			a->end = true;
 		x->fifo_next = NULL;
-		if (st->fifo_tail)
-			st->fifo_tail->fifo_next = x;
+		if (a->fifo_tail)
+			a->fifo_tail->fifo_next = x;
 		else
-			st->fifo_head = x;
-		st->fifo_tail = x;
-		submit(st->d, x);
-		st->inflight++;
+			a->fifo_head = x;
+		a->fifo_tail = x;
+		a->stream_inflight++;
+		hand_over(sc, a, x);
 		return 1;
 	}
 }
 
-/* What finished transaction x did, inside the caller's store transaction:
- * the job deferred (a transient failure of the whole), or each
- * recipient's outcome, *ok_r counting those delivered. 0 or -1. */
-static int record_finished(struct stream *st, struct txn *x, time_t now,
-			   struct deliver_stats *stats, int64_t *ok_r)
+/* Reads the next round of the job's due recipients into transactions.
+ * Returns 0 (a->rows_end when there was none), -1 on a store failure. */
+static int rows_read(struct sched *sc, struct active *a)
 {
-	const struct conf *c = st->d->c;
-	struct store_job *j = st->j;
+	struct deliver *d = sc->d;
+	struct store_rcpt *rows;
+	struct txn **tail = &a->rows_todo;
+	size_t n, off, k;
 
-	*ok_r = 0;
-	if (x->result != TRANSPORT_TEMPFAIL) {
-		*ok_r = record(c, st->s, j, x, now, stats);
-		return *ok_r < 0 ? -1 : 0;
+	if (store_job_rcpts_due(sc->s, a->j.id, util_now(),
+				a->max * d->nsessions, &rows, &n) < 0)
+		return -1;
+	if (n == 0)
+		a->rows_end = true;
+	for (off = 0; off < n; off += k) {
+		struct txn *x;
+
+		k = n - off < a->max ? n - off : a->max;
+		x = txn_new(&a->j, a->data, a->len, k);
+		x->rows = xcalloc(k + 1, sizeof *x->rows);
+		for (size_t i = 0; i < k; i++) {
+			x->rows[i] = rows[off + i];
+			rows[off + i].address = NULL;
+			x->r[i].addr = x->rows[i].address;
+		}
+		per_recipient_sender(d, a->j.list, x);
+		personalize(&a->j, x);
+		*tail = x;
+		tail = &x->next;
 	}
-	log_warn("list=%s job=%lld: deferred: %s", j->list, (long long)j->id,
-		 x->error ? x->error : "temporary failure");
-	stats->deferred += x->n;
-	if (st->deferred)
-		return 0;
-	return store_job_defer(st->s, j->id,
-			       deliver_backoff(c, j->attempts + 1, now),
-			       x->error);
+	store_rcpts_free(&rows, n);
+	return 0;
 }
 
-/* Frees the transactions at the head of the FIFO, up to `stop`. */
-static void fifo_release(struct stream *st, struct txn *stop)
+/* Hands the job's next transaction to a session. Returns 1 when one was
+ * handed over, 0 when the job has none to give now, -1 on a failure. */
+static int job_submit(struct sched *sc, struct active *a)
 {
+	if (a->streaming) {
+		if (!a->deferred && !a->end) {
+			int r = stream_submit(sc, a);
+
+			if (r != 0)
+				return r;
+		}
+		if (a->stream_inflight > 0)
+			return 0;
+		/* The stream is through (or waits for its retry). Its
+		 * records were made as its transactions came back. */
+		a->streaming = false;
+		if (a->end && !a->deferred && !a->j.members_done &&
+		    a->fifo_head == NULL) {
+			a->j.members_done = true;
+			a->end_unsaved = true;
+		}
+	}
+	if (a->rows_todo == NULL && a->rows_inflight == 0 &&
+	    !a->rows_tempfail && !a->rows_end && rows_read(sc, a) < 0)
+		return -1;
+	if (a->rows_todo != NULL) {
+		struct txn *x = a->rows_todo;
+
+		a->rows_todo = x->next;
+		x->next = NULL;
+		a->rows_inflight++;
+		hand_over(sc, a, x);
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the job has nothing more to do in this pass. */
+static bool job_through(const struct active *a)
+{
+	return !a->streaming && a->inflight == 0 && a->rows_todo == NULL &&
+	       (a->rows_tempfail || a->rows_end);
+}
+
+/* Fills every free session, taking the jobs in turn. Returns -1 on a store
+ * failure. */
+static int fill(struct sched *sc)
+{
+	bool any = true;
+
+	while (!sc->failed && sc->inflight < sc->d->nsessions && any) {
+		any = false;
+		for (struct active *a = sc->head;
+		     a != NULL && sc->inflight < sc->d->nsessions;
+		     a = a->next) {
+			int r = job_submit(sc, a);
+
+			if (r < 0) {
+				job_failed(sc->s, &a->j);
+				return -1;
+			}
+			any |= r > 0;
+		}
+		if (!any && sc->more && sc->nactive < 2 * sc->d->nsessions &&
+		    (sc->nactive == 0 ||
+		     sc->active_bytes < ACTIVE_BYTES_MAX)) {
+			int r = admit(sc);
+
+			if (r < 0)
+				return -1;
+			any = r > 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- recording what finished ---- */
+
+/* A transaction back from its session: what it means for sending goes at
+ * once (a deferred stream stops, a deferred round of recipients ends); what
+ * it means for the store waits for its record. */
+static void picked_up(struct sched *sc, struct txn *x)
+{
+	struct active *a = x->job;
+
+	a->inflight--;
+	sc->inflight--;
+	sc->stats->transactions++;
+	x->finished = true;
+	if (x->stream) {
+		a->stream_inflight--;
+		if (x->result == TRANSPORT_TEMPFAIL && !a->deferred) {
+			a->deferred = true;
+			a->defer_unsaved = true;
+			free(a->defer_error);
+			a->defer_error = x->error != NULL ? xstrdup(x->error) :
+					 NULL;
+		}
+	} else {
+		a->rows_inflight--;
+		if (x->result == TRANSPORT_TEMPFAIL)
+			a->rows_tempfail = true;
+	}
+}
+
+/* The cursor of a's member stream once the transactions marked `recording`
+ * are recorded: past every batch at the head of its FIFO that is recorded
+ * (or being recorded) and was not deferred. */
+static int64_t stream_cursor(const struct active *a, bool *all_r)
+{
+	int64_t cursor = a->j.cursor;
 	struct txn *h;
 
-	while (st->fifo_head != stop) {
-		h = st->fifo_head;
-		st->fifo_head = h->fifo_next;
-		if (st->fifo_head == NULL)
-			st->fifo_tail = NULL;
-		txn_free(h);
-	}
-}
-
-/* A stream transaction finished: record it, move the cursor over every
- * batch finished in order, remember a batch finished out of order. */
-static int stream_finish(struct stream *st, struct txn *x,
-			 struct deliver_stats *stats)
-{
-	struct store *s = st->s;
-	struct store_job *j = st->j;
-	time_t now = util_now();
-	int64_t ok = 0, cursor = j->cursor;
-	bool advanced = false, popped_x = false, block = false, xok, done;
-	struct txn *h, *stop = NULL;
-
-	st->inflight--;
-	stats->transactions++;
-	x->finished = true;
-	/* A finished batch may wait in the FIFO behind a slow one: it keeps
-	 * its outcome, not its own copy of the message. */
-	xfree(&x->owned_data);
-	x->data = NULL;
-	if (store_begin(s) < 0 || record_finished(st, x, now, stats, &ok) < 0)
-		goto fail;
-	/* The cursor passes the finished batches at the head, in order; a
-	 * batch finished ahead of an unfinished one is kept as a range. The
-	 * FIFO changes only once this is committed. */
-	for (h = st->fifo_head; h != NULL && h->finished && !st->blocked;
-	     h = h->fifo_next) {
-		if (h->result == TRANSPORT_TEMPFAIL || h->unrecorded) {
-			block = true;
+	for (h = a->fifo_head; h != NULL; h = h->fifo_next) {
+		if (!(h->recorded || h->recording) || h->unrecorded ||
+		    h->result == TRANSPORT_TEMPFAIL)
 			break;
-		}
 		cursor = h->last;
-		advanced = true;
-		popped_x |= h == x;
 	}
-	stop = h;
-	xok = x->result != TRANSPORT_TEMPFAIL;
-	if (xok && !popped_x &&
-	    store_job_range_add(s, j->id, x->after, x->last) < 0)
-		goto fail;
-	done = st->end && stop == NULL && !st->deferred && xok &&
-	       !st->unrecorded;
-	if (store_job_progress(s, j->id, cursor, ok, done,
-			       xok && !st->deferred) < 0)
-		goto fail;
-	if (advanced && store_job_ranges_prune(s, j->id, cursor) < 0)
-		goto fail;
-	if (store_commit(s) < 0)
-		goto fail;
-	if (!xok)
-		st->deferred = true;
-	if (block)
-		st->blocked = true;
-	fifo_release(st, stop);
-	j->cursor = cursor;
-	j->members_done = done;
-	st->sent += ok;
-	if (st->bar)
-		progress_bar(j, st->sent);
-	return 0;
-fail:
-	/* Not recorded: this batch stays ahead of the cursor and goes again
-	 * on the next pass (at most its recipients get it twice). What is
-	 * still in flight is recorded as it finishes, nothing more is sent,
-	 * and the pass reports the failure. */
-	log_error("list=%s job=%lld: recording a transaction: %s", j->list,
-		  (long long)j->id, store_error(s));
-	store_rollback(s);
-	x->unrecorded = true;
-	st->unrecorded = true;
+	*all_r = h == NULL;
+	return cursor;
+}
+
+/* Writes what one transaction says, inside the store transaction: its
+ * recipients, and for a member batch ahead of the cursor its range. */
+static int record_txn(struct sched *sc, struct txn *x, time_t now)
+{
+	const struct conf *c = sc->d->c;
+	struct store *s = sc->s;
+	struct active *a = x->job;
+	int64_t ok;
+
+	a->touched = true;
+	if (x->result == TRANSPORT_TEMPFAIL) {
+		sc->stats->deferred += x->n;
+		if (x->stream) {
+			log_warn("list=%s job=%lld: deferred: %s", a->j.list,
+				 (long long)a->j.id, x->error ? x->error :
+				 "temporary failure");
+			return 0;
+		}
+		for (size_t i = 0; i < x->n; i++)
+			if (store_job_rcpt_update(s, x->rows[i].id, RCPT_RETRY,
+						  x->rows[i].attempts + 1,
+						  deliver_backoff(c,
+						  x->rows[i].attempts + 1,
+						  now), 0, x->error) < 0)
+				return -1;
+		return 0;
+	}
+	ok = record(c, s, &a->j, x, now, sc->stats);
+	if (ok < 0)
+		return -1;
+	a->new_ok += ok;
 	return 0;
 }
 
-static void stream_drain_free(struct stream *st, bool wait)
+/* Whether the job is finished (nothing left to send), in the store, in
+ * the commit that records its last transaction: a crash after it cannot
+ * leave a job that is sent but never marked. */
+static int job_finish(struct sched *sc, struct active *a)
 {
+	bool done;
+
+	if (a->finished || !a->j.members_done)
+		return 0;
+	if (store_job_finish_if_done(sc->s, a->j.id, &done) < 0)
+		return -1;
+	a->finish_now = done;
+	return 0;
+}
+
+/* Writes what the jobs touched by this record say: the defer, the cursor,
+ * the ranges ahead of it, the progress, the count and whether they are
+ * finished. */
+static int record_jobs(struct sched *sc, struct txn *set, time_t now)
+{
+	const struct conf *c = sc->d->c;
+	struct store *s = sc->s;
+
+	for (struct active *a = sc->head; a != NULL; a = a->next) {
+		int64_t cursor;
+		bool all, done, members_done;
+
+		if (a->total_unsaved &&
+		    store_job_set_total(s, a->j.id, a->j.total) < 0)
+			return -1;
+		if (!a->touched)
+			continue;
+		if (a->defer_unsaved &&
+		    store_job_defer(s, a->j.id,
+				    deliver_backoff(c, a->j.attempts + 1, now),
+				    a->defer_error) < 0)
+			return -1;
+		cursor = stream_cursor(a, &all);
+		for (struct txn *x = set; x != NULL; x = x->next) {
+			if (x->job != a || !x->stream ||
+			    x->result == TRANSPORT_TEMPFAIL || x->last <= cursor)
+				continue;
+			if (store_job_range_add(s, a->j.id, x->after,
+						x->last) < 0)
+				return -1;
+		}
+		done = a->end && !a->deferred && a->stream_inflight == 0 && all;
+		if (store_job_progress(s, a->j.id, cursor, a->new_ok,
+				       done || a->j.members_done,
+				       !a->deferred) < 0)
+			return -1;
+		if (cursor != a->j.cursor &&
+		    store_job_ranges_prune(s, a->j.id, cursor) < 0)
+			return -1;
+		a->new_cursor = cursor;
+		a->new_done = done || a->j.members_done;
+		/* job_finish asks the store, which sees this commit's rows. */
+		members_done = a->j.members_done;
+		a->j.members_done = a->new_done;
+		if (job_finish(sc, a) < 0) {
+			a->j.members_done = members_done;
+			return -1;
+		}
+		a->j.members_done = members_done;
+	}
+	return 0;
+}
+
+/* The record of `set` (linked by next) is on disk: the jobs move on. */
+static void recorded(struct sched *sc, struct txn *set)
+{
+	struct txn *x, *next;
+
+	for (x = set; x != NULL; x = next) {
+		next = x->next;
+		x->recording = false;
+		x->recorded = true;
+		sc->stats->transactions++;
+		if (!x->stream)
+			txn_free(x);
+	}
+	for (struct active *a = sc->head; a != NULL; a = a->next) {
+		a->total_unsaved = false;
+		a->end_unsaved = false;
+		if (!a->touched)
+			continue;
+		a->touched = false;
+		a->defer_unsaved = false;
+		/* The batches the cursor passed are done with. */
+		while (a->fifo_head != NULL && a->fifo_head->recorded &&
+		       a->fifo_head->last <= a->new_cursor &&
+		       a->fifo_head->result != TRANSPORT_TEMPFAIL) {
+			struct txn *h = a->fifo_head;
+
+			a->fifo_head = h->fifo_next;
+			if (a->fifo_head == NULL)
+				a->fifo_tail = NULL;
+			txn_free(h);
+		}
+		a->j.cursor = a->new_cursor;
+		a->j.members_done = a->new_done;
+		a->sent += a->new_ok;
+		a->new_ok = 0;
+		if (a->bar)
+			progress_bar(&a->j, a->sent);
+		if (a->finish_now) {
+			a->finish_now = false;
+			a->finished = true;
+			sc->stats->jobs_done++;
+			log_info("list=%s job=%lld: delivered", a->j.list,
+				 (long long)a->j.id);
+		}
+	}
+}
+
+static int close_write(struct sched *sc);
+static void close_remove(struct sched *sc);
+
+/* One record of `set`: begin, each transaction, the jobs (and those that
+ * are through), commit. Returns 0, or -1 with nothing of it kept (the
+ * stats as they were). */
+static int record_set(struct sched *sc, struct txn *set)
+{
+	struct deliver_stats saved = *sc->stats;
+	time_t now = util_now();
 	struct txn *x;
 
-	while (wait && st->inflight > 0) {
-		x = wait_done(st->d);
-		st->inflight--;
-		x->finished = true;
+	for (x = set; x != NULL; x = x->next)
+		x->recording = true;
+	if (store_begin(sc->s) < 0)
+		goto fail;
+	for (x = set; x != NULL; x = x->next)
+		if (record_txn(sc, x, now) < 0)
+			goto fail;
+	if (record_jobs(sc, set, now) < 0 || close_write(sc) < 0 ||
+	    store_commit(sc->s) < 0)
+		goto fail;
+	recorded(sc, set);
+	close_remove(sc);
+	return 0;
+fail:
+	store_rollback(sc->s);
+	*sc->stats = saved;
+	for (x = set; x != NULL; x = x->next)
+		x->recording = false;
+	for (struct active *a = sc->head; a != NULL; a = a->next) {
+		a->touched = false;
+		a->finish_now = false;
+		a->new_ok = 0;
 	}
-	while ((x = st->fifo_head) != NULL) {
-		st->fifo_head = x->fifo_next;
-		txn_free(x);
-	}
-	st->fifo_tail = NULL;
+	return -1;
 }
 
-static int run_stream(struct deliver *d, struct store *s, struct store_job *j,
-		      const char *data, size_t len, bool progress,
-		      struct deliver_stats *stats)
+/* What is stored about the jobs that are through, inside the caller's
+ * store transaction: a stream that ended without a transaction to record
+ * it, and whether they are finished. */
+static int close_write(struct sched *sc)
 {
-	struct stream st = {
-		.d = d, .s = s, .j = j, .data = data, .len = len,
-		.max = batch_max(d, j), .after = j->cursor, .sent = j->sent,
-	};
-	int ret = 0;
-
-	if (j->total < 0) {
-		if (store_job_recipients_count(s, j, &j->total) < 0 ||
-		    store_job_set_total(s, j->id, j->total) < 0)
+	for (struct active *a = sc->head; a != NULL; a = a->next) {
+		if (!job_through(a))
+			continue;
+		if (a->end_unsaved &&
+		    store_job_progress(sc->s, a->j.id, a->j.cursor, 0, true,
+				       true) < 0)
+			return -1;
+		if (job_finish(sc, a) < 0)
 			return -1;
 	}
-	st.bar = progress && j->total >= PROGRESS_MIN && isatty(STDERR_FILENO);
-	if (store_job_ranges(s, j->id, &st.ranges, &st.nranges) < 0)
+	return 0;
+}
+
+/* ...and once that is committed, they leave the working set. */
+static void close_remove(struct sched *sc)
+{
+	struct active **pa;
+
+	for (pa = &sc->head; *pa != NULL;) {
+		struct active *a = *pa;
+
+		if (!job_through(a)) {
+			pa = &a->next;
+			continue;
+		}
+		if (a->finish_now) {
+			sc->stats->jobs_done++;
+			log_info("list=%s job=%lld: delivered", a->j.list,
+				 (long long)a->j.id);
+		}
+		*pa = a->next;
+		sc->nactive--;
+		sc->active_bytes -= a->len;
+		active_free(a);
+	}
+}
+
+/* Closes the jobs that are through, in a commit of their own (when nothing
+ * is in flight to record with it). */
+static int close_jobs(struct sched *sc)
+{
+	struct store *s = sc->s;
+	bool any = false;
+
+	for (struct active *a = sc->head; a != NULL && !any; a = a->next)
+		any = job_through(a);
+	if (!any)
+		return 0;
+	if (store_begin(s) < 0 || close_write(sc) < 0 || store_commit(s) < 0) {
+		log_error("queue: %s", store_error(s));
+		store_rollback(s);
+		for (struct active *a = sc->head; a != NULL; a = a->next)
+			a->finish_now = false;
 		return -1;
-	for (;;) {
-		while (!st.deferred && !st.end && !st.unrecorded &&
-		       st.inflight < d->nsessions) {
-			if (stream_submit(&st) < 0) {
-				ret = -1;
-				break;
+	}
+	close_remove(sc);
+	return 0;
+}
+
+/* Records every finished transaction, `first` (taken from the sessions)
+ * and those finished since: all in one commit, else each in its own. A
+ * transaction whose record fails stays ahead of its job's cursor (it goes
+ * again on the next pass) and nothing more is sent. Returns -1 when
+ * something could not be recorded. */
+static int record_finished(struct sched *sc, struct txn *first)
+{
+	struct txn *set = NULL, **tail = &set, *x;
+	int ret = 0;
+
+	for (x = first; x != NULL; x = try_done(sc->d)) {
+		picked_up(sc, x);
+		x->next = NULL;
+		*tail = x;
+		tail = &x->next;
+	}
+	if (set == NULL || record_set(sc, set) == 0)
+		return 0;
+	/* One at a time: a fault repeats the one that meets it only. */
+	for (x = set; x != NULL;) {
+		struct txn *next = x->next;
+
+		x->next = NULL;
+		if (record_set(sc, x) < 0) {
+			log_error("list=%s job=%lld: recording a transaction: "
+				  "%s", x->job->j.list, (long long)x->job->j.id,
+				  store_error(sc->s));
+			x->unrecorded = true;
+			sc->failed = true;
+			ret = -1;
+			if (x->stream) {
+				/* It stays in the FIFO, blocking the cursor:
+				 * the job goes no further in this pass. */
+				x->job->deferred = true;
+			} else {
+				x->job->rows_tempfail = true;
+				txn_free(x);
 			}
 		}
-		if (ret < 0 || st.inflight == 0)
-			break;
-		if (stream_finish(&st, wait_done(d), stats) < 0) {
-			ret = -1;
-			break;
-		}
+		x = next;
 	}
-	if (st.unrecorded)
-		ret = -1;
-	if (st.end && st.inflight == 0 && !st.deferred && !j->members_done &&
-	    ret == 0) {
-		/* The stream ended without a transaction to record it. */
-		if (store_job_progress(s, j->id, j->cursor, 0, true, true) < 0)
-			ret = -1;
-		else
-			j->members_done = true;
-	}
-	if (st.bar)
-		fputc('\n', stderr);
-	stream_drain_free(&st, true);
-	free(st.ranges);
 	return ret;
 }
 
-/* ---- explicit recipients and retries ---- */
-
-/* Records one finished transaction of job rows in a store transaction of
- * its own: one that cannot be leaves only its recipients to go again.
- * *tempfail_r when the whole was deferred. 0, or -1 (logged). */
-static int rows_finish(struct deliver *d, struct store *s, struct store_job *j,
-		       struct txn *x, struct deliver_stats *stats,
-		       bool *tempfail_r)
+static void sched_free(struct sched *sc)
 {
-	time_t now = util_now();
-	int r = store_begin(s);
+	struct active *a;
 
-	stats->transactions++;
-	if (r == 0 && x->result == TRANSPORT_TEMPFAIL) {
-		*tempfail_r = true;
-		stats->deferred += x->n;
-		for (size_t i = 0; i < x->n && r == 0; i++)
-			r = store_job_rcpt_update(s, x->rows[i].id, RCPT_RETRY,
-				x->rows[i].attempts + 1,
-				deliver_backoff(d->c, x->rows[i].attempts + 1,
-						now), 0, x->error);
-	} else if (r == 0) {
-		/* Recipients delivered on a retry (or as the explicit
-		 * recipients of a direct job) count in the job's progress
-		 * like the member stream's: the cursor and members_done stay
-		 * as they are. */
-		int64_t ok = record(d->c, s, j, x, now, stats);
-
-		if (ok < 0 ||
-		    (ok > 0 && store_job_progress(s, j->id, j->cursor, ok,
-						  j->members_done, false) < 0))
-			r = -1;
+	while ((a = sc->head) != NULL) {
+		sc->head = a->next;
+		active_free(a);
 	}
-	if (r == 0 && store_commit(s) < 0)
-		r = -1;
-	if (r < 0) {
-		log_error("list=%s job=%lld: recording a transaction: %s",
-			  j->list, (long long)j->id, store_error(s));
-		store_rollback(s);
-	}
-	return r;
-}
-
-static int run_rows(struct deliver *d, struct store *s, struct store_job *j,
-		    const char *data, size_t len, struct deliver_stats *stats)
-{
-	size_t max = batch_max(d, j);
-
-	for (;;) {
-		struct store_rcpt *rows;
-		size_t n, off, k, inflight = 0;
-		bool tempfail = false;
-		int ret = 0;
-
-		if (store_job_rcpts_due(s, j->id, util_now(), max * d->nsessions,
-					&rows, &n) < 0)
-			return -1;
-		if (n == 0) {
-			store_rcpts_free(&rows, n);
-			return 0;
-		}
-		for (off = 0; off < n; off += k) {
-			struct txn *x;
-
-			k = n - off < max ? n - off : max;
-			x = txn_new(j, data, len, k);
-			x->rows = xcalloc(k + 1, sizeof *x->rows);
-			for (size_t i = 0; i < k; i++) {
-				x->rows[i] = rows[off + i];
-				rows[off + i].address = NULL;
-				x->r[i].addr = x->rows[i].address;
-			}
-			per_recipient_sender(d, j->list, x);
-			personalize(j, x);
-			submit(d, x);
-			inflight++;
-		}
-		store_rcpts_free(&rows, n);
-		while (inflight > 0) {
-			struct txn *x = wait_done(d);
-
-			inflight--;
-			if (rows_finish(d, s, j, x, stats, &tempfail) < 0)
-				ret = -1;
-			txn_free(x);
-		}
-		if (ret < 0)
-			return -1;
-		if (tempfail)
-			return 0;
-	}
-}
-
-static int run_job(struct deliver *d, struct store *s, struct store_job *j,
-		   bool progress, struct deliver_stats *stats)
-{
-	char *data = NULL;
-	size_t len;
-	bool done;
-
-	if (store_job_data(s, j->id, &data, &len) < 0)
-		goto fail;
-	if (!j->members_done && j->next_attempt <= util_now() &&
-	    run_stream(d, s, j, data, len, progress, stats) < 0)
-		goto fail;
-	if (run_rows(d, s, j, data, len, stats) < 0)
-		goto fail;
-	if (store_job_finish_if_done(s, j->id, &done) < 0)
-		goto fail;
-	if (done) {
-		int64_t delivered, failed;
-
-		stats->jobs_done++;
-		if (store_job_counts(s, j->id, &delivered, &failed) < 0)
-			goto fail;
-		log_info("list=%s job=%lld: finished: %lld delivered, %lld "
-			 "failed", j->list, (long long)j->id,
-			 (long long)delivered, (long long)failed);
-	}
-	free(data);
-	return 0;
-fail:
-	log_error("list=%s job=%lld: %s", j->list, (long long)j->id,
-		  store_error(s));
-	free(data);
-	return -1;
+	sc->nactive = 0;
+	sc->active_bytes = 0;
 }
 
 int deliver_pass(struct deliver *d, struct store *s, bool progress,
 		 struct deliver_stats *stats)
 {
-	struct store_job j = { 0 };
-	int64_t last_id = 0;
-	bool found;
-	int ret = 0;
+	struct sched sc = {
+		.d = d, .s = s, .progress = progress, .stats = stats,
+		.more = true,
+	};
 
 	if (!d->have_key) {
 		if (store_secret(s, "verp", d->verp_key) < 0) {
@@ -773,18 +1080,26 @@ int deliver_pass(struct deliver *d, struct store *s, bool progress,
 		d->have_key = true;
 	}
 	for (;;) {
-		if (store_job_next_due(s, util_now(), last_id, &j,
-				       &found) < 0) {
-			log_error("queue: %s", store_error(s));
+		/* After a failure nothing more is sent, and what is in flight
+		 * is still recorded as it finishes. */
+		if (!sc.failed && fill(&sc) < 0)
+			sc.failed = true;
+		if (sc.inflight > 0) {
+			if (record_finished(&sc, wait_done(d)) < 0)
+				sc.failed = true;
+			continue;
+		}
+		/* Nothing in flight: every job in the set is through. */
+		if (close_jobs(&sc) < 0)
+			sc.failed = true;
+		if (sc.failed || sc.head != NULL) {
+			if (!sc.failed)
+				log_error("queue: a job is neither through nor "
+					  "in flight");
+			sched_free(&sc);
 			return -1;
 		}
-		if (!found)
-			return ret;
-		last_id = j.id;
-		if (run_job(d, s, &j, progress, stats) < 0)
-			ret = -1;
-		store_job_clear(&j);
-		if (ret < 0)
-			return ret;
+		if (!sc.more)
+			return 0;
 	}
 }

@@ -1,6 +1,7 @@
 /* rcptsink - a small SMTP sink that answers RCPT per address, for the tests
  *
- * usage: rcptsink [-x] [-s SOFTFILE] [-h HARDFILE] -D DUMPFILE HOST:PORT
+ * usage: rcptsink [-x] [-s SOFTFILE] [-h HARDFILE] [-b N -B DIR] -D DUMPFILE
+ *                 HOST:PORT
  *
  * Postfix's smtp-sink can turn down every RCPT, but not some addresses and
  * not others; this server can. It listens on HOST:PORT (a loopback address)
@@ -15,7 +16,12 @@
  *   (an empty line)
  * with one write(2) per transaction on an O_APPEND descriptor, so that the
  * children never interleave. Runs until SIGTERM; a child ends with its
- * session, or when the parent dies. */
+ * session, or when the parent dies.
+ *
+ * With -b N -B DIR, the first N transactions to reach the end of their data
+ * are answered only once all N are there at the same time (each leaves a
+ * file in DIR): a client that runs fewer than N transactions side by side
+ * gets "451" for them after 20 s instead. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +35,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LINE_MAX_LEN 4096
@@ -186,6 +193,41 @@ static void angle_addr(const char *arg, char *out, size_t size)
 
 static int offer_xverp;
 
+static int barrier_n;
+static const char *barrier_dir;
+
+/* The barrier of -b N -B DIR: 1 when this transaction may be answered (it
+ * is not among the first N, or all N arrived), 0 after the time limit. */
+static int barrier(void)
+{
+	char path[4096];
+	int i, mine = 0, tries;
+
+	if (barrier_n <= 0 || barrier_dir == NULL)
+		return 1;
+	for (i = 1; i <= barrier_n && !mine; i++) {
+		int f;
+
+		snprintf(path, sizeof path, "%s/a%d", barrier_dir, i);
+		f = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (f >= 0) {
+			close(f);
+			mine = i;
+		}
+	}
+	if (!mine)
+		return 1;
+	for (tries = 0; tries < 2000; tries++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		snprintf(path, sizeof path, "%s/a%d", barrier_dir, barrier_n);
+		if (access(path, F_OK) == 0)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 static void serve(int fd, int dump, const struct addrs *soft,
 		  const struct addrs *hard)
 {
@@ -238,6 +280,12 @@ static void serve(int fd, int dump, const struct addrs *soft,
 			while (read_line(&c, line, sizeof line) &&
 			       strcmp(line, ".") != 0)
 				;
+			if (!barrier()) {
+				record_reset(&r);
+				reply(fd, "451 4.4.0 too few transactions "
+					  "side by side\r\n");
+				continue;
+			}
 			record_add(&r, "", "");
 			if (write(dump, r.text, r.len) != (ssize_t)r.len)
 				exit(1);
@@ -257,8 +305,8 @@ static void serve(int fd, int dump, const struct addrs *soft,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rcptsink [-s SOFTFILE] [-h HARDFILE] "
-		"-D DUMPFILE HOST:PORT\n");
+	fprintf(stderr, "usage: rcptsink [-x] [-s SOFTFILE] [-h HARDFILE] "
+		"[-b N -B DIR] -D DUMPFILE HOST:PORT\n");
 	exit(2);
 }
 
@@ -270,7 +318,15 @@ int main(int argc, char **argv)
 	char host[64], *colon;
 	int opt, lfd, dump, one = 1;
 
-	while ((opt = getopt(argc, argv, "xs:h:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "xs:h:D:b:B:")) != -1) {
+		if (opt == 'b') {
+			barrier_n = atoi(optarg);
+			continue;
+		}
+		if (opt == 'B') {
+			barrier_dir = optarg;
+			continue;
+		}
 		if (opt == 's' && load_addrs(optarg, &soft) == 0)
 			continue;
 		if (opt == 'h' && load_addrs(optarg, &hard) == 0)
