@@ -6,7 +6,8 @@
 # libetpan, SQLite, libconfig, PCRE2 and cairo (the health report's chart).
 # Run: libsasl2-modules (the PLAIN and
 # LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
-# swaks, Postfix for its smtp-sink/smtp-source tools, a private copy of
+# swaks, Postfix for its smtp-sink/smtp-source tools, python3 (an LMTP
+# client), strace (counts syncs), a private copy of
 # Exim 4 (see below), mandoc and man-db (the manual pages), systemd (for
 # systemd-analyze) and debhelper, dpkg-dev and lintian (the Debian
 # package, scripts/build-deb.sh). Postfix is installed with "No configuration"
@@ -45,7 +46,7 @@ packages=(
 	# what reads the report as people do: chromium renders its HTML part,
 	# file(1) names its chart
 	chromium file
-	libcmocka-dev postfix swaks iproute2 ca-certificates
+	libcmocka-dev postfix swaks iproute2 ca-certificates strace
 	libsasl2-modules
 	# the fuzz targets (libFuzzer) and the hostile-mail test's generator
 	clang libclang-rt-14-dev python3

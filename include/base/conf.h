@@ -131,6 +131,22 @@ struct conf_outbound {
 	struct conf_strv retry_schedule;   /* e.g. "1m", "5m", ... */
 };
 
+/* Where a listener listens: a Unix socket, or a loopback TCP address. */
+struct conf_listen {
+	char *path;             /* unix:PATH (absolute); NULL for TCP */
+	char *host;             /* TCP: a loopback address, as written */
+	int port;
+};
+
+/* convene lmtp, the MTA's entry point over LMTP. */
+struct conf_lmtp {
+	struct conf_listen listen;
+	long max_sessions;      /* sessions at the same time */
+	long timeout_s;         /* idle time allowed within a session */
+	long max_recipients;    /* RCPTs in one transaction */
+	unsigned socket_mode;   /* permissions of the Unix socket */
+};
+
 struct conf_limits {
 	long max_message_kb;    /* hard bound on what receive reads */
 	long max_header_kb;
@@ -152,6 +168,7 @@ struct conf {
 	long answer_rate_max;       /* answers and confirmations to one */
 	long answer_rate_window_s;  /*   address: at most max per window */
 	struct conf_outbound outbound;
+	struct conf_lmtp lmtp;
 	struct conf_limits limits;
 	struct conf_bounces bounces;  /* the lists' defaults */
 	struct conf_strv bans;  /* global sender bans (sources) */
@@ -205,6 +222,14 @@ bool conf_list_is_council(const struct conf_list *l, const char *addr);
 enum { CONF_SPONSORS = 1, CONF_LEADERS = 2, CONF_COUNCIL = 4 };
 const char **conf_list_roles(const struct conf_list *l, int roles,
 			     size_t *n_r);
+
+/* Parses a listener address: "unix:PATH" (a relative PATH is taken from
+ * `dir`) or "HOST:PORT" with HOST a loopback address (127.0.0.0/8, ::1 in
+ * brackets, or localhost). Returns 0 with *l filled (free with
+ * conf_listen_free), or -1 with *error_r (static text). */
+int conf_parse_listen(const char *spec, const char *dir,
+		      struct conf_listen *l, const char **error_r);
+void conf_listen_free(struct conf_listen *l);
 
 /* Parses a duration like "90s", "5m", "2h", "5d" into seconds; -1 if invalid. */
 long conf_parse_duration(const char *s);

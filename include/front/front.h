@@ -12,6 +12,7 @@
  * status. */
 int cmd_receive(int argc, char **argv, const char *config);
 int cmd_run(int argc, char **argv, const char *config);
+int cmd_lmtp(int argc, char **argv, const char *config);
 int cmd_check(int argc, char **argv, const char *config);
 int cmd_lists(int argc, char **argv, const char *config);
 int cmd_members(int argc, char **argv, const char *config);

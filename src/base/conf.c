@@ -27,6 +27,9 @@
 #ifndef PKGDATADIR
 #error "PKGDATADIR must be defined (-DPKGDATADIR=...)"
 #endif
+#ifndef LOCALSTATEDIR
+#error "LOCALSTATEDIR must be defined (-DLOCALSTATEDIR=...)"
+#endif
 
 /* A list name must leave room for "-unsubscribe" in a 64-byte local part. */
 #define LIST_NAME_MAX (ADDR_LOCAL_MAX - 12)
@@ -44,7 +47,11 @@ struct loader {
 static const char *const top_keys[] = {
 	"domain", "database", "templates", "language", "busy_timeout_ms",
 	"local_part_case_sensitive", "bans", "outbound", "limits", "lists", "bounces",
-	"confirm_expiry", "answer_rate_limit",
+	"confirm_expiry", "answer_rate_limit", "lmtp",
+	NULL
+};
+static const char *const lmtp_keys[] = {
+	"listen", "max_sessions", "timeout", "max_recipients", "socket_mode",
 	NULL
 };
 static const char *const outbound_keys[] = {
@@ -873,6 +880,114 @@ static void load_limits(struct loader *ld, const config_setting_t *g)
 				    1000000);
 }
 
+static bool loopback_host(const char *h, size_t n)
+{
+	char tmp[64];
+	unsigned a, b, c, d;
+	char extra;
+
+	if (n == 0 || n >= sizeof tmp)
+		return false;
+	memcpy(tmp, h, n);
+	tmp[n] = '\0';
+	if (strcmp(tmp, "localhost") == 0 || strcmp(tmp, "[::1]") == 0)
+		return true;
+	return sscanf(tmp, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 &&
+	       a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+int conf_parse_listen(const char *spec, const char *dir,
+		      struct conf_listen *l, const char **error_r)
+{
+	const char *colon;
+	char *end = NULL;
+	long port;
+
+	memset(l, 0, sizeof *l);
+	if (strncmp(spec, "unix:", 5) == 0) {
+		const char *path = spec + 5;
+
+		if (*path == '\0') {
+			*error_r = "unix: needs a path";
+			return -1;
+		}
+		l->path = path[0] == '/' || dir == NULL ? xstrdup(path) :
+			  xasprintf("%s/%s", dir, path);
+		if (strlen(l->path) >= 108) {
+			*error_r = "the socket's path is too long (at most "
+				   "107 bytes)";
+			conf_listen_free(l);
+			return -1;
+		}
+		return 0;
+	}
+	colon = strrchr(spec, ':');
+	if (colon == NULL || colon[1] < '0' || colon[1] > '9') {
+		*error_r = "not unix:PATH or HOST:PORT";
+		return -1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535) {
+		*error_r = "the port must be 1 to 65535";
+		return -1;
+	}
+	if (!loopback_host(spec, (size_t)(colon - spec))) {
+		*error_r = "LMTP has no authentication: listen on a Unix "
+			   "socket or a loopback address (127.0.0.1, [::1], "
+			   "localhost) only";
+		return -1;
+	}
+	if (spec[0] == '[')
+		l->host = xstrndup(spec + 1, (size_t)(colon - spec) - 2);
+	else
+		l->host = xstrndup(spec, (size_t)(colon - spec));
+	l->port = (int)port;
+	return 0;
+}
+
+void conf_listen_free(struct conf_listen *l)
+{
+	xfree(&l->path);
+	xfree(&l->host);
+}
+
+static void load_lmtp(struct loader *ld, const config_setting_t *g)
+{
+	struct conf *c = ld->c;
+	struct conf_lmtp *m = &c->lmtp;
+	const config_setting_t *s;
+	char tmp[SHOW_MAX + 4];
+	const char *v, *err = NULL;
+	char *end = NULL;
+	long mode;
+
+	ld->ctx = "lmtp.";
+	if (g != NULL)
+		check_keys(ld, g, lmtp_keys);
+	v = lookup_string(ld, g, "listen", &s);
+	if (v != NULL && conf_parse_listen(v, c->dir, &m->listen, &err) < 0) {
+		problem(ld, s, "lmtp.listen: \"%s\": %s", show(tmp, v), err);
+		v = NULL;
+	}
+	if (v == NULL && conf_parse_listen("unix:" LOCALSTATEDIR
+					   "/run/convene/lmtp.sock", NULL,
+					   &m->listen, &err) < 0)
+		log_fatal("the default LMTP socket: %s", err);
+	m->max_sessions = get_int(ld, g, "max_sessions", 32, 1, 10000);
+	m->timeout_s = get_duration(ld, g, "timeout", 300);
+	m->max_recipients = get_int(ld, g, "max_recipients", 1000, 1, 100000);
+	m->socket_mode = 0666;
+	v = lookup_string(ld, g, "socket_mode", &s);
+	if (v != NULL) {
+		mode = v[0] == '0' ? strtol(v, &end, 8) : -1;
+		if (mode < 0 || mode > 0777 || end == NULL || *end != '\0')
+			problem(ld, s, "lmtp.socket_mode: \"%s\" is not an "
+				"octal mode like \"0660\"", show(tmp, v));
+		else
+			m->socket_mode = (unsigned)mode;
+	}
+}
+
 static double get_number(struct loader *ld, const config_setting_t *g,
 			 const char *key, double def, double min, double max)
 {
@@ -1651,6 +1766,8 @@ int conf_load(const char *path, struct conf **conf_r,
 	ld.ctx = "";
 	load_outbound(&ld, get_group(&ld, root, "outbound"));
 	ld.ctx = "";
+	load_lmtp(&ld, get_group(&ld, root, "lmtp"));
+	ld.ctx = "";
 	load_limits(&ld, get_group(&ld, root, "limits"));
 	ld.ctx = "";
 	load_bounces(&ld, get_group(&ld, root, "bounces"), &c->bounces, NULL,
@@ -1744,6 +1861,7 @@ void conf_free(struct conf **conf)
 	}
 	free(c->outbound.helo);
 	strv_free(&c->outbound.retry_schedule);
+	conf_listen_free(&c->lmtp.listen);
 	regexes_free(&c->bans, &c->ban_rx);
 	for (i = 0; i < c->nlists; i++)
 		list_free(&c->lists[i]);

@@ -89,7 +89,7 @@ static enum status receive_stdin(const struct conf *c, const char *recipient)
 			 recipient ? recipient : "?", c->limits.max_message_kb);
 		fprintf(stderr, "convene: message too large (limit %ld KB)\n",
 			c->limits.max_message_kb);
-		st = ST_DATAERR;
+		st = ST_TOOBIG;
 	} else {
 		st = receive_message(c, recipient, buf_cstr(&in), in.len,
 				     &outcome);

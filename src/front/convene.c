@@ -20,6 +20,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "receive", cmd_receive, "receive [--recipient ADDR]" },
+	{ "lmtp", cmd_lmtp, "lmtp [--listen unix:PATH|HOST:PORT] [--user USER]" },
 	{ "run", cmd_run, "run [--once] [--user USER]" },
 	{ "check", cmd_check, "check" },
 	{ "lists", cmd_lists, "lists" },

@@ -1,0 +1,279 @@
+/* intake - messages from many senders at once, committed together */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/intake.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "pipeline/receive.h"
+#include "store/store.h"
+
+/* A batch takes at most this many messages; the rest wait for the next.
+ * (Sessions bound how many can wait: each has at most one message.) */
+#define INTAKE_BATCH_MAX 1000
+
+/* One submitted message on its way through the committer. */
+struct pending {
+	struct pending *next;
+	struct intake_msg *m;
+	struct incoming *in;        /* m->n, read for each recipient */
+	bool *prepared;             /* receive_prepare said ST_OK */
+	bool *ready;                /* prepared and not yet failed */
+	bool done;
+};
+
+struct intake {
+	struct store *s;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct pending *head, *tail;
+	size_t waiting;
+	bool stopping;
+	struct intake_stats stats;
+};
+
+/* Every staged recipient of the n messages from batch: its outcome was
+ * undone with the transaction. */
+static void undo_staged(struct pending *batch, size_t nbatch, bool full)
+{
+	struct pending *p = batch;
+
+	for (size_t k = 0; k < nbatch && p != NULL; k++, p = p->next) {
+		for (size_t i = 0; i < p->m->n; i++) {
+			if (!p->ready[i])
+				continue;
+			p->m->status[i] = full ? ST_NOSPACE : ST_TEMPFAIL;
+			p->m->outcome[i] = INCOMING_REFUSED;
+		}
+	}
+}
+
+/* Stages and commits one batch of n messages (the first n of the list
+ * starting at batch). Returns whether it was committed. */
+static bool commit_batch(struct intake *ik, struct pending *batch, size_t n)
+{
+	struct store *s = ik->s;
+	struct pending *p;
+	size_t k, staged = 0;
+
+	if (store_begin(s) < 0) {
+		log_error("intake: %s; %zu message(s) left with the MTA to "
+			  "retry", store_error(s), n);
+		undo_staged(batch, n, store_full(s));
+		return false;
+	}
+	for (k = 0, p = batch; k < n; k++, p = p->next) {
+		struct intake_msg *m = p->m;
+
+		for (size_t i = 0; i < m->n; i++) {
+			enum status st;
+
+			if (!p->ready[i])
+				continue;
+			if (store_savepoint(s) < 0) {
+				st = incoming_store_failure(s, &p->in[i],
+							    "savepoint");
+			} else {
+				st = receive_stage(s, &p->in[i],
+						   &m->outcome[i]);
+				if (st == ST_OK && store_release(s) < 0)
+					st = incoming_store_failure(
+						s, &p->in[i], "release");
+			}
+			if (st == ST_OK) {
+				m->status[i] = ST_OK;
+				staged++;
+				continue;
+			}
+			/* This message alone is undone; the others stay. */
+			if (st == ST_TEMPFAIL && store_full(s))
+				st = ST_NOSPACE;
+			m->status[i] = st;
+			m->outcome[i] = INCOMING_REFUSED;
+			p->ready[i] = false;
+			if (!store_rollback_savepoint(s)) {
+				log_error("intake: the transaction ended with "
+					  "that failure; %zu message(s) left "
+					  "with the MTA to retry", n);
+				undo_staged(batch, n, store_full(s));
+				store_rollback(s);
+				return false;
+			}
+		}
+	}
+	if (store_commit(s) < 0) {
+		log_error("intake: commit: %s; %zu message(s) left with the "
+			  "MTA to retry", store_error(s), n);
+		undo_staged(batch, n, store_full(s));
+		store_rollback(s);
+		return false;
+	}
+	pthread_mutex_lock(&ik->mu);
+	ik->stats.batches++;
+	ik->stats.messages += staged;
+	if (staged > ik->stats.largest)
+		ik->stats.largest = staged;
+	pthread_mutex_unlock(&ik->mu);
+	return true;
+}
+
+static void *committer_main(void *arg)
+{
+	struct intake *ik = arg;
+
+	for (;;) {
+		struct pending *batch, *p, *last = NULL;
+		size_t n = 0;
+
+		pthread_mutex_lock(&ik->mu);
+		while (ik->head == NULL && !ik->stopping)
+			pthread_cond_wait(&ik->work_cv, &ik->mu);
+		if (ik->head == NULL) {
+			pthread_mutex_unlock(&ik->mu);
+			break;
+		}
+		/* Everything waiting now goes into this batch. */
+		batch = ik->head;
+		for (p = batch; p != NULL && n < INTAKE_BATCH_MAX; p = p->next) {
+			last = p;
+			n++;
+		}
+		ik->head = last->next;
+		if (ik->head == NULL)
+			ik->tail = NULL;
+		ik->waiting -= n;
+		pthread_mutex_unlock(&ik->mu);
+
+		if (!commit_batch(ik, batch, n)) {
+			pthread_mutex_lock(&ik->mu);
+			ik->stats.failed_batches++;
+			pthread_mutex_unlock(&ik->mu);
+		}
+
+		pthread_mutex_lock(&ik->mu);
+		for (p = batch; n > 0; p = p->next, n--)
+			p->done = true;
+		pthread_cond_broadcast(&ik->done_cv);
+		pthread_mutex_unlock(&ik->mu);
+	}
+	return NULL;
+}
+
+struct intake *intake_open(const struct conf *c, char **error_r)
+{
+	struct intake *ik = xcalloc(1, sizeof *ik);
+	bool transient;
+
+	ik->s = store_open(c->database, c->busy_timeout_ms, error_r,
+			   &transient);
+	if (ik->s == NULL) {
+		free(ik);
+		return NULL;
+	}
+	if (store_leave_checkpoints(ik->s) < 0) {
+		*error_r = xstrdup(store_error(ik->s));
+		store_close(&ik->s);
+		free(ik);
+		return NULL;
+	}
+	pthread_mutex_init(&ik->mu, NULL);
+	pthread_cond_init(&ik->work_cv, NULL);
+	pthread_cond_init(&ik->done_cv, NULL);
+	if (pthread_create(&ik->thread, NULL, committer_main, ik) != 0) {
+		*error_r = xstrdup("cannot start the committer thread");
+		pthread_cond_destroy(&ik->work_cv);
+		pthread_cond_destroy(&ik->done_cv);
+		pthread_mutex_destroy(&ik->mu);
+		store_close(&ik->s);
+		free(ik);
+		return NULL;
+	}
+	return ik;
+}
+
+void intake_submit(struct intake *ik, const struct conf *c,
+		   struct intake_msg *m)
+{
+	struct pending p = { .m = m };
+	size_t i, nready = 0;
+
+	p.in = xcalloc(m->n ? m->n : 1, sizeof *p.in);
+	p.prepared = xcalloc(m->n ? m->n : 1, sizeof *p.prepared);
+	p.ready = xcalloc(m->n ? m->n : 1, sizeof *p.ready);
+	/* Reading and parsing happen here, in the sender's thread, so that
+	 * several messages are read at the same time; only the decisions
+	 * and the writes are one at a time. */
+	m->logid[0] = '\0';
+	for (i = 0; i < m->n; i++) {
+		m->outcome[i] = INCOMING_REFUSED;
+		m->status[i] = receive_prepare(c, m->rcpts[i], m->raw, m->len,
+					       &p.in[i]);
+		p.prepared[i] = p.ready[i] = m->status[i] == ST_OK;
+		nready += p.ready[i];
+		if (p.ready[i] && m->logid[0] == '\0')
+			memcpy(m->logid, p.in[i].logid, sizeof m->logid);
+	}
+	if (nready > 0) {
+		pthread_mutex_lock(&ik->mu);
+		if (ik->tail != NULL)
+			ik->tail->next = &p;
+		else
+			ik->head = &p;
+		ik->tail = &p;
+		ik->waiting++;
+		ik->stats.queued++;
+		pthread_cond_signal(&ik->work_cv);
+		while (!p.done)
+			pthread_cond_wait(&ik->done_cv, &ik->mu);
+		pthread_mutex_unlock(&ik->mu);
+	}
+	/* Those read are freed whatever became of them (receive_prepare
+	 * freed the others). */
+	for (i = 0; i < m->n; i++)
+		if (p.prepared[i])
+			incoming_free(&p.in[i]);
+	free(p.in);
+	free(p.prepared);
+	free(p.ready);
+}
+
+size_t intake_waiting(struct intake *ik)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ik->mu);
+	n = ik->waiting;
+	pthread_mutex_unlock(&ik->mu);
+	return n;
+}
+
+void intake_stats(struct intake *ik, struct intake_stats *st_r)
+{
+	pthread_mutex_lock(&ik->mu);
+	*st_r = ik->stats;
+	pthread_mutex_unlock(&ik->mu);
+}
+
+void intake_close(struct intake **ikp)
+{
+	struct intake *ik = *ikp;
+
+	if (ik == NULL)
+		return;
+	pthread_mutex_lock(&ik->mu);
+	ik->stopping = true;
+	pthread_cond_signal(&ik->work_cv);
+	pthread_mutex_unlock(&ik->mu);
+	pthread_join(ik->thread, NULL);
+	pthread_cond_destroy(&ik->work_cv);
+	pthread_cond_destroy(&ik->done_cv);
+	pthread_mutex_destroy(&ik->mu);
+	store_close(&ik->s);
+	free(ik);
+	*ikp = NULL;
+}
