@@ -1,15 +1,17 @@
 /* mta - how the MTA hands list mail to convene: the wiring to paste into
  * Postfix or Exim for the config in force, and a check of the MTA's own
  * config (through postconf/postmap, or exim -bP/-bt/-bh) that names what is
- * missing. Only the pipe to `convene receive` for now: the LMTP wiring
- * comes with `convene lmtp`. */
+ * missing. Two wirings: a pipe to `convene receive`, or LMTP to where
+ * `convene lmtp` listens (mta_wiring_lmtp). */
 #ifndef CONVENE_MTA_H
 #define CONVENE_MTA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf;
 struct conf;
+struct conf_listen;
 
 enum mta_kind { MTA_POSTFIX, MTA_EXIM };
 
@@ -20,6 +22,12 @@ struct mta_wiring {
 	char *user;         /* the user the MTA runs it as */
 	char *probe;        /* an address that must reach convene (the first
 			       list's posting address) */
+	/* Over LMTP (mta_wiring_lmtp): the Unix socket, or the loopback host
+	 * and port, that `convene lmtp` listens on. */
+	bool lmtp;
+	char *socket;
+	char *host;
+	int port;
 };
 
 /* The wiring of this install: `program` is the convene binary (absolute),
@@ -32,6 +40,15 @@ int mta_wiring_init(struct mta_wiring *w, enum mta_kind kind,
 		    const struct conf *c, const char *program,
 		    const char *config, const char *user, char **error_r);
 void mta_wiring_deinit(struct mta_wiring *w);
+
+/* Makes w the LMTP wiring: the MTA hands list mail to where `convene lmtp`
+ * listens (c->lmtp.listen; `listen` overrides it when not NULL, as
+ * `convene lmtp --listen` would). Postfix names a socket under its queue
+ * folder (/var/spool/postfix) relative to it, as its chrooted lmtp(8)
+ * needs. Returns 0, or -1 with *error_r (newly allocated) when the path
+ * cannot go into the MTA's config. */
+int mta_wiring_lmtp(struct mta_wiring *w, const struct conf *c,
+		    const struct conf_listen *listen, char **error_r);
 
 /* Appends the text to paste (comments say where each part goes). */
 void mta_print(const struct mta_wiring *w, struct buf *out);

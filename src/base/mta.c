@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,10 @@
 #define PF_FLAGS "DRhu"
 #define EXIM_ROUTER "convene_router"
 #define EXIM_TRANSPORT "convene_transport"
+#define EXIM_LMTP "convene_lmtp"
+/* Where Postfix keeps its queue, unless postconf says otherwise: a socket
+ * below it is named relative to it (lmtp(8) may run chrooted there). */
+#define PF_QUEUE_DEFAULT "/var/spool/postfix"
 
 /* Most output kept from one tool run. */
 #define TOOL_OUT_MAX (1024 * 1024)
@@ -66,13 +71,91 @@ void mta_wiring_deinit(struct mta_wiring *w)
 	free(w->command);
 	free(w->user);
 	free(w->probe);
+	free(w->socket);
+	free(w->host);
 	memset(w, 0, sizeof *w);
+}
+
+int mta_wiring_lmtp(struct mta_wiring *w, const struct conf *c,
+		    const struct conf_listen *listen, char **error_r)
+{
+	const struct conf_listen *l = listen != NULL ? listen :
+				      &c->lmtp.listen;
+
+	if (l->path != NULL && !word_ok(l->path)) {
+		*error_r = xasprintf("the socket path %s holds white space or "
+				     "control characters: the MTA would split "
+				     "it", l->path);
+		return -1;
+	}
+	w->lmtp = true;
+	free(w->socket);
+	free(w->host);
+	w->socket = l->path != NULL ? xstrdup(l->path) : NULL;
+	w->host = l->host != NULL ? xstrdup(l->host) : NULL;
+	w->port = l->port;
+	return 0;
+}
+
+/* Postfix's next hop for the LMTP wiring, with a socket below `queue`
+ * named relative to it; newly allocated. */
+static char *pf_lmtp_target(const struct mta_wiring *w, const char *queue)
+{
+	size_t n = strlen(queue);
+
+	if (w->socket == NULL)
+		return xasprintf(strchr(w->host, ':') != NULL ?
+				 "lmtp:inet:[%s]:%d" : "lmtp:inet:%s:%d",
+				 w->host, w->port);
+	if (strncmp(w->socket, queue, n) == 0 && w->socket[n] == '/')
+		return xasprintf("lmtp:unix:%s", w->socket + n + 1);
+	return xasprintf("lmtp:unix:%s", w->socket);
+}
+
+/* The next hop the transport map must give: "convene:" (the pipe) or the
+ * LMTP one. */
+static char *pf_target(const struct mta_wiring *w, const char *queue)
+{
+	return w->lmtp ? pf_lmtp_target(w, queue) :
+			 xasprintf("%s:", PF_SERVICE);
 }
 
 /* ---- what to paste ---- */
 
+static void print_postfix_lmtp(const struct mta_wiring *w, struct buf *b)
+{
+	char *target = pf_lmtp_target(w, PF_QUEUE_DEFAULT);
+
+	buf_printf(b, "# Postfix: mail for %s goes to convene over LMTP, to "
+		   "`convene lmtp`\n# listening on %s%s.\n"
+		   "# Check it with: convene mta postfix --lmtp --check\n\n",
+		   w->domain, w->socket != NULL ? "unix:" : "",
+		   w->socket != NULL ? w->socket : target + 10);
+	buf_printf(b, "# /etc/postfix/main.cf: add these settings (where "
+		   "relay_domains or\n# transport_maps already have a "
+		   "value, add to it). The inline table\n# needs Postfix 3.0 "
+		   "or later.\n"
+		   "relay_domains = %s\n"
+		   "transport_maps = inline:{ %s=%s }\n\n", w->domain,
+		   w->domain, target);
+	if (w->socket != NULL && strncmp(target, "lmtp:unix:/", 11) == 0)
+		buf_printf(b, "# Where Postfix's lmtp(8) runs chrooted (Debian: "
+			   "a y in the chroot column\n# of its line in "
+			   "master.cf) it cannot reach %s:\n# have convene "
+			   "listen below %s instead, in convene.conf:\n"
+			   "#   lmtp = { listen = \"unix:%s/private/"
+			   "convene-lmtp\"; };\n# and print this again.\n\n",
+			   w->socket, PF_QUEUE_DEFAULT, PF_QUEUE_DEFAULT);
+	buf_printf(b, "# Then: postfix reload\n");
+	free(target);
+}
+
 static void print_postfix(const struct mta_wiring *w, struct buf *b)
 {
+	if (w->lmtp) {
+		print_postfix_lmtp(w, b);
+		return;
+	}
 	buf_printf(b, "# Postfix: mail for %s goes to convene through pipe(8).\n"
 		   "# Check it with: convene mta postfix --check\n\n",
 		   w->domain);
@@ -91,11 +174,36 @@ static void print_postfix(const struct mta_wiring *w, struct buf *b)
 		   w->domain, w->domain, PF_SERVICE, PF_SERVICE);
 }
 
+static void print_exim_lmtp(const struct mta_wiring *w, struct buf *b)
+{
+	buf_printf(b, "# Transports (Debian's split config:\n"
+		   "# /etc/exim4/conf.d/transport/30_convene).\n%s:\n",
+		   EXIM_LMTP);
+	if (w->socket != NULL)
+		buf_printf(b, "  driver = lmtp\n"
+			   "  socket = %s\n"
+			   "  batch_max = 50\n\n", w->socket);
+	else
+		buf_printf(b, "  driver = smtp\n"
+			   "  protocol = lmtp\n"
+			   "  hosts = %s\n"
+			   "  port = %d\n"
+			   "  hosts_override\n"
+			   "  allow_localhost\n\n", w->host, w->port);
+}
+
 static void print_exim(const struct mta_wiring *w, struct buf *b)
 {
-	buf_printf(b, "# Exim: mail for %s goes to convene through a pipe "
-		   "transport.\n"
-		   "# Check it with: convene mta exim --check\n\n", w->domain);
+	if (w->lmtp)
+		buf_printf(b, "# Exim: mail for %s goes to convene over LMTP, to "
+			   "`convene lmtp`.\n"
+			   "# Check it with: convene mta exim --lmtp --check\n\n",
+			   w->domain);
+	else
+		buf_printf(b, "# Exim: mail for %s goes to convene through a "
+			   "pipe transport.\n"
+			   "# Check it with: convene mta exim --check\n\n",
+			   w->domain);
 	buf_printf(b, "# Routers, before those that handle other domains "
 		   "(Debian's split config:\n"
 		   "# /etc/exim4/conf.d/router/150_convene).\n"
@@ -103,7 +211,11 @@ static void print_exim(const struct mta_wiring *w, struct buf *b)
 		   "  driver = accept\n"
 		   "  domains = %s\n"
 		   "  transport = %s\n\n",
-		   EXIM_ROUTER, w->domain, EXIM_TRANSPORT);
+		   EXIM_ROUTER, w->domain, w->lmtp ? EXIM_LMTP : EXIM_TRANSPORT);
+	if (w->lmtp) {
+		print_exim_lmtp(w, b);
+		goto relay;
+	}
 	buf_printf(b, "# Transports (Debian's split config:\n"
 		   "# /etc/exim4/conf.d/transport/30_convene).\n"
 		   "%s:\n"
@@ -116,6 +228,7 @@ static void print_exim(const struct mta_wiring *w, struct buf *b)
 		   "  message_prefix =\n"
 		   "  message_suffix =\n\n",
 		   EXIM_TRANSPORT, w->command, w->user);
+relay:
 	buf_printf(b, "# Exim must also accept mail for %s from other hosts: "
 		   "on Debian add it\n# to dc_relay_domains in "
 		   "/etc/exim4/update-exim4.conf.conf (elsewhere to\n"
@@ -403,6 +516,89 @@ static void pf_check_master(struct checker *k, const struct mta_wiring *w,
 	free(want_argv);
 }
 
+/* The lmtp(8) service that will speak to `convene lmtp`: whether there is
+ * one, and whether it runs chrooted (*chroot_r). */
+static void pf_check_lmtp_service(struct checker *k, const char *services,
+				  bool *chroot_r)
+{
+	const char *p = services;
+
+	*chroot_r = false;
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		char *line = xstrndup(p, nl != NULL ? (size_t)(nl - p) :
+					 strlen(p));
+		struct strv f = { 0 };
+
+		split_postfix_list(line, &f);
+		free(line);
+		p = nl != NULL ? nl + 1 : NULL;
+		if (f.n < 8 || strcmp(f.v[0], "lmtp") != 0 ||
+		    strcmp(f.v[1], "unix") != 0 || strcmp(f.v[7], "lmtp") != 0) {
+			strv_clear(&f);
+			continue;
+		}
+		*chroot_r = strcmp(f.v[4], "y") == 0;
+		ok(k, "master.cf: service lmtp runs lmtp(8)%s",
+		   *chroot_r ? ", chrooted" : "");
+		strv_clear(&f);
+		return;
+	}
+	missing(k, "master.cf: no service \"lmtp unix - - n - - lmtp\"");
+}
+
+/* Postfix's queue folder (postconf -xh queue_directory). */
+static char *pf_queue(struct checker *k)
+{
+	const char *argv[8];
+	struct buf b = BUF_INIT;
+	char *q;
+
+	pf_argv(k, argv, "postconf", "-xh", "queue_directory", NULL);
+	if (tool(k->run, k->ctx, &b, NULL, argv) == 0) {
+		trim_end(&b);
+		if (b.len > 1 && b.data[0] == '/') {
+			q = xstrdup(buf_cstr(&b));
+			buf_free(&b);
+			return q;
+		}
+	}
+	buf_free(&b);
+	return xstrdup(PF_QUEUE_DEFAULT);
+}
+
+/* The master.cf part: the pipe service, or for LMTP the lmtp(8) service,
+ * and where transport_maps must send the domain: *target_r, and
+ * *abs_target_r (or NULL) another form that works too. */
+static void pf_check_services(struct checker *k, const struct mta_wiring *w,
+			      const char *services, char **target_r,
+			      char **abs_target_r)
+{
+	char *queue = NULL;
+	bool chroot = false;
+
+	*abs_target_r = NULL;
+	if (!w->lmtp) {
+		pf_check_master(k, w, services);
+		*target_r = pf_target(w, PF_QUEUE_DEFAULT);
+		return;
+	}
+	pf_check_lmtp_service(k, services, &chroot);
+	queue = pf_queue(k);
+	*target_r = pf_target(w, queue);
+	if (w->socket != NULL && strncmp(*target_r, "lmtp:unix:/", 11) == 0) {
+		if (chroot)
+			missing(k, "lmtp(8) runs chrooted in %s and cannot "
+				"reach %s: have convene listen below it "
+				"(lmtp = { listen = \"unix:%s/private/"
+				"convene-lmtp\"; })", queue, w->socket, queue);
+	} else if (w->socket != NULL && !chroot) {
+		/* Unchrooted, the absolute path works as well. */
+		*abs_target_r = xasprintf("lmtp:unix:%s", w->socket);
+	}
+	free(queue);
+}
+
 /* relay_domains: the domain itself, or a table that has it. 0, or -1
  * with *error_r when postconf cannot be run. */
 static int pf_check_relay(struct checker *k, const struct mta_wiring *w,
@@ -434,9 +630,12 @@ static int pf_check_relay(struct checker *k, const struct mta_wiring *w,
 	return 0;
 }
 
-/* transport_maps: the first table that knows the domain decides. 0, or -1
- * with *error_r when postconf cannot be run. */
+/* transport_maps: the first table that knows the domain decides; it must
+ * send it to target (for LMTP exactly target or abs_target, for the pipe
+ * the service whatever its next hop). 0, or -1 with *error_r when
+ * postconf cannot be run. */
 static int pf_check_transport(struct checker *k, const struct mta_wiring *w,
+			      const char *target, const char *abs_target,
 			      char **error_r)
 {
 	struct strv list = { 0 };
@@ -449,16 +648,17 @@ static int pf_check_transport(struct checker *k, const struct mta_wiring *w,
 	}
 	for (i = 0; i < list.n && v == NULL; i++)
 		v = pf_lookup(k, list.v[i], w->domain);
-	if (v != NULL && strncmp(v, PF_SERVICE ":", strlen(PF_SERVICE) + 1)
-	    == 0)
+	if (v != NULL && (w->lmtp ? strcmp(v, target) == 0 ||
+			  (abs_target != NULL && strcmp(v, abs_target) == 0) :
+			  strncmp(v, target, strlen(target)) == 0))
 		ok(k, "main.cf: transport_maps sends %s to %s", w->domain, v);
 	else if (v != NULL)
 		missing(k, "main.cf: transport_maps sends %s to %s, not to "
-			"%s: (transport_maps = inline:{ %s=%s: })", w->domain,
-			v, PF_SERVICE, w->domain, PF_SERVICE);
+			"%s (transport_maps = inline:{ %s=%s })", w->domain,
+			v, target, w->domain, target);
 	else
-		missing(k, "main.cf: transport_maps = inline:{ %s=%s: }",
-			w->domain, PF_SERVICE);
+		missing(k, "main.cf: transport_maps = inline:{ %s=%s }",
+			w->domain, target);
 	free(v);
 	strv_clear(&list);
 	return 0;
@@ -469,7 +669,7 @@ static int pf_check(struct checker *k, const struct mta_wiring *w,
 {
 	const char *argv[8];
 	struct buf out = BUF_INIT;
-	char *v, *limit_name;
+	char *v, *limit_name, *target, *abs_target;
 	int rc;
 
 	pf_argv(k, argv, "postconf", "-M", NULL, NULL);
@@ -480,12 +680,15 @@ static int pf_check(struct checker *k, const struct mta_wiring *w,
 		buf_free(&out);
 		return -1;
 	}
-	pf_check_master(k, w, buf_cstr(&out));
-
-	if (pf_check_relay(k, w, error_r) < 0 ||
-	    pf_check_transport(k, w, error_r) < 0) {
+	pf_check_services(k, w, buf_cstr(&out), &target, &abs_target);
+	rc = pf_check_relay(k, w, error_r);
+	if (rc == 0)
+		rc = pf_check_transport(k, w, target, abs_target, error_r);
+	free(target);
+	free(abs_target);
+	if (rc < 0 || w->lmtp) {
 		buf_free(&out);
-		return -1;
+		return rc < 0 ? -1 : k->missing;
 	}
 
 	/* One recipient per run: receive takes one --recipient. */
@@ -576,11 +779,48 @@ static int nth_reply(const char *text, int n)
 	return 0;
 }
 
+/* The LMTP transport's options (from exim -bP; NULL: no such transport). */
+static void exim_check_lmtp(struct checker *k, const struct mta_wiring *w,
+			    const char *opts)
+{
+	const char *t = "transport " EXIM_LMTP;
+	int before = k->missing;
+	char port[16];
+
+	if (opts == NULL) {
+		if (w->socket != NULL)
+			missing(k, "transport %s (driver = lmtp, socket = %s)",
+				EXIM_LMTP, w->socket);
+		else
+			missing(k, "transport %s (driver = smtp, protocol = "
+				"lmtp, hosts = %s, port = %d)", EXIM_LMTP,
+				w->host, w->port);
+		return;
+	}
+	if (w->socket != NULL) {
+		exim_expect(k, t, opts, "driver", "lmtp");
+		exim_expect(k, t, opts, "socket", w->socket);
+	} else {
+		snprintf(port, sizeof port, "%d", w->port);
+		exim_expect(k, t, opts, "driver", "smtp");
+		exim_expect(k, t, opts, "protocol", "lmtp");
+		exim_expect(k, t, opts, "hosts", w->host);
+		exim_expect(k, t, opts, "port", port);
+		exim_expect(k, t, opts, "allow_localhost", "");
+	}
+	if (k->missing == before)
+		ok(k, "router %s and transport %s speak LMTP to %s%s%s",
+		   EXIM_ROUTER, EXIM_LMTP, w->socket != NULL ? w->socket :
+		   w->host, w->socket != NULL ? "" : ":",
+		   w->socket != NULL ? "" : port);
+}
+
 static int exim_check(struct checker *k, const struct mta_wiring *w,
 		      char **error_r)
 {
+	const char *transport = w->lmtp ? EXIM_LMTP : EXIM_TRANSPORT;
 	struct buf out = BUF_INIT;
-	char *input, *v;
+	char *input, *v, *routed;
 	int rc, code;
 
 	rc = exim(k, &out, NULL, "-bV", NULL, NULL);
@@ -595,19 +835,20 @@ static int exim_check(struct checker *k, const struct mta_wiring *w,
 	v = rc == 0 ? setting(buf_cstr(&out), "driver") : NULL;
 	if (v == NULL) {
 		missing(k, "router %s (driver = accept, domains = %s, "
-			"transport = %s)", EXIM_ROUTER, w->domain,
-			EXIM_TRANSPORT);
+			"transport = %s)", EXIM_ROUTER, w->domain, transport);
 	} else {
 		exim_expect(k, "router " EXIM_ROUTER, buf_cstr(&out), "driver",
 			    "accept");
 		exim_expect(k, "router " EXIM_ROUTER, buf_cstr(&out),
-			    "transport", EXIM_TRANSPORT);
+			    "transport", transport);
 	}
 	free(v);
 
-	rc = exim(k, &out, NULL, "-bP", "transport", EXIM_TRANSPORT);
+	rc = exim(k, &out, NULL, "-bP", "transport", transport);
 	v = rc == 0 ? setting(buf_cstr(&out), "driver") : NULL;
-	if (v == NULL) {
+	if (w->lmtp) {
+		exim_check_lmtp(k, w, v != NULL ? buf_cstr(&out) : NULL);
+	} else if (v == NULL) {
 		missing(k, "transport %s (driver = pipe, command = %s)",
 			EXIM_TRANSPORT, w->command);
 	} else {
@@ -623,22 +864,24 @@ static int exim_check(struct checker *k, const struct mta_wiring *w,
 		exim_expect(k, t, buf_cstr(&out), "message_suffix", "");
 	}
 	free(v);
-	if (k->missing == 0)
+	if (k->missing == 0 && !w->lmtp)
 		ok(k, "router %s and transport %s run %s as %s", EXIM_ROUTER,
 		   EXIM_TRANSPORT, w->command, w->user);
 
 	/* Where Exim routes a list address: no earlier router may take it. */
 	rc = exim(k, &out, NULL, "-bt", w->probe, NULL);
-	if (rc == 0 && strstr(buf_cstr(&out), "router = " EXIM_ROUTER
-			      ", transport = " EXIM_TRANSPORT) != NULL) {
+	routed = xasprintf("router = %s, transport = %s", EXIM_ROUTER,
+			   transport);
+	if (rc == 0 && strstr(buf_cstr(&out), routed) != NULL) {
 		ok(k, "exim -bt %s: router %s, transport %s", w->probe,
-		   EXIM_ROUTER, EXIM_TRANSPORT);
+		   EXIM_ROUTER, transport);
 	} else {
 		trim_end(&out);
 		missing(k, "exim -bt %s does not reach %s (put the router "
 			"before those that handle other domains)", w->probe,
 			EXIM_ROUTER);
 	}
+	free(routed);
 
 	/* Whether Exim takes mail for the domain from another host: a test
 	 * SMTP session (exim -bh) with a null sender, as a bounce comes. */

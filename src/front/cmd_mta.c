@@ -20,7 +20,7 @@
 #endif
 
 static const char usage_line[] =
-	"usage: convene mta postfix|exim [--check] [--user USER] "
+	"usage: convene mta postfix|exim [--lmtp] [--check] [--user USER] "
 	"[--mta-config PATH]\n";
 
 /* Runs an MTA tool found in PATH or the sbin folders; its errors are not
@@ -71,7 +71,7 @@ static char *config_to_name(const struct conf *c)
 
 struct mta_args {
 	const char *user, *mta_config;
-	bool check;
+	bool check, lmtp;
 	enum mta_kind kind;
 };
 
@@ -100,10 +100,8 @@ static enum status parse_args(int argc, char **argv, struct mta_args *a)
 			a->mta_config = optarg;
 			break;
 		case 'l':
-			fprintf(stderr, "convene mta: --lmtp needs `convene "
-				"lmtp`, which this version does not have "
-				"yet; the pipe wiring works today\n");
-			return ST_USAGE;
+			a->lmtp = true;
+			break;
 		default:
 			fputs(usage_line, stderr);
 			return ST_USAGE;
@@ -163,6 +161,10 @@ int cmd_mta(int argc, char **argv, const char *config)
 	program = this_program();
 	cfg = config_to_name(c);
 	rc = mta_wiring_init(&w, a.kind, c, program, cfg, a.user, &err);
+	if (rc == 0 && a.lmtp && mta_wiring_lmtp(&w, c, NULL, &err) < 0) {
+		mta_wiring_deinit(&w);
+		rc = -1;
+	}
 	free(program);
 	free(cfg);
 	conf_free(&c);

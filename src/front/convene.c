@@ -48,7 +48,8 @@ static const struct {
 	  "archive LIST rebuild\n"
 	  "archive LIST faq ID [TITLE]|resolved ID|tag ID WORD" },
 	{ "mta", cmd_mta,
-	  "mta postfix|exim [--check] [--user USER] [--mta-config PATH]" },
+	  "mta postfix|exim [--lmtp] [--check] [--user USER] "
+	  "[--mta-config PATH]" },
 	{ "report", cmd_report,
 	  "report LIST [--weeks N] [--html FILE] [--chart FILE] [--send]" },
 	{ "poll", cmd_poll, "poll LIST list|results ID|close ID" },

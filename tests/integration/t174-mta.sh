@@ -33,9 +33,30 @@ check "exim: the router for the domain" \
 check "exim: the pipe transport running this binary" grep -qxF "  command = $exe -c $conf receive" <<<"$out"
 check "exim: as the convene user" grep -qx '  user = convene' <<<"$out"
 
-err=$(cv mta postfix --lmtp 2>&1)
-expect_eq "--lmtp: refused (usage) until convene lmtp exists" 64 "$?"
-check "--lmtp: says why" grep -q 'needs `convene lmtp`, which this version does not have yet' <<<"$err"
+# --lmtp: the wiring to `convene lmtp`, where lmtp.listen says it listens.
+lconf() { # lconf LISTEN: a copy of the config with lmtp.listen = LISTEN
+	sed "s|^lists = (|lmtp = { listen = \"$1\"; };\nlists = (|" "$T/convene.conf" >"$T/lmtp.conf"
+}
+lconf unix:/run/convene/lmtp.sock
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp)
+expect_eq "--lmtp: exits 0" 0 "$?"
+check "--lmtp: the domain goes to the socket" \
+	grep -qx 'transport_maps = inline:{ lists.example.org=lmtp:unix:/run/convene/lmtp.sock }' <<<"$out"
+expect_eq "--lmtp: no pipe service, no recipient limit" 0 "$(grep -c 'pipe\|recipient_limit' <<<"$out")"
+check "--lmtp: what to do where lmtp(8) is chrooted" \
+	grep -q '^#   lmtp = { listen = "unix:/var/spool/postfix/private/convene-lmtp"; };' <<<"$out"
+lconf unix:/var/spool/postfix/private/convene-lmtp
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp)
+check "--lmtp: a socket below Postfix's queue, named relative to it" \
+	grep -qx 'transport_maps = inline:{ lists.example.org=lmtp:unix:private/convene-lmtp }' <<<"$out"
+lconf 127.0.0.1:8024
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp)
+check "--lmtp: loopback TCP" \
+	grep -qx 'transport_maps = inline:{ lists.example.org=lmtp:inet:127.0.0.1:8024 }' <<<"$out"
+out=$("$CONVENE" -c "$T/lmtp.conf" mta exim --lmtp)
+check "exim --lmtp over TCP: an smtp transport speaking LMTP" \
+	grep -qzP 'convene_lmtp:\n  driver = smtp\n  protocol = lmtp\n  hosts = 127\.0\.0\.1\n  port = 8024\n' <<<"$out"
+check "exim --lmtp: the router sends the domain there" grep -qx '  transport = convene_lmtp' <<<"$out"
 cv mta sendmail >/dev/null 2>&1
 expect_eq "an unknown MTA: usage" 64 "$?"
 cv mta >/dev/null 2>&1
@@ -116,5 +137,31 @@ out=$(cv mta postfix --check --mta-config "$PF")
 expect_eq "another user and binary in master.cf: EX_CONFIG" 78 "$?"
 check "...the user named" grep -q 'missing: master.cf: service convene: user=convene (not user=nobody)' <<<"$out"
 check "...the argv named" grep -qF "missing: master.cf: service convene: argv=$exe -c $conf receive --recipient \${recipient}" <<<"$out"
+
+# ---- --lmtp --check against a Postfix config folder ----
+
+PL=$T/postfix-lmtp
+mkdir -p "$PL"
+printf '%s\n' 'smtp      inet  n       -       y       -       -       smtpd' \
+	'lmtp      unix  -       -       n       -       -       lmtp' >"$PL/master.cf"
+printf 'compatibility_level = 3.6\nmydestination = localhost\n' >"$PL/main.cf"
+lconf unix:/run/convene/lmtp.sock
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp --check --mta-config "$PL")
+expect_eq "--lmtp --check on a bare Postfix: EX_CONFIG" 78 "$?"
+check "...the transport is missing" \
+	grep -qx 'missing: main.cf: transport_maps = inline:{ lists.example.org=lmtp:unix:/run/convene/lmtp.sock }' <<<"$out"
+check "...the lmtp service is there" grep -qx 'ok: master.cf: service lmtp runs lmtp(8)' <<<"$out"
+paste_block main.cf "$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp)" >>"$PL/main.cf"
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp --check --mta-config "$PL")
+expect_eq "--lmtp --check after pasting: all there (exit 0)" 0 "$?"
+check "...says so" grep -qx 'The Postfix wiring is all there.' <<<"$out"
+out=$(cv mta postfix --check --mta-config "$PL")
+check "...and the pipe's --check names the LMTP transport as elsewhere" \
+	grep -q 'missing: main.cf: transport_maps sends lists.example.org to lmtp:unix:/run/convene/lmtp.sock, not to convene:' <<<"$out"
+sed -i 's/^lmtp      unix  -       -       n/lmtp      unix  -       -       y/' "$PL/master.cf"
+out=$("$CONVENE" -c "$T/lmtp.conf" mta postfix --lmtp --check --mta-config "$PL")
+expect_eq "a chrooted lmtp(8): EX_CONFIG" 78 "$?"
+check "...it cannot reach the socket, and where to put it is said" \
+	grep -q 'missing: lmtp(8) runs chrooted in /var/spool/postfix and cannot reach /run/convene/lmtp.sock: have convene listen below it' <<<"$out"
 
 finish

@@ -32,7 +32,7 @@ check "the state folder" test -d "$(i "$localstatedir")/lib/convene"
 check "the example config in the docs" test -f "$(i "$docdir")/convene.conf"
 check "convene(8)" test -f "$(i "$mandir")/man8/convene.8"
 check "convene.conf(5)" test -f "$(i "$mandir")/man5/convene.conf.5"
-for u in convene.service convene-run.service convene-run.timer; do
+for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service; do
 	check "unit $u" test -f "$(i "$systemdsystemunitdir")/$u"
 done
 
@@ -59,21 +59,31 @@ done
 check "convene-run.timer: every minute" grep -qx "OnUnitActiveSec=1min" "$(i "$systemdsystemunitdir")/convene-run.timer"
 check "the timer and the daemon exclude each other" \
 	grep -qx "Conflicts=convene.service" "$(i "$systemdsystemunitdir")/convene-run.timer"
-check "convene.service notes that LMTP units come with convene lmtp" grep -q "convene lmtp.*does not exist yet" "$S"
+L=$(i "$systemdsystemunitdir")/convene-lmtp.service
+for line in "User=convene" "ExecStart=$bindir/convene lmtp" "Requires=convene-lmtp.socket" \
+	"ProtectSystem=strict" "ReadWritePaths=$localstatedir/lib/convene" "NoNewPrivileges=yes" \
+	"ExecReload=/bin/kill -HUP \$MAINPID"; do
+	check "convene-lmtp.service: $line" grep -qxF "$line" "$L"
+done
+check "convene-lmtp.socket: where the example config listens" \
+	grep -qx "ListenStream=/run/convene/lmtp.sock" "$(i "$systemdsystemunitdir")/convene-lmtp.socket"
+check "...the same path as lmtp.listen in the installed config" \
+	grep -q 'listen = "unix:/run/convene/lmtp.sock";' "$(i "$sysconfdir")/convene/convene.conf"
 
 # systemd-analyze verify needs the programs the units name at their paths:
 # the units as installed, with the binary's path moved into the DESTDIR.
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$T/units"
-	for u in convene.service convene-run.service convene-run.timer; do
+	for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service; do
 		sed "s|$bindir/convene|$D$bindir/convene|" "$(i "$systemdsystemunitdir")/$u" >"$T/units/$u"
 	done
 	# It also opens the manual pages the units name (Documentation=).
 	if MANPATH=$(i "$mandir") systemd-analyze verify "$T/units/convene.service" "$T/units/convene-run.service" \
-		"$T/units/convene-run.timer" >"$T/verify.out" 2>&1; then
-		ok "systemd-analyze verify: the three units"
+		"$T/units/convene-run.timer" "$T/units/convene-lmtp.socket" "$T/units/convene-lmtp.service" \
+		>"$T/verify.out" 2>&1; then
+		ok "systemd-analyze verify: the five units"
 	else
-		not_ok "systemd-analyze verify: the three units"
+		not_ok "systemd-analyze verify: the five units"
 		sed 's/^/#   /' "$T/verify.out"
 	fi
 	# It does catch a broken unit.

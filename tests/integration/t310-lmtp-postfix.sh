@@ -1,7 +1,8 @@
 #!/bin/bash
 # t310-lmtp-postfix - a real Postfix delivering to `convene lmtp` over LMTP
-# on a Unix socket, wired as an admin would (transport_maps: the list domain
-# to lmtp:unix:PATH): posts reach the members; an unknown list is refused
+# on a Unix socket, wired as `convene mta postfix --lmtp` prints it (the
+# list domain to lmtp:unix:PATH), which --check then finds all there: posts
+# reach the members; an unknown list is refused
 # at RCPT and Postfix bounces it to the sender; a locked database gives a
 # deferral, and Postfix's retry delivers once; kill -9 of the listener in
 # the middle of a burst, a restart and Postfix's retries store every post
@@ -34,9 +35,6 @@ trap 'pf_stop; cleanup' EXIT
 # The pipe service is not used: the list domain goes to LMTP below.
 pf_start "/bin/false" lists.example.org || { not_ok "private Postfix started"; finish; }
 ok "private Postfix on 127.0.0.1:$PF_PORT"
-printf 'lists.example.org\tlmtp:unix:%s\n' "$SOCK" >"$PF_CONF/transport"
-pf_reload
-sleep 1
 
 cat >"$CONF" <<EOC
 domain = "lists.example.org";
@@ -51,6 +49,18 @@ EOC
 chmod 0644 "$CONF"
 pcv() { pf_as_pipe_user "$T/bin/convene" -c "$CONF" "$@"; }
 check "members added" pcv members makers add --quiet alice@example.org bob@example.org carol@example.org
+
+# Wired as `convene mta postfix --lmtp` prints it: its main.cf block pasted
+# into main.cf (later lines win over the harness's own transport).
+printed=$("$T/bin/convene" -c "$CONF" mta postfix --lmtp)
+check "mta postfix --lmtp names the socket" \
+	grep -qxF "transport_maps = inline:{ lists.example.org=lmtp:unix:$SOCK }" <<<"$printed"
+awk '/^# \/etc\/postfix\/main.cf:/ { p = 1; next } p && /^$/ { exit } p && !/^#/' <<<"$printed" >>"$PF_CONF/main.cf"
+pf_reload
+sleep 1
+out=$("$T/bin/convene" -c "$CONF" mta postfix --lmtp --check --mta-config "$PF_CONF")
+expect_eq "mta postfix --lmtp --check: all there" 0 "$?"
+echo "$out" | sed 's/^/#   /'
 
 LPID=
 start() {

@@ -20,7 +20,8 @@ id convene
 test "$(stat -c '%U:%G %a' /var/lib/convene)" = "convene:convene 750"
 test "$(stat -c '%U:%G %a' /etc/convene/convene.conf)" = "root:convene 640"
 test "$(stat -c '%U' /var/lib/convene/convene.db)" = convene
-systemd-analyze verify /lib/systemd/system/convene.service /lib/systemd/system/convene-run.service /lib/systemd/system/convene-run.timer
+systemd-analyze verify /lib/systemd/system/convene.service /lib/systemd/system/convene-run.service /lib/systemd/system/convene-run.timer \
+	/lib/systemd/system/convene-lmtp.socket /lib/systemd/system/convene-lmtp.service
 MANWIDTH=80 man convene | grep -q 'convene mta postfix'
 MANWIDTH=80 man 5 convene.conf | grep -q relay_skip
 runuser -u convene -- convene members makers add --quiet bob@example.net carol@example.com
@@ -28,6 +29,7 @@ printf 'From: Alice <alice@example.org>\nTo: makers@lists.example.org\nSubject: 
 runuser -u convene -- convene run --once
 grep -l 'Subject: \[makers\] installed' /var/lib/convene/outbox/new/* 
 convene mta postfix | grep -q 'argv=/usr/bin/convene receive --recipient'
+convene mta postfix --lmtp | grep -q 'lists.example.org=lmtp:unix:/run/convene/lmtp.sock'
 apt-get purge -y convene
 test ! -e /var/lib/convene
 echo "fresh install checks: all passed"

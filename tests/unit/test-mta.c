@@ -417,9 +417,205 @@ static void test_exim(void **state)
 	buf_free(&r);
 }
 
+/* The LMTP wiring: w made from a listener address. */
+static void lmtp_wiring(struct mta_wiring *w, enum mta_kind k,
+			const char *listen)
+{
+	struct conf c = conf_with_list();
+	struct conf_listen l;
+	const char *lerr = NULL;
+	char *err = NULL;
+
+	wiring(w, k, NULL);
+	assert_int_equal(conf_parse_listen(listen, "/etc/convene", &l, &lerr),
+			 0);
+	assert_int_equal(mta_wiring_lmtp(w, &c, &l, &err), 0);
+	conf_listen_free(&l);
+}
+
+static void test_lmtp_print(void **state)
+{
+	struct mta_wiring w;
+	struct buf b = BUF_INIT;
+
+	/* A socket below Postfix's queue folder is named relative to it. */
+	lmtp_wiring(&w, MTA_POSTFIX,
+		    "unix:/var/spool/postfix/private/convene-lmtp");
+	mta_print(&w, &b);
+	assert_non_null(strstr(buf_cstr(&b),
+		"\nrelay_domains = lists.example.org\n"
+		"transport_maps = inline:{ lists.example.org="
+		"lmtp:unix:private/convene-lmtp }\n"));
+	assert_null(strstr(buf_cstr(&b), "pipe"));
+	assert_null(strstr(buf_cstr(&b), "recipient_limit"));
+	assert_null(strstr(buf_cstr(&b), "chrooted"));
+	mta_wiring_deinit(&w);
+	buf_free(&b);
+
+	/* Elsewhere: the whole path, and what to do where lmtp(8) is
+	 * chrooted. */
+	lmtp_wiring(&w, MTA_POSTFIX, "unix:/run/convene/lmtp.sock");
+	mta_print(&w, &b);
+	assert_non_null(strstr(buf_cstr(&b), "transport_maps = inline:{ "
+		"lists.example.org=lmtp:unix:/run/convene/lmtp.sock }\n"));
+	assert_non_null(strstr(buf_cstr(&b), "#   lmtp = { listen = \"unix:"
+		"/var/spool/postfix/private/convene-lmtp\"; };\n"));
+	mta_wiring_deinit(&w);
+	buf_free(&b);
+
+	lmtp_wiring(&w, MTA_POSTFIX, "127.0.0.1:8024");
+	mta_print(&w, &b);
+	assert_non_null(strstr(buf_cstr(&b), "inline:{ lists.example.org="
+			       "lmtp:inet:127.0.0.1:8024 }\n"));
+	mta_wiring_deinit(&w);
+	buf_free(&b);
+
+	lmtp_wiring(&w, MTA_EXIM, "unix:lmtp.sock");
+	mta_print(&w, &b);
+	assert_non_null(strstr(buf_cstr(&b), "  transport = convene_lmtp\n"));
+	assert_non_null(strstr(buf_cstr(&b), "\nconvene_lmtp:\n"
+		"  driver = lmtp\n  socket = /etc/convene/lmtp.sock\n"
+		"  batch_max = 50\n"));
+	assert_null(strstr(buf_cstr(&b), "pipe"));
+	mta_wiring_deinit(&w);
+	buf_free(&b);
+
+	lmtp_wiring(&w, MTA_EXIM, "[::1]:8024");
+	mta_print(&w, &b);
+	assert_non_null(strstr(buf_cstr(&b), "\nconvene_lmtp:\n"
+		"  driver = smtp\n  protocol = lmtp\n  hosts = ::1\n"
+		"  port = 8024\n  hosts_override\n  allow_localhost\n"));
+	mta_wiring_deinit(&w);
+	buf_free(&b);
+}
+
+#define LMTP_CHROOT "lmtp unix - - y - - lmtp\n"
+#define LMTP_PLAIN "lmtp unix - - n - - lmtp\n"
+
+static void test_lmtp_postfix_check(void **state)
+{
+	const struct answer chroot_ok[] = {
+		{ "postconf -M", 0, "smtp inet n - y - - smtpd\n" LMTP_CHROOT },
+		{ "postconf -xh queue_directory", 0, "/var/spool/postfix\n" },
+		{ "postconf -xh relay_domains", 0, "lists.example.org" },
+		{ "postconf -xh transport_maps", 0, "hash:/etc/postfix/t" },
+		{ "postmap -q lists.example.org hash:/etc/postfix/t", 0,
+		  "lmtp:unix:private/convene-lmtp\n" },
+		{ NULL, 0, NULL },
+	};
+	const struct answer chroot_far[] = {
+		{ "postconf -M", 0, LMTP_CHROOT },
+		{ "postconf -xh queue_directory", 0, "/var/spool/postfix\n" },
+		{ "postconf -xh relay_domains", 0, "lists.example.org" },
+		{ "postconf -xh transport_maps", 0, "hash:/etc/postfix/t" },
+		{ "postmap -q lists.example.org hash:/etc/postfix/t", 0,
+		  "lmtp:unix:/run/convene/lmtp.sock\n" },
+		{ NULL, 0, NULL },
+	};
+	const struct answer plain_abs[] = {
+		{ "postconf -M", 0, LMTP_PLAIN },
+		{ "postconf -xh queue_directory", 0, "/var/spool/postfix\n" },
+		{ "postconf -xh relay_domains", 0, "lists.example.org" },
+		{ "postconf -xh transport_maps", 0, "hash:/etc/postfix/t" },
+		{ "postmap -q lists.example.org hash:/etc/postfix/t", 0,
+		  "lmtp:unix:/run/convene/lmtp.sock\n" },
+		{ NULL, 0, NULL },
+	};
+	const struct answer pipe_still[] = {
+		{ "postconf -M", 0, "smtp inet n - y - - smtpd\n" },
+		{ "postconf -xh relay_domains", 0, "" },
+		{ "postconf -xh transport_maps", 0, "hash:/etc/postfix/t" },
+		{ "postmap -q lists.example.org hash:/etc/postfix/t", 0,
+		  "convene:\n" },
+		{ NULL, 0, NULL },
+	};
+	struct mta_wiring w;
+	struct buf r = BUF_INIT;
+
+	lmtp_wiring(&w, MTA_POSTFIX,
+		    "unix:/var/spool/postfix/private/convene-lmtp");
+	assert_int_equal(check(&w, chroot_ok, NULL, &r, NULL), 0);
+	assert_non_null(strstr(buf_cstr(&r), "ok: master.cf: service lmtp "
+			       "runs lmtp(8), chrooted\n"));
+	assert_non_null(strstr(buf_cstr(&r), "ok: main.cf: transport_maps "
+			       "sends lists.example.org to "
+			       "lmtp:unix:private/convene-lmtp\n"));
+	assert_null(strstr(buf_cstr(&r), "recipient_limit"));
+	mta_wiring_deinit(&w);
+	buf_reset(&r);
+
+	/* A chrooted lmtp(8) cannot reach a socket outside its queue. */
+	lmtp_wiring(&w, MTA_POSTFIX, "unix:/run/convene/lmtp.sock");
+	assert_int_equal(check(&w, chroot_far, NULL, &r, NULL), 1);
+	assert_non_null(strstr(buf_cstr(&r), "missing: lmtp(8) runs chrooted "
+			       "in /var/spool/postfix and cannot reach "
+			       "/run/convene/lmtp.sock"));
+	buf_reset(&r);
+	/* Unchrooted it can. */
+	assert_int_equal(check(&w, plain_abs, NULL, &r, NULL), 0);
+	buf_reset(&r);
+	/* Still wired to the pipe: each LMTP part is named. */
+	assert_int_equal(check(&w, pipe_still, NULL, &r, NULL), 3);
+	assert_non_null(strstr(buf_cstr(&r), "missing: master.cf: no service "
+			       "\"lmtp unix - - n - - lmtp\"\n"));
+	assert_non_null(strstr(buf_cstr(&r), "sends lists.example.org to "
+			       "convene:, not to lmtp:unix:/run/convene/"
+			       "lmtp.sock (transport_maps = inline:{ "
+			       "lists.example.org=lmtp:unix:/run/convene/"
+			       "lmtp.sock })\n"));
+	mta_wiring_deinit(&w);
+	buf_free(&r);
+}
+
+static void test_lmtp_exim_check(void **state)
+{
+	const struct answer good[] = {
+		{ "exim -bV", 0, "Exim version 4.96\n" },
+		{ "exim -bP router convene_router", 0,
+		  "driver = accept\ndomains = lists.example.org\n"
+		  "transport = convene_lmtp\n" },
+		{ "exim -bP transport convene_lmtp", 0,
+		  "driver = lmtp\nsocket = /etc/convene/lmtp.sock\n"
+		  "batch_max = 50\n" },
+		{ "exim -bt makers@lists.example.org", 0,
+		  "makers@lists.example.org\n  router = convene_router, "
+		  "transport = convene_lmtp\n" },
+		{ "exim -bh 192.0.2.1", 0, EXIM_BH("250 Accepted") },
+		{ NULL, 0, NULL },
+	};
+	const struct answer pipe_still[] = {
+		{ "exim -bV", 0, "Exim version 4.96\n" },
+		{ "exim -bP router convene_router", 0, EXIM_ROUTER_OK },
+		{ "exim -bt makers@lists.example.org", 0, EXIM_BT_OK },
+		{ "exim -bh 192.0.2.1", 0, EXIM_BH("250 Accepted") },
+		{ NULL, 0, NULL },
+	};
+	struct mta_wiring w;
+	struct buf r = BUF_INIT;
+
+	lmtp_wiring(&w, MTA_EXIM, "unix:lmtp.sock");
+	assert_int_equal(check(&w, good, NULL, &r, NULL), 0);
+	assert_non_null(strstr(buf_cstr(&r), "ok: router convene_router and "
+			       "transport convene_lmtp speak LMTP to "
+			       "/etc/convene/lmtp.sock\n"));
+	buf_reset(&r);
+	assert_int_equal(check(&w, pipe_still, NULL, &r, NULL), 3);
+	assert_non_null(strstr(buf_cstr(&r), "missing: router convene_router: "
+			       "transport = convene_lmtp\n"));
+	assert_non_null(strstr(buf_cstr(&r), "missing: transport convene_lmtp "
+			       "(driver = lmtp, socket = "
+			       "/etc/convene/lmtp.sock)\n"));
+	assert_non_null(strstr(buf_cstr(&r), "does not reach convene_router"));
+	mta_wiring_deinit(&w);
+	buf_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lmtp_print),
+		cmocka_unit_test(test_lmtp_postfix_check),
+		cmocka_unit_test(test_lmtp_exim_check),
 		cmocka_unit_test(test_postfix_print),
 		cmocka_unit_test(test_exim_print),
 		cmocka_unit_test(test_postfix_all_there),
