@@ -64,10 +64,13 @@ check "stored without a 250: at most one batch ($((kept - acked)) <= 8 sessions)
 	test $((kept - acked)) -ge 0 -a $((kept - acked)) -le 8
 
 # The MTA retries what it has no 250 for: here the stored ones (their bytes
-# from the database, without the Return-Path the listener added) and a few
-# that were never stored.
+# from the database, without the Return-Path the listener added), three
+# that got their 250 but whose answer the MTA may have lost when the
+# connection broke, and a few that were never stored.
 check "a restart takes the socket over" start 2
 comm -13 "$T/acked" "$T/stored" >"$T/unacked"
+head -3 "$T/acked" >>"$T/unacked"
+: >"$T/retry.out"
 while read -r id; do
 	sqlite3 "$T/convene.db" "SELECT writefile('$T/retry.eml', m.raw) FROM messages m
 		JOIN archive a ON a.message = m.id WHERE a.message_id = '$id'" >/dev/null
@@ -75,6 +78,7 @@ while read -r id; do
 	"${CLIENT[@]}" "unix:$SOCK" send --rcpt makers@lists.example.org "$T/retry.eml" >>"$T/retry.out"
 done <"$T/unacked"
 nun=$(wc -l <"$T/unacked" | tr -d ' ')
+check "some stored posts are retried ($nun)" test "$nun" -ge 3
 expect_eq "each retried stored post: 250, dropped" "$nun" \
 	"$(grep -c '^DOT <makers@lists.example.org> 250 2.0.0 .*dropped' "$T/retry.out")"
 expect_eq "...each logged as a duplicate" "$nun" \
