@@ -56,6 +56,11 @@ bool store_in_transaction(const struct store *s);
  * NULL) gets the WAL's frames and *done_r those copied back. A checkpoint
  * that another process is running counts as done. */
 int store_leave_checkpoints(struct store *s);
+/* After a transaction that failed at its commit: closing checkpoints after
+ * all (when no other process has the database open), so that what the
+ * failed commit left in the WAL is not read as committed by the next
+ * process to open it. */
+void store_forget_failed_commit(struct store *s);
 int store_checkpoint(struct store *s, int *frames_r, int *done_r);
 
 int store_schema_version(struct store *s, int *version_r);

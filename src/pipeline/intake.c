@@ -111,6 +111,7 @@ static bool commit_batch(struct intake *ik, struct pending *batch, size_t n)
 			  "MTA to retry", store_error(s), n);
 		undo_staged(batch, n, store_full(s));
 		store_rollback(s);
+		store_forget_failed_commit(s);
 		return false;
 	}
 	pthread_mutex_lock(&ik->mu);

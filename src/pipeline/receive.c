@@ -326,6 +326,7 @@ enum status receive_message(const struct conf *c, const char *recipient,
 		st = incoming_store_failure(s, &in, "commit");
 	if (st != ST_OK) {
 		store_rollback(s);
+		store_forget_failed_commit(s);
 		*outcome_r = INCOMING_REFUSED;
 	}
 	store_close(&s);

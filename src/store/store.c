@@ -380,6 +380,18 @@ int store_leave_checkpoints(struct store *s)
 	return 0;
 }
 
+void store_forget_failed_commit(struct store *s)
+{
+	/* A commit whose sync failed may have left whole frames in the WAL
+	 * that no wal-index names: the shared index of the processes still
+	 * open ignores them and the next writer overwrites them, but a
+	 * process that opens the database alone rebuilds the index from the
+	 * file and would take them for committed. The last one to close
+	 * checkpoints what is committed and empties the file instead. */
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
+				NULL);
+}
+
 int store_checkpoint(struct store *s, int *frames_r, int *done_r)
 {
 	int frames = 0, done = 0;
