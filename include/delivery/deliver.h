@@ -4,10 +4,14 @@
  * its audience): members are read in id order a batch at a time (never the
  * whole list in memory);
  * each batch is one transaction, handed to one of `connections` sessions
- * that run in parallel. Progress is committed after each transaction: the
- * cursor covers the batches finished in order, and a batch that finishes
- * ahead of an earlier one is recorded as a range, so a crash or kill -9
- * repeats at most the transactions that were in flight. 4xx answers wait
+ * that run in parallel. Several jobs are worked on side by side (a burst
+ * of small posts keeps every session busy), over sessions that stay open
+ * from job to job. Progress is committed as transactions finish, all those
+ * that finished together in one commit before new ones start (each on its
+ * own if that commit fails): the cursor covers the batches finished in
+ * order, and a batch that finishes ahead of an earlier one is recorded as a
+ * range, so a crash or kill -9 repeats at most the transactions that were
+ * in flight, and a failed record the one it was about. 4xx answers wait
  * for the retry schedule, per recipient where the answer was per recipient;
  * 5xx answers are recorded as failures. A job with per-recipient content
  * (a marker in its data, see store_job_queue) goes out one recipient a

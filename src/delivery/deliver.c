@@ -264,6 +264,21 @@ static void txn_free(struct txn *x)
 	free(x);
 }
 
+/* A member batch that is recorded but waits in its job's FIFO for an
+ * earlier one to finish keeps only its place: its copy of the message and
+ * its addresses go at once, so that one slow session does not make the
+ * others' finished batches pile up in memory. */
+static void txn_shrink(struct txn *x)
+{
+	if (x->addrs)
+		store_strv_free(&x->addrs, x->n);
+	xfree(&x->r);
+	xfree(&x->error);
+	xfree(&x->owned_from);
+	xfree(&x->owned_data);
+	x->data = x->env_from = NULL;
+}
+
 /* Recipients a transaction of job j takes at most: one when the content or
  * the envelope sender is per recipient. */
 static size_t batch_max(const struct deliver *d, const struct store_job *j)
@@ -868,9 +883,10 @@ static void recorded(struct sched *sc, struct txn *set)
 		next = x->next;
 		x->recording = false;
 		x->recorded = true;
-		sc->stats->transactions++;
 		if (!x->stream)
 			txn_free(x);
+		else
+			txn_shrink(x);
 	}
 	for (struct active *a = sc->head; a != NULL; a = a->next) {
 		a->total_unsaved = false;
