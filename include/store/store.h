@@ -47,15 +47,22 @@ int store_release(struct store *s);
 bool store_rollback_savepoint(struct store *s);
 bool store_in_transaction(const struct store *s);
 
-/* Who checkpoints the WAL. Any connection checkpoints once the WAL has grown
- * past SQLite's 1,000 pages at one of its commits (the safety net when no
- * worker runs). store_leave_checkpoints is for the MTA's entry points
- * (receive, lmtp): closing does not checkpoint, so a receive costs one sync
- * and the WAL stays for the next one. store_checkpoint is the worker's: a
+/* Who checkpoints the WAL. The worker's connection checkpoints once the WAL
+ * has grown past SQLite's 1,000 pages at one of its commits, and after each
+ * pass. store_leave_checkpoints is for the MTA's entry points (receive,
+ * lmtp): neither commits nor closing checkpoint, so a receive costs one
+ * sync and the WAL stays for the next one; store_wal_tidy is their safety
+ * net when no worker runs. store_checkpoint is the worker's: a
  * passive checkpoint of what every process committed; *frames_r (may be
  * NULL) gets the WAL's frames and *done_r those copied back. A checkpoint
  * that another process is running counts as done. */
 int store_leave_checkpoints(struct store *s);
+/* For such an entry point, after a commit: once the WAL has grown past
+ * 512 frames (the worker did not check it in: none runs, or it is behind),
+ * a passive checkpoint, and the WAL started afresh when all of it is in the
+ * database. Costs nothing otherwise. Failures are not the caller's
+ * concern (-1, the store's error set): the next one tries again. */
+int store_wal_tidy(struct store *s);
 /* After a transaction that failed at its commit: closing checkpoints after
  * all (when no other process has the database open), so that what the
  * failed commit left in the WAL is not read as committed by the next

@@ -114,6 +114,8 @@ static bool commit_batch(struct intake *ik, struct pending *batch, size_t n)
 		store_forget_failed_commit(s);
 		return false;
 	}
+	if (store_wal_tidy(s) < 0)
+		log_warn("intake: checkpoint: %s", store_error(s));
 	pthread_mutex_lock(&ik->mu);
 	ik->stats.batches++;
 	ik->stats.messages += staged;

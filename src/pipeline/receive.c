@@ -324,6 +324,8 @@ enum status receive_message(const struct conf *c, const char *recipient,
 		st = receive_stage(s, &in, outcome_r);
 	if (st == ST_OK && store_commit(s) < 0)
 		st = incoming_store_failure(s, &in, "commit");
+	else if (st == ST_OK && store_wal_tidy(s) < 0)
+		log_warn("checkpoint: %s", store_error(s));
 	if (st != ST_OK) {
 		store_rollback(s);
 		store_forget_failed_commit(s);

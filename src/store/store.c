@@ -368,6 +368,16 @@ int store_set_fast_commits(struct store *s)
 	return store_exec(s, "PRAGMA synchronous = NORMAL");
 }
 
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	struct store *s = ctx;
+
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 int store_leave_checkpoints(struct store *s)
 {
 	int rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
@@ -375,6 +385,40 @@ int store_leave_checkpoints(struct store *s)
 
 	if (rc != SQLITE_OK) {
 		store_set_err(s, rc, "no checkpoint on close");
+		return -1;
+	}
+	/* No checkpoint inside a commit: store_wal_tidy decides after it. */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	s->leave_ckpt = true;
+	return 0;
+}
+
+int store_wal_tidy(struct store *s)
+{
+	int frames = 0, done = 0, version;
+	char sql[64];
+
+	if (!s->leave_ckpt || s->wal_frames < STORE_WAL_TIDY_FRAMES)
+		return 0;
+	s->wal_frames = 0;
+	if (sqlite3_wal_checkpoint_v2(s->db, "main",
+				      SQLITE_CHECKPOINT_PASSIVE, &frames,
+				      &done) != SQLITE_OK ||
+	    frames <= 0 || done < frames)
+		return 0;       /* busy, or readers still on old frames */
+	/* All of the WAL is in the database file now. The process that
+	 * opens the database when no other has it open rebuilds its index
+	 * from the WAL file and would take every frame still in it for new:
+	 * a small write starts the file afresh (a new salt makes the old
+	 * frames invalid), without truncating it, so that later commits
+	 * overwrite blocks instead of growing the file. */
+	if (store_schema_version(s, &version) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+	if (store_begin(s) < 0)
+		return -1;
+	if (store_exec(s, sql) < 0 || store_commit(s) < 0) {
+		store_rollback(s);
 		return -1;
 	}
 	return 0;

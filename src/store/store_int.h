@@ -12,6 +12,9 @@ struct store;
 /* A WAL file that a burst made larger than this is cut back to it once a
  * checkpoint has emptied it. */
 #define STORE_WAL_LIMIT_BYTES "16777216"
+/* Past this many frames in the WAL, an entry point that leaves checkpoints
+ * to the worker does one itself (store_wal_tidy). */
+#define STORE_WAL_TIDY_FRAMES 512
 
 /* The statement cache: for each SQL literal (its address is the key) one
  * idle prepared statement, in a hash table that grows as literals come, so
@@ -26,6 +29,8 @@ struct store {
 	char *err;
 	bool transient;
 	bool full;              /* the last failure was a full disk */
+	bool leave_ckpt;        /* store_leave_checkpoints */
+	int wal_frames;         /* frames in the WAL after the last commit */
 	struct stmt_slot *cache;
 	size_t ncache, cap;     /* literals cached, slots */
 };
