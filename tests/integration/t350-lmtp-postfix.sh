@@ -1,5 +1,5 @@
 #!/bin/bash
-# t330-lmtp-postfix - a real Postfix delivering to `convene lmtp` over LMTP
+# t350-lmtp-postfix - a real Postfix delivering to `convene lmtp` over LMTP
 # on a Unix socket, wired as `convene mta postfix --lmtp` prints it (the
 # list domain to lmtp:unix:PATH), which --check then finds all there: posts
 # reach the members; an unknown list is refused

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t325-lmtp-kill - kill -9 of `convene lmtp` in the middle of a burst of
+# t345-lmtp-kill - kill -9 of `convene lmtp` in the middle of a burst of
 # 1,000 posts from `smtp-source -L` over 8 sessions: every post that got a
 # 250 is stored (the 250 replies name the Message-ID), at most the batch
 # being committed is stored without its 250, and when those come again (as

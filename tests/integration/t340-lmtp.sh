@@ -1,5 +1,5 @@
 #!/bin/bash
-# t320-lmtp - convene lmtp, the MTA's entry point over LMTP (RFC 2033), with
+# t340-lmtp - convene lmtp, the MTA's entry point over LMTP (RFC 2033), with
 # real clients on a Unix socket and on loopback TCP: one reply per recipient
 # after DATA with the decisions of `receive`; an unknown list refused at
 # RCPT; concurrent messages committed together (fewer syncs than messages);
