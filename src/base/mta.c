@@ -815,6 +815,37 @@ static void exim_check_lmtp(struct checker *k, const struct mta_wiring *w,
 		   w->socket != NULL ? "" : port);
 }
 
+/* The transport the router names: the pipe running receive, or the lmtp
+ * transport to `convene lmtp`. out is scratch space. */
+static void exim_check_transport(struct checker *k,
+				 const struct mta_wiring *w, struct buf *out)
+{
+	const char *transport = w->lmtp ? EXIM_LMTP : EXIM_TRANSPORT;
+	const char *t = "transport " EXIM_TRANSPORT;
+	int rc = exim(k, out, NULL, "-bP", "transport", transport);
+	char *v = rc == 0 ? setting(buf_cstr(out), "driver") : NULL;
+
+	if (w->lmtp) {
+		exim_check_lmtp(k, w, v != NULL ? buf_cstr(out) : NULL);
+	} else if (v == NULL) {
+		missing(k, "transport %s (driver = pipe, command = %s)",
+			EXIM_TRANSPORT, w->command);
+	} else {
+		exim_expect(k, t, buf_cstr(out), "driver", "pipe");
+		exim_expect(k, t, buf_cstr(out), "command", w->command);
+		exim_expect(k, t, buf_cstr(out), "user", w->user);
+		exim_expect(k, t, buf_cstr(out), "return_path_add", "");
+		exim_expect(k, t, buf_cstr(out), "return_fail_output", "");
+		exim_expect(k, t, buf_cstr(out), "log_output", "");
+		exim_expect(k, t, buf_cstr(out), "message_prefix", "");
+		exim_expect(k, t, buf_cstr(out), "message_suffix", "");
+	}
+	free(v);
+	if (k->missing == 0 && !w->lmtp)
+		ok(k, "router %s and transport %s run %s as %s", EXIM_ROUTER,
+		   EXIM_TRANSPORT, w->command, w->user);
+}
+
 static int exim_check(struct checker *k, const struct mta_wiring *w,
 		      char **error_r)
 {
@@ -844,29 +875,7 @@ static int exim_check(struct checker *k, const struct mta_wiring *w,
 	}
 	free(v);
 
-	rc = exim(k, &out, NULL, "-bP", "transport", transport);
-	v = rc == 0 ? setting(buf_cstr(&out), "driver") : NULL;
-	if (w->lmtp) {
-		exim_check_lmtp(k, w, v != NULL ? buf_cstr(&out) : NULL);
-	} else if (v == NULL) {
-		missing(k, "transport %s (driver = pipe, command = %s)",
-			EXIM_TRANSPORT, w->command);
-	} else {
-		const char *t = "transport " EXIM_TRANSPORT;
-
-		exim_expect(k, t, buf_cstr(&out), "driver", "pipe");
-		exim_expect(k, t, buf_cstr(&out), "command", w->command);
-		exim_expect(k, t, buf_cstr(&out), "user", w->user);
-		exim_expect(k, t, buf_cstr(&out), "return_path_add", "");
-		exim_expect(k, t, buf_cstr(&out), "return_fail_output", "");
-		exim_expect(k, t, buf_cstr(&out), "log_output", "");
-		exim_expect(k, t, buf_cstr(&out), "message_prefix", "");
-		exim_expect(k, t, buf_cstr(&out), "message_suffix", "");
-	}
-	free(v);
-	if (k->missing == 0 && !w->lmtp)
-		ok(k, "router %s and transport %s run %s as %s", EXIM_ROUTER,
-		   EXIM_TRANSPORT, w->command, w->user);
+	exim_check_transport(k, w, &out);
 
 	/* Where Exim routes a list address: no earlier router may take it. */
 	rc = exim(k, &out, NULL, "-bt", w->probe, NULL);

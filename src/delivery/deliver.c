@@ -874,6 +874,22 @@ static int record_jobs(struct sched *sc, struct txn *set, time_t now)
 	return 0;
 }
 
+/* A job is done: counted, and its end logged with what happened. */
+static void job_finished(struct sched *sc, const struct active *a)
+{
+	int64_t delivered, failed;
+
+	sc->stats->jobs_done++;
+	if (store_job_counts(sc->s, a->j.id, &delivered, &failed) < 0) {
+		log_info("list=%s job=%lld: finished", a->j.list,
+			 (long long)a->j.id);
+		return;
+	}
+	log_info("list=%s job=%lld: finished: %lld delivered, %lld failed",
+		 a->j.list, (long long)a->j.id, (long long)delivered,
+		 (long long)failed);
+}
+
 /* The record of `set` (linked by next) is on disk: the jobs move on. */
 static void recorded(struct sched *sc, struct txn *set)
 {
@@ -915,9 +931,7 @@ static void recorded(struct sched *sc, struct txn *set)
 		if (a->finish_now) {
 			a->finish_now = false;
 			a->finished = true;
-			sc->stats->jobs_done++;
-			log_info("list=%s job=%lld: delivered", a->j.list,
-				 (long long)a->j.id);
+			job_finished(sc, a);
 		}
 	}
 }
@@ -991,9 +1005,7 @@ static void close_remove(struct sched *sc)
 			continue;
 		}
 		if (a->finish_now) {
-			sc->stats->jobs_done++;
-			log_info("list=%s job=%lld: delivered", a->j.list,
-				 (long long)a->j.id);
+			job_finished(sc, a);
 		}
 		*pa = a->next;
 		sc->nactive--;

@@ -115,88 +115,79 @@ static int listen_tcp(const char *host, int port)
 	return fd;
 }
 
-int cmd_lmtp(int argc, char **argv, const char *config)
+/* The command line. ST_OK, or ST_USAGE (told). */
+static enum status parse_args(int argc, char **argv, const char **listen_r,
+			      const char **user_r)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *listen_spec = NULL, *user = NULL, *err = NULL;
-	struct conf_listen given = { 0 };
-	const struct conf_listen *l;
-	struct lmtp_server_args a = { .config_path = config };
-	struct conf *c;
-	struct intake *ik;
-	char *error = NULL;
-	sigset_t sigs;
-	int opt, fd, ret;
-	bool unlink_at_end = false;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "l:u:", longopts, NULL)) != -1) {
 		if (opt == 'l') {
-			listen_spec = optarg;
+			*listen_r = optarg;
 		} else if (opt == 'u') {
-			user = optarg;
+			*user_r = optarg;
 		} else {
 			fprintf(stderr, "usage: convene lmtp [--listen "
 				"unix:PATH|HOST:PORT] [--user USER]\n");
-			return status_to_exit(ST_USAGE);
+			return ST_USAGE;
 		}
 	}
-	if (user == NULL && geteuid() == 0) {
+	if (*user_r == NULL && geteuid() == 0) {
 		fprintf(stderr, "convene: the LMTP listener does not run as "
 			"root: give --user USER\n");
-		return status_to_exit(ST_USAGE);
+		return ST_USAGE;
 	}
-	c = front_load_conf(config);
-	if (c == NULL)
-		return status_to_exit(ST_CONFIG);
-	l = &c->lmtp.listen;
-	if (listen_spec != NULL) {
-		char *cwd = getcwd(NULL, 0);
+	return ST_OK;
+}
 
-		if (conf_parse_listen(listen_spec, cwd, &given, &err) < 0) {
-			fprintf(stderr, "convene: --listen %s: %s\n",
-				listen_spec, err);
-			free(cwd);
-			conf_free(&c);
-			return status_to_exit(ST_USAGE);
-		}
-		free(cwd);
-		l = &given;
-	}
-	fd = activated_socket();
-	if (fd < 0 && l->path != NULL) {
-		fd = listen_unix(l->path, c->lmtp.socket_mode);
-		unlink_at_end = fd >= 0;
-	} else if (fd < 0) {
-		fd = listen_tcp(l->host, l->port);
-	}
-	if (fd < 0) {
-		conf_listen_free(&given);
-		conf_free(&c);
-		return status_to_exit(ST_TEMPFAIL);
-	}
-	if (user != NULL) {
-		struct passwd *pw = getpwnam(user);
+/* The socket to serve: the one systemd passed, else l's. *unlink_r when
+ * it is a Unix socket made here (the listener removes it at the end). The
+ * descriptor, or -1 (told). */
+static int open_socket(const struct conf *c, const struct conf_listen *l,
+		       bool *unlink_r)
+{
+	int fd = activated_socket();
 
-		/* The socket stays the listener's to remove. */
-		if (unlink_at_end && pw != NULL &&
-		    chown(l->path, pw->pw_uid, pw->pw_gid) < 0)
-			log_warn("lmtp: chown %s: %m", l->path);
-		if (privs_drop(user, &error) < 0) {
-			fprintf(stderr, "convene: %s\n", error);
-			free(error);
-			close(fd);
-			conf_listen_free(&given);
-			conf_free(&c);
-			return status_to_exit(ST_SOFTWARE);
-		}
+	*unlink_r = false;
+	if (fd >= 0)
+		return fd;
+	if (l->path == NULL)
+		return listen_tcp(l->host, l->port);
+	fd = listen_unix(l->path, c->lmtp.socket_mode);
+	*unlink_r = fd >= 0;
+	return fd;
+}
+
+/* Drops to user, the socket at path (or NULL) made over to it first, so
+ * that it stays the listener's to remove. 0, or -1 (told). */
+static int drop_to(const char *user, const char *path)
+{
+	struct passwd *pw = getpwnam(user);
+	char *error = NULL;
+
+	if (path != NULL && pw != NULL &&
+	    chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("lmtp: chown %s: %m", path);
+	if (privs_drop(user, &error) < 0) {
+		fprintf(stderr, "convene: %s\n", error);
+		free(error);
+		return -1;
 	}
-	/* Signals go to the listener's loop only: blocked here, before any
-	 * thread starts, and read from a signalfd. */
+	return 0;
+}
+
+/* Signals go to the listener's loop only: blocked here, before any thread
+ * starts, and read from the signalfd returned (or -1). */
+static int signals_fd(void)
+{
+	sigset_t sigs;
+
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -204,18 +195,65 @@ int cmd_lmtp(int argc, char **argv, const char *config)
 	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sigdelset(&sigs, SIGPIPE);
-	a.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	return signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The configured listen address, or --listen's (in *given). NULL (told)
+ * when --listen does not parse. */
+static const struct conf_listen *listen_address(const struct conf *c,
+						const char *spec,
+						struct conf_listen *given)
+{
+	const char *err = NULL;
+	char *cwd;
+	int r;
+
+	if (spec == NULL)
+		return &c->lmtp.listen;
+	cwd = getcwd(NULL, 0);
+	r = conf_parse_listen(spec, cwd, given, &err);
+	free(cwd);
+	if (r < 0) {
+		fprintf(stderr, "convene: --listen %s: %s\n", spec, err);
+		return NULL;
+	}
+	return given;
+}
+
+int cmd_lmtp(int argc, char **argv, const char *config)
+{
+	const char *listen_spec = NULL, *user = NULL;
+	struct conf_listen given = { 0 };
+	const struct conf_listen *l;
+	struct lmtp_server_args a = { .config_path = config, .signal_fd = -1 };
+	struct conf *c;
+	struct intake *ik = NULL;
+	char *error = NULL, *path = NULL;
+	enum status st = parse_args(argc, argv, &listen_spec, &user);
+	int fd = -1, ret;
+	bool unlink_at_end = false;
+
+	if (st != ST_OK)
+		return status_to_exit(st);
+	c = front_load_conf(config);
+	if (c == NULL)
+		return status_to_exit(ST_CONFIG);
+	l = listen_address(c, listen_spec, &given);
+	st = l == NULL ? ST_USAGE : ST_TEMPFAIL;
+	if (l == NULL || (fd = open_socket(c, l, &unlink_at_end)) < 0)
+		goto out;
+	path = unlink_at_end ? xstrdup(l->path) : NULL;
+	if (user != NULL && drop_to(user, path) < 0) {
+		st = ST_SOFTWARE;
+		goto out;
+	}
+	a.signal_fd = signals_fd();
 	ik = a.signal_fd < 0 ? NULL : intake_open(c, &error);
 	if (ik == NULL) {
 		fprintf(stderr, "convene: %s\n",
 			error != NULL ? error : "signalfd failed");
 		free(error);
-		if (unlink_at_end)
-			unlink(l->path);
-		close(fd);
-		conf_listen_free(&given);
-		conf_free(&c);
-		return status_to_exit(ST_TEMPFAIL);
+		goto out;
 	}
 	if (l->path != NULL)
 		log_info("lmtp: listening on unix:%s", l->path);
@@ -224,18 +262,21 @@ int cmd_lmtp(int argc, char **argv, const char *config)
 	a.listen_fd = fd;
 	a.c = c;
 	a.ik = ik;
-	{
-		char *path = unlink_at_end ? xstrdup(l->path) : NULL;
-
-		ret = lmtp_server_run(&a);
-		close(fd);
-		intake_close(&ik);
-		if (path != NULL)
-			unlink(path);
-		free(path);
-	}
-	close(a.signal_fd);
-	conf_listen_free(&given);
+	/* The server owns c from here (a reload replaces it). */
+	c = NULL;
+	ret = lmtp_server_run(&a);
 	log_info("lmtp: stopped");
-	return status_to_exit(ret < 0 ? ST_TEMPFAIL : ST_OK);
+	st = ret < 0 ? ST_TEMPFAIL : ST_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	intake_close(&ik);
+	if (path != NULL)
+		unlink(path);
+	free(path);
+	if (a.signal_fd >= 0)
+		close(a.signal_fd);
+	conf_listen_free(&given);
+	conf_free(&c);
+	return status_to_exit(st);
 }
