@@ -54,11 +54,16 @@ struct conf_list {
 	char *reply_to_address; /* with REPLYTO_ADDRESS */
 	enum conf_from_munging from_munging;
 	long max_message_kb;    /* 0: the global limit only */
-	char *archive_url;      /* archive.url (or archive_url); may be NULL */
+	char *archive_url;      /* archive.url (or archive_url); for a public
+				   list without one, web.url + NAME + "/";
+				   may be NULL */
 	enum conf_archive_access archive_access;  /* who reads it by mail */
 	long archive_answer_kb; /* attachments of one answer, at most */
 	long archive_results;   /* search results in one answer */
-	char *unsubscribe_url;  /* one-click URL (RFC 8058), may be NULL */
+	bool archive_hide_addresses;  /* web pages show "local@..." */
+	char *unsubscribe_url;  /* one-click URL (RFC 8058) that a member's
+				   token is appended to: unsubscribe_url, else
+				   web.url + "u/"; may be NULL */
 	bool footer;            /* append the footer template (default true) */
 	bool allow_who;         /* members may ask for the member list */
 	/* digest (group "digest") */
@@ -155,6 +160,17 @@ struct conf_limits {
 	long max_mime_parts;
 };
 
+/* The web archive and one-click unsubscribe (group "web"). */
+struct conf_web {
+	char *url;              /* where readers reach `convene web` (through
+				   the web server in front), ending in '/';
+				   NULL: unset */
+	char *dir;              /* the static pages' folder, absolute; NULL:
+				   no pages are written */
+	char *listen_host;      /* what `convene web` binds: "127.0.0.1" */
+	int listen_port;        /*   and 8080 unless set */
+};
+
 struct conf {
 	char *file;             /* the file it was read from */
 	char *dir;              /* its folder: relative paths are taken from here */
@@ -170,6 +186,7 @@ struct conf {
 	struct conf_outbound outbound;
 	struct conf_lmtp lmtp;
 	struct conf_limits limits;
+	struct conf_web web;
 	struct conf_bounces bounces;  /* the lists' defaults */
 	struct conf_strv bans;  /* global sender bans (sources) */
 	struct rx **ban_rx;
@@ -230,6 +247,11 @@ const char **conf_list_roles(const struct conf_list *l, int roles,
 int conf_parse_listen(const char *spec, const char *dir,
 		      struct conf_listen *l, const char **error_r);
 void conf_listen_free(struct conf_listen *l);
+
+/* Reads "HOST:PORT" ("[::1]:8080" for an IPv6 address): *host_r (newly
+ * allocated, brackets removed) and *port_r (1 to 65535). Returns 0, or -1
+ * when it is not that. */
+int conf_parse_hostport(const char *s, char **host_r, int *port_r);
 
 /* Parses a duration like "90s", "5m", "2h", "5d" into seconds; -1 if invalid. */
 long conf_parse_duration(const char *s);

@@ -104,6 +104,12 @@ int template_lines_render(const struct template_lines *t, const char *key,
 			  struct buf *out, char **error_r);
 void template_lines_close(struct template_lines **t);
 
+/* The path of the template file `file` (a name with its extension, such
+ * as "web.html") for list l: TEMPLATES/LANG/LIST/file when that exists,
+ * else TEMPLATES/LANG/file. Newly allocated. */
+char *template_file(const struct conf *c, const struct conf_list *l,
+		    const char *file);
+
 /* Checks one template file: every placeholder must be among `known`.
  * Returns 0, or -1 with *error_r naming the file and line. */
 int template_check_file(const char *path, const char *const *known,

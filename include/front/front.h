@@ -23,6 +23,7 @@ int cmd_digest(int argc, char **argv, const char *config);
 int cmd_archive(int argc, char **argv, const char *config);
 int cmd_report(int argc, char **argv, const char *config);
 int cmd_poll(int argc, char **argv, const char *config);
+int cmd_web(int argc, char **argv, const char *config);
 
 /* Shared by the admin commands: loads the config or prints its problems
  * (file:line: message) to stderr. Returns NULL on failure. */

@@ -22,7 +22,12 @@ struct rewrite_params {
 	bool dmarc_strict;          /* the From domain publishes p=reject/quarantine */
 	const char *archive_url;    /* may be NULL */
 	const char *archived_at;    /* this post's URL (RFC 5064), or NULL */
-	const char *unsubscribe_url;/* may be NULL */
+	const char *unsubscribe_url;/* one-click URL without its token; may
+				       be NULL */
+	const char *unsubscribe_token; /* what stands for each member's
+				       token in it (the job's token
+				       marker); without it no one-click
+				       URL is written */
 	const char *footer;         /* rendered footer text (UTF-8), or NULL */
 	const char *message_id_domain; /* used when a Message-ID must be added */
 };
@@ -37,8 +42,9 @@ void rewrite_params_from_conf(struct rewrite_params *p, const struct conf *c,
  *    X-Loop fields already present (ours replace them);
  *  - the Subject prefix, never piled up (see rewrite_subject);
  *  - List-Id, List-Post, List-Help, List-Subscribe, List-Unsubscribe,
- *    List-Archive, List-Owner (RFC 2919/2369), List-Unsubscribe-Post
- *    (RFC 8058) when an unsubscribe URL is set, Archived-At (RFC 5064)
+ *    List-Archive, List-Owner (RFC 2919/2369); with an unsubscribe URL
+ *    and token marker, List-Unsubscribe names <URL+marker> first and
+ *    List-Unsubscribe-Post (RFC 8058) is added; Archived-At (RFC 5064)
  *    when archived_at is set, Precedence: list, X-Loop;
  *  - the Reply-To and From policy;
  *  - a Message-ID when the post had none;

@@ -12,7 +12,9 @@ struct store;
 /* Accepts post `in` (its raw bytes already stored as `message`): archives
  * it as received (pipeline/archive: threaded and indexed), applies the
  * content rules, adds the footer, rewrites the header for the list
- * (Archived-At too when the archive has a URL), queues one delivery job to
+ * (Archived-At too when the archive has a URL, and List-Unsubscribe with
+ * each member's one-click URL when the list has one: see oneclick_marker
+ * in mail/oneclick.h), queues one delivery job to
  * the members in immediate mode as of this post, adds it to the list's next
  * digest (see digest.h) and records a post.accepted event. Part of the caller's
  * transaction. Returns 0 with the archive row and job, or -1 on a store

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -221,6 +221,8 @@ struct store_job {
 	char *personal;       /* NULL, or the marker that each recipient's
 				 address replaces in the data (see
 				 store_job_queue) */
+	char *token_marker;   /* NULL, or the marker that each recipient's
+				 one-click token replaces (store_job_new) */
 	int64_t cursor;       /* last member id handed to the transport */
 	bool members_done;    /* the member stream is finished */
 	int64_t sent, total;
@@ -254,6 +256,13 @@ struct store_job_new {
 	 * where any valid address keeps the message well-formed (a header's
 	 * address, an unencoded body line). NULL: the same bytes for all. */
 	const char *personal;
+	/* Per-recipient one-click unsubscribe tokens (mail/oneclick.h):
+	 * when set, every occurrence of this marker in data is replaced by
+	 * the token of the recipient's membership of the list (something
+	 * that is no token when the recipient is not a member), and each
+	 * transaction has one recipient. The writer of data places it where
+	 * a token is read: in a List-Unsubscribe URL. */
+	const char *token_marker;
 	/* JOB_POST: the sequence numbers of the posts it carries (see
 	 * store_digest.h): the first and the last of a digest issue, the
 	 * same for a post alone. The stream reaches the members whose mode

@@ -101,6 +101,10 @@ int store_thread_root(struct store *s, int64_t id, int64_t *node_r);
 int store_threads_latest(struct store *s, const char *list, size_t limit,
 			 size_t offset, struct store_thread **v_r,
 			 size_t *n_r);
+/* The threads of list that began last (by their first message), newest
+ * first, at most limit: what a feed of new threads shows. */
+int store_threads_started(struct store *s, const char *list, size_t limit,
+			  struct store_thread **v_r, size_t *n_r);
 /* The thread of list with base subject `base` whose last message is nearest
  * to `date`, among those with a message within window seconds of it; 0
  * when none. */

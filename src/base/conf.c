@@ -47,12 +47,15 @@ struct loader {
 static const char *const top_keys[] = {
 	"domain", "database", "templates", "language", "busy_timeout_ms",
 	"local_part_case_sensitive", "bans", "outbound", "limits", "lists", "bounces",
-	"confirm_expiry", "answer_rate_limit", "lmtp",
+	"confirm_expiry", "answer_rate_limit", "lmtp", "web",
 	NULL
 };
 static const char *const lmtp_keys[] = {
 	"listen", "max_sessions", "timeout", "max_recipients", "socket_mode",
 	NULL
+};
+static const char *const web_keys[] = {
+	"url", "dir", "listen", NULL
 };
 static const char *const outbound_keys[] = {
 	"transport", "host", "port", "path", "sendmail", "max_rcpt_per_txn",
@@ -80,7 +83,7 @@ static const char *const report_keys[] = {
 	NULL
 };
 static const char *const archive_keys[] = {
-	"access", "url", "answer_kb", "results", NULL
+	"access", "url", "answer_kb", "results", "hide_addresses", NULL
 };
 static const char *const archive_access_names[] = {
 	"members", "public", "private", NULL
@@ -1256,6 +1259,11 @@ static void load_archive(struct loader *ld, const config_setting_t *lg,
 		ld, g, "access", archive_access_names, ARCHIVE_MEMBERS);
 	l->archive_answer_kb = get_int(ld, g, "answer_kb", 1024, 16, 102400);
 	l->archive_results = get_int(ld, g, "results", 10, 1, 50);
+	l->archive_hide_addresses = get_bool(ld, g, "hide_addresses", true);
+	/* A public list's pages are where convene web serves them. */
+	if (l->archive_url == NULL && ld->c->web.url != NULL &&
+	    l->archive_access == ARCHIVE_PUBLIC && l->name != NULL)
+		l->archive_url = xasprintf("%s%s/", ld->c->web.url, l->name);
 	ld->ctx = listctx;
 	free(ctx);
 }
@@ -1442,6 +1450,8 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 	l->max_message_kb = get_int(ld, lg, "max_message_kb", 0, 0, KB_MAX);
 	load_archive(ld, lg, l, ctx);
 	l->unsubscribe_url = get_url(ld, lg, "unsubscribe_url");
+	if (l->unsubscribe_url == NULL && c->web.url != NULL)
+		l->unsubscribe_url = xasprintf("%su/", c->web.url);
 	l->footer = get_bool(ld, lg, "footer", true);
 	l->allow_who = get_bool(ld, lg, "allow_who", false);
 	load_digest(ld, lg, l, ctx);
@@ -1464,6 +1474,82 @@ static void load_list(struct loader *ld, const config_setting_t *lg,
 	load_content(ld, lg, l, ctx);
 	ld->ctx = "";
 	free(ctx);
+}
+
+int conf_parse_hostport(const char *s, char **host_r, int *port_r)
+{
+	const char *colon, *h = s, *he;
+	char *end;
+	long port;
+
+	if (s == NULL)
+		return -1;
+	if (*s == '[') {
+		he = strchr(s, ']');
+		if (he == NULL || he[1] != ':')
+			return -1;
+		h = s + 1;
+		colon = he + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || memchr(s, ':', (size_t)(colon - s)))
+			return -1;
+		he = colon;
+	}
+	if (he == h || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	for (const char *p = h; p < he; p++)
+		if ((unsigned char)*p <= 32 || *p == '/' || *p == '[')
+			return -1;
+	*host_r = xstrndup(h, (size_t)(he - h));
+	*port_r = (int)port;
+	return 0;
+}
+
+static void load_web(struct loader *ld, const config_setting_t *g)
+{
+	struct conf_web *w = &ld->c->web;
+	const config_setting_t *s;
+	const char *v;
+	char tmp[SHOW_MAX + 4], *url;
+
+	ld->ctx = "web.";
+	if (g != NULL)
+		check_keys(ld, g, web_keys);
+	url = get_url(ld, g, "url");
+	if (url != NULL && strpbrk(url, "?#") != NULL) {
+		problem(ld, member(g, "url"), "web.url: the address of convene "
+			"web takes no query (?) or fragment (#)");
+		xfree(&url);
+	}
+	if (url != NULL) {
+		size_t n = strlen(url);
+
+		w->url = url[n - 1] == '/' ? url : xasprintf("%s/", url);
+		if (w->url != url)
+			free(url);
+	}
+	v = lookup_string(ld, g, "dir", &s);
+	if (v != NULL && v[0] == '\0') {
+		problem(ld, s, "web.dir must not be empty");
+		v = NULL;
+	}
+	w->dir = v != NULL ? resolve(ld->c, v) : NULL;
+	v = lookup_string(ld, g, "listen", &s);
+	if (v == NULL) {
+		w->listen_host = xstrdup("127.0.0.1");
+		w->listen_port = 8080;
+	} else if (conf_parse_hostport(v, &w->listen_host,
+				     &w->listen_port) < 0) {
+		problem(ld, s, "web.listen: \"%s\" is not HOST:PORT (such as "
+			"127.0.0.1:8080 or [::1]:8080)", show(tmp, v));
+		w->listen_host = xstrdup("127.0.0.1");
+		w->listen_port = 8080;
+	}
 }
 
 static void load_lists(struct loader *ld, const config_setting_t *root)
@@ -1773,6 +1859,8 @@ int conf_load(const char *path, struct conf **conf_r,
 	load_bounces(&ld, get_group(&ld, root, "bounces"), &c->bounces, NULL,
 		     "bounces.");
 	ld.ctx = "";
+	load_web(&ld, get_group(&ld, root, "web"));
+	ld.ctx = "";
 	load_lists(&ld, root);
 	config_destroy(&cfg);
 	if (problems->n > 0) {
@@ -1862,6 +1950,9 @@ void conf_free(struct conf **conf)
 	free(c->outbound.helo);
 	strv_free(&c->outbound.retry_schedule);
 	conf_listen_free(&c->lmtp.listen);
+	free(c->web.url);
+	free(c->web.dir);
+	free(c->web.listen_host);
 	regexes_free(&c->bans, &c->ban_rx);
 	for (i = 0; i < c->nlists; i++)
 		list_free(&c->lists[i]);

@@ -424,22 +424,32 @@ size_t template_check_list(const struct conf *c, const struct conf_list *l,
 	return bad;
 }
 
-/* The path of template `name` for list l: the list's own when it exists.
- * Newly allocated. */
-static char *template_path(const struct conf *c, const struct conf_list *l,
-			   const char *name)
+char *template_file(const struct conf *c, const struct conf_list *l,
+		    const char *file)
 {
 	const char *lang = c->language ? c->language : "en";
 	char *path;
 
 	if (l != NULL) {
-		path = xasprintf("%s/%s/%s/%s.txt", c->templates, lang,
-				 l->name, name);
+		path = xasprintf("%s/%s/%s/%s", c->templates, lang, l->name,
+				 file);
 		if (access(path, F_OK) == 0)
 			return path;
 		free(path);
 	}
-	return xasprintf("%s/%s/%s.txt", c->templates, lang, name);
+	return xasprintf("%s/%s/%s", c->templates, lang, file);
+}
+
+/* The path of template `name` for list l: the list's own when it exists.
+ * Newly allocated. */
+static char *template_path(const struct conf *c, const struct conf_list *l,
+			   const char *name)
+{
+	char *file = xasprintf("%s.txt", name), *path;
+
+	path = template_file(c, l, file);
+	free(file);
+	return path;
 }
 
 struct template_line {

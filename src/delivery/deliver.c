@@ -11,9 +11,11 @@
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "mail/oneclick.h"
 #include "mail/verp.h"
 #include "store/store.h"
 #include "store/store_guard.h"
+#include "store/store_web.h"
 #include "delivery/relays.h"
 #include "delivery/transport.h"
 #include "base/util.h"
@@ -69,6 +71,8 @@ struct deliver {
 	/* the key of VERP tags (store_secret), read at the first pass */
 	unsigned char verp_key[VERP_KEY_LEN];
 	bool have_key;
+	/* the key of one-click tokens (store_secret "oneclick") */
+	unsigned char oneclick_key[ONECLICK_KEY_LEN];
 };
 
 time_t deliver_backoff(const struct conf *c, int attempts, time_t now)
@@ -89,6 +93,8 @@ time_t deliver_backoff(const struct conf *c, int attempts, time_t now)
 }
 
 _Static_assert(VERP_KEY_LEN == STORE_SECRET_LEN, "the VERP key is a secret");
+_Static_assert(ONECLICK_KEY_LEN == STORE_SECRET_LEN,
+	       "the one-click key is a secret");
 
 /* ---- the sessions: one thread and one transport each ---- */
 
@@ -283,36 +289,75 @@ static void txn_shrink(struct txn *x)
  * the envelope sender is per recipient. */
 static size_t batch_max(const struct deliver *d, const struct store_job *j)
 {
-	if (j->personal != NULL ||
+	if (j->personal != NULL || j->token_marker != NULL ||
 	    d->c->outbound.verp == VERP_PER_RECIPIENT)
 		return 1;
 	return d->c->outbound.max_rcpt_per_txn > 0 ?
 	       (size_t)d->c->outbound.max_rcpt_per_txn : 100;
 }
 
-/* Per-recipient content: the job's data with every occurrence of its
- * marker replaced by the one recipient's address. The copy belongs to the
- * transaction, so memory holds one message per transaction in flight
- * whatever the list's size; a restart renders the same bytes again. */
-static void personalize(const struct store_job *j, struct txn *x)
+/* data with every occurrence of marker replaced by value, into out. */
+static void replace_all(const char *data, size_t len, const char *marker,
+			const char *value, struct buf *out)
 {
-	struct buf out = BUF_INIT;
-	const char *p = x->data, *end = x->data + x->len, *hit;
-	size_t mlen;
+	const char *p = data, *end = data + len, *hit;
+	size_t mlen = strlen(marker);
 
-	if (j->personal == NULL || j->personal[0] == '\0' || x->n != 1)
-		return;
-	mlen = strlen(j->personal);
-	buf_reserve(&out, x->len + 256);
-	while ((hit = memmem(p, (size_t)(end - p), j->personal, mlen)) !=
-	       NULL) {
-		buf_append(&out, p, (size_t)(hit - p));
-		buf_puts(&out, x->r[0].addr);
+	buf_reserve(out, len + 256);
+	while ((hit = memmem(p, (size_t)(end - p), marker, mlen)) != NULL) {
+		buf_append(out, p, (size_t)(hit - p));
+		buf_puts(out, value);
 		p = hit + mlen;
 	}
-	buf_append(&out, p, (size_t)(end - p));
-	x->owned_data = buf_steal(&out, &x->len);
-	x->data = x->owned_data;
+	buf_append(out, p, (size_t)(end - p));
+}
+
+/* The one-click token of the recipient's membership of the job's list,
+ * or "x" (which no token is) when it has none. */
+static char *recipient_token(const struct deliver *d, struct store *s,
+			     const struct store_job *j, const char *addr)
+{
+	int64_t id, salt;
+	bool found = false;
+
+	if (store_web_member_token(s, j->list, addr, &id, &salt,
+				   &found) < 0)
+		log_warn("list=%s job=%lld: no one-click token: %s", j->list,
+			 (long long)j->id, store_error(s));
+	if (!found)
+		return xstrdup("x");
+	return oneclick_token(d->oneclick_key, j->list, addr, id, salt);
+}
+
+/* Per-recipient content: the job's data with every occurrence of its
+ * markers replaced by the one recipient's address and one-click token.
+ * The copy belongs to the transaction, so memory holds one message per
+ * transaction in flight whatever the list's size; a restart renders the
+ * same bytes again. */
+static void personalize(const struct deliver *d, struct store *s,
+			const struct store_job *j, struct txn *x)
+{
+	struct buf out = BUF_INIT;
+	bool addr = j->personal != NULL && j->personal[0] != '\0';
+	bool token = j->token_marker != NULL && j->token_marker[0] != '\0';
+
+	if ((!addr && !token) || x->n != 1)
+		return;
+	if (addr) {
+		replace_all(x->data, x->len, j->personal, x->r[0].addr, &out);
+		free(x->owned_data);
+		x->owned_data = buf_steal(&out, &x->len);
+		x->data = x->owned_data;
+	}
+	if (token) {
+		char *t = recipient_token(d, s, j, x->r[0].addr);
+
+		replace_all(x->data, x->len, j->token_marker, t, &out);
+		free(t);
+		free(x->owned_data);
+		x->owned_data = buf_steal(&out, &x->len);
+		x->data = x->owned_data;
+	}
 }
 
 /* With verp = per-recipient, each transaction has one recipient and the
@@ -597,7 +642,7 @@ static int stream_submit(struct sched *sc, struct active *a)
 		for (size_t i = 0; i < n; i++)
 			x->r[i].addr = addrs[i];
 		per_recipient_sender(sc->d, a->j.list, x);
-		personalize(&a->j, x);
+		personalize(sc->d, sc->s, &a->j, x);
 		a->after = last;
 		/* A short batch with no range after it is the last one: its
 		 * record finishes the stream. */
@@ -641,7 +686,7 @@ static int rows_read(struct sched *sc, struct active *a)
 			x->r[i].addr = x->rows[i].address;
 		}
 		per_recipient_sender(d, a->j.list, x);
-		personalize(&a->j, x);
+		personalize(sc->d, sc->s, &a->j, x);
 		*tail = x;
 		tail = &x->next;
 	}
@@ -1101,7 +1146,8 @@ int deliver_pass(struct deliver *d, struct store *s, bool progress,
 	};
 
 	if (!d->have_key) {
-		if (store_secret(s, "verp", d->verp_key) < 0) {
+		if (store_secret(s, "verp", d->verp_key) < 0 ||
+		    store_secret(s, "oneclick", d->oneclick_key) < 0) {
 			log_error("queue: %s", store_error(s));
 			return -1;
 		}

@@ -17,6 +17,7 @@
 #include "base/xalloc.h"
 #include "front/front.h"
 #include "pipeline/archive.h"
+#include "pipeline/render.h"
 #include "pipeline/retrieve.h"
 #include "pipeline/search.h"
 #include "pipeline/thread.h"
@@ -32,6 +33,7 @@ static const char usage_text[] =
 	"       convene archive LIST export [--mbox FILE]\n"
 	"       convene archive LIST import FILE|DIR\n"
 	"       convene archive LIST rebuild\n"
+	"       convene archive LIST render [DIR]\n"
 	"       convene archive LIST faq ID [TITLE]|resolved ID|tag ID WORD\n";
 
 static int parse_id(const char *s, int64_t *id_r)
@@ -331,6 +333,35 @@ usage:
 	return ST_USAGE;
 }
 
+static enum status do_render(struct store *s, const struct conf *c,
+			     const struct conf_list *l, const char *dir)
+{
+	struct render_stats st;
+	struct timespec t0, t1;
+	char *err = NULL;
+	bool transient;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (render_all(s, c, l, dir, &st, &err, &transient) < 0) {
+		fprintf(stderr, "convene: %s\n", err);
+		free(err);
+		return transient ? ST_TEMPFAIL : ST_CONFIG;
+	}
+	if (dir == NULL &&
+	    render_lists_page(c, c->web.dir, &err) < 0) {
+		fprintf(stderr, "convene: %s\n", err);
+		free(err);
+		return ST_TEMPFAIL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("rendered %zu messages, %zu threads, %zu months into %s/%s "
+	       "in %.2f s\n", st.messages, st.threads, st.months,
+	       dir != NULL ? dir : c->web.dir, l->name,
+	       (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return ST_OK;
+}
+
 static enum status run(struct store *s, const struct conf *c,
 		       const struct conf_list *l, int argc, char **argv)
 {
@@ -362,6 +393,8 @@ static enum status run(struct store *s, const struct conf *c,
 		       n == 1 ? "" : "s");
 		return ST_OK;
 	}
+	if (strcmp(verb, "render") == 0 && argc <= 2)
+		return do_render(s, c, l, argc == 2 ? argv[1] : NULL);
 	if (strcmp(verb, "show") == 0 || strcmp(verb, "thread") == 0 ||
 	    strcmp(verb, "faq") == 0 || strcmp(verb, "resolved") == 0 ||
 	    strcmp(verb, "tag") == 0)

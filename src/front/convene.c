@@ -46,13 +46,15 @@ static const struct {
 	  "archive LIST export [--mbox FILE]\n"
 	  "archive LIST import FILE|DIR\n"
 	  "archive LIST rebuild\n"
-	  "archive LIST faq ID [TITLE]|resolved ID|tag ID WORD" },
+	  "archive LIST faq ID [TITLE]|resolved ID|tag ID WORD\n"
+	  "archive LIST render [DIR]" },
 	{ "mta", cmd_mta,
 	  "mta postfix|exim [--lmtp] [--check] [--user USER] "
 	  "[--mta-config PATH]" },
 	{ "report", cmd_report,
 	  "report LIST [--weeks N] [--html FILE] [--chart FILE] [--send]" },
 	{ "poll", cmd_poll, "poll LIST list|results ID|close ID" },
+	{ "web", cmd_web, "web [--listen HOST:PORT] [--user USER]" },
 };
 
 /* Every line of the usage text, one "convene ..." a line (README.md's

@@ -281,16 +281,19 @@ static void add_list_fields(struct msg *m, const struct rewrite_params *p)
 	v = xasprintf("<mailto:%s-subscribe@%s>", n, d);
 	msg_field_add(m, "List-Subscribe", v);
 	free(v);
-	if (url_ok(p->unsubscribe_url))
-		v = xasprintf("<mailto:%s-unsubscribe@%s>, <%s>", n, d,
-			      p->unsubscribe_url);
-	else
-		v = xasprintf("<mailto:%s-unsubscribe@%s>", n, d);
-	msg_field_add(m, "List-Unsubscribe", v);
-	free(v);
-	if (url_ok(p->unsubscribe_url))
+	/* RFC 8058: the member's own URL first (the token goes where the
+	 * marker is), folded before the mailto alternative. */
+	if (url_ok(p->unsubscribe_url) && url_ok(p->unsubscribe_token)) {
+		v = xasprintf("<%s%s>,\n <mailto:%s-unsubscribe@%s>",
+			      p->unsubscribe_url, p->unsubscribe_token, n, d);
+		msg_field_add(m, "List-Unsubscribe", v);
 		msg_field_add(m, "List-Unsubscribe-Post",
 			      "List-Unsubscribe=One-Click");
+	} else {
+		v = xasprintf("<mailto:%s-unsubscribe@%s>", n, d);
+		msg_field_add(m, "List-Unsubscribe", v);
+	}
+	free(v);
 	if (url_ok(p->archive_url)) {
 		v = xasprintf("<%s>", p->archive_url);
 		msg_field_add(m, "List-Archive", v);

@@ -25,6 +25,7 @@
 #include "mail/msg.h"
 #include "mail/reply.h"
 #include "store/store.h"
+#include "store/store_web.h"
 
 /* An import commits after this many messages. */
 #define IMPORT_BATCH 500
@@ -504,6 +505,9 @@ int archive_rebuild(struct store *s, const struct conf *c,
 				  &old, &nold);
 	if (rc == 0)
 		rc = store_archive_reset(s, l->name);
+	/* New thread ids: the web pages are rendered anew. */
+	if (rc == 0)
+		rc = store_web_forget(s, l->name);
 	if (rc == 0)
 		rc = each_message(s, l->name, rebuild_one, &rb);
 	for (i = 0; rc == 0 && i < nold; i++) {

@@ -19,6 +19,7 @@
 #include "base/template.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "mail/oneclick.h"
 #include "mail/compose.h"
 #include "mail/content.h"
 #include "mail/mime.h"
@@ -148,6 +149,7 @@ struct issue {
 	struct template_lines *lines;
 	struct store_faq *faq;            /* added to the FAQ in the period */
 	size_t nfaq;
+	char marker[ONECLICK_MARKER_MAX];     /* of one-click tokens; "": none */
 };
 
 /* Posts of an issue in the order of its table of contents: threads in the
@@ -656,6 +658,7 @@ static void list_rewrite(const struct issue *is, struct buf *raw,
 	}
 	rewrite_params_from_conf(&p, is->c, is->l, footer);
 	p.subject_prefix = NULL;
+	p.unsubscribe_token = is->marker[0] != '\0' ? is->marker : NULL;
 	p.reply_to = REPLYTO_LIST;
 	p.from_munging = FROMMUNGE_NONE;
 	if (rewrite_post(&m, &p, &err) < 0)
@@ -778,6 +781,7 @@ static int queue_issue(struct store *s, const struct issue *is,
 		.list = is->l->name, .kind = JOB_POST,
 		.audience = digest_audiences[f], .env_from = env_from,
 		.seq_from = j.seq_from, .seq_to = j.seq_to,
+		.token_marker = is->marker[0] != '\0' ? is->marker : NULL,
 	};
 	struct buf msg = BUF_INIT;
 	int64_t count;
@@ -821,6 +825,12 @@ static int queue_personal(struct store *s, const struct issue *is,
 			enum store_mode mode = digest_modes[f], mm;
 			struct buf msg = BUF_INIT;
 			const char *rcpt[1] = { sw[i].address };
+			struct store_job_new q = {
+				.list = is->l->name, .kind = JOB_DIRECT,
+				.env_from = env_from, .n = 1,
+				.token_marker = is->marker[0] != '\0' ?
+						is->marker : NULL,
+			};
 			size_t got = 0;
 			bool same;
 
@@ -841,10 +851,10 @@ static int queue_personal(struct store *s, const struct issue *is,
 			if (got == 0)
 				continue;
 			rc = build(is, mask, mode, &msg, error_r);
-			if (rc == 0 &&
-			    store_job_add(s, is->l->name, JOB_DIRECT, 0,
-					  env_from, msg.data, msg.len, rcpt, 1,
-					  NULL) < 0) {
+			q.data = msg.data;
+			q.len = msg.len;
+			q.rcpts = rcpt;
+			if (rc == 0 && store_job_queue(s, &q, NULL) < 0) {
 				buf_free(&msg);
 				goto store_fail;
 			}
@@ -914,6 +924,7 @@ static int issue(struct store *s, const struct conf *c,
 		all[i] = true;
 		rec.bytes += (int64_t)is.items[i].len;
 	}
+	oneclick_marker(l, is.marker);
 	for (i = 0; i < 2; i++)
 		if (queue_issue(s, &is, all, i, env_from, &info->jobs[i],
 				error_r) < 0)

@@ -18,6 +18,7 @@
 #include "mail/content.h"
 #include "mail/dmarc.h"
 #include "mail/mime.h"
+#include "mail/oneclick.h"
 #include "mail/msg.h"
 #include "mail/rewrite.h"
 #include "pipeline/digest.h"
@@ -58,7 +59,8 @@ static char *footer_with_removed(const struct conf *c,
  * content rules and the same From and Reply-To policy. What cannot be
  * applied is logged and left out. */
 static void for_members(struct incoming *in, const char *archived_at,
-			struct buf *out, struct buf *part)
+			const char *marker, struct buf *out,
+			struct buf *part)
 {
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
@@ -85,6 +87,7 @@ static void for_members(struct incoming *in, const char *archived_at,
 	}
 	rewrite_params_from_conf(&p, c, l, footer);
 	p.archived_at = archived_at;
+	p.unsubscribe_token = marker;
 	if (l->from_munging == FROMMUNGE_DMARC && in->sender != NULL) {
 		const char *at = strrchr(in->sender, '@');
 		enum dmarc_policy pol = at ? dmarc_lookup(at + 1) :
@@ -107,8 +110,9 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	const struct conf *c = in->c;
 	const struct conf_list *l = in->list;
 	struct buf out = BUF_INIT, part = BUF_INIT;
-	char *env_from, *archived_at;
+	char *env_from, *archived_at, marker[ONECLICK_MARKER_MAX];
 	int64_t archive = 0, job = 0, seq = 0;
+	bool oneclick = oneclick_marker(l, marker);
 	/* Archived (threaded and indexed) as received, before the rewrite:
 	 * its archive id goes into Archived-At. */
 	struct archive_post ap = {
@@ -123,7 +127,7 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	if (archive_post(s, &ap, &archive, NULL) < 0)
 		return -1;
 	archived_at = archive_message_url(l, archive);
-	for_members(in, archived_at, &out, &part);
+	for_members(in, archived_at, oneclick ? marker : NULL, &out, &part);
 	free(archived_at);
 	env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
 	rc = digest_add_post(s, l, archive, &part, &seq);
@@ -134,6 +138,7 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 			.audience = AUDIENCE_IMMEDIATE, .seq_from = seq,
 			.seq_to = seq, .archive = archive,
 			.env_from = env_from, .data = out.data, .len = out.len,
+			.token_marker = oneclick ? marker : NULL,
 		};
 
 		rc = store_job_queue(s, &j, &job);

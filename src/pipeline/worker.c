@@ -10,6 +10,7 @@
 #include "pipeline/moderation.h"
 #include "pipeline/poll.h"
 #include "pipeline/report.h"
+#include "pipeline/render.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -31,6 +32,8 @@ int worker_timed_pass(const struct conf *c, struct store *s)
 	if (report_pass(c, s, util_now()) < 0)
 		rc = -1;
 	if (poll_pass(c, s, util_now()) < 0)
+		rc = -1;
+	if (render_pass(c, s) < 0)
 		rc = -1;
 	return rc;
 }

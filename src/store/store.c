@@ -234,6 +234,7 @@ static const struct {
 	{ store_schema_guard, &store_schema_guard_n },
 	{ store_schema_set_requests, &store_schema_set_requests_n },
 	{ store_schema_reports, &store_schema_reports_n },
+	{ store_schema_web, &store_schema_web_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -42,6 +42,7 @@ void store_job_clear(struct store_job *j)
 	xfree(&j->list);
 	xfree(&j->env_from);
 	xfree(&j->personal);
+	xfree(&j->token_marker);
 	xfree(&j->last_error);
 }
 
@@ -51,8 +52,8 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 	static const char sql[] =
 		"INSERT INTO jobs (list, kind, archive, data, env_from,"
 		" members_done, total, next_attempt, created_at, audience,"
-		" personal, seq_from, seq_to)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" personal, seq_from, seq_to, token_marker)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st;
 	/* A post's total is counted by the worker when it starts: receive
 	 * must cost the same for any list size. */
@@ -79,6 +80,7 @@ int store_job_queue(struct store *s, const struct store_job_new *j,
 	store_bind_text(st, 11, j->personal);
 	sqlite3_bind_int64(st, 12, j->seq_from);
 	sqlite3_bind_int64(st, 13, j->seq_to);
+	store_bind_text(st, 14, j->token_marker);
 	if (store_insert_id(s, st, "queue job", &id) < 0)
 		return -1;
 	for (i = 0; i < j->n; i++)
@@ -114,7 +116,7 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 	static const char sql[] =
 		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
 		" members_done, sent, total, attempts, next_attempt, last_error,"
-		" audience, personal, seq_from, seq_to"
+		" audience, personal, seq_from, seq_to, token_marker"
 		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
 		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
@@ -153,6 +155,7 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		j->personal = store_col_text(st, 13);
 		j->seq_from = sqlite3_column_int64(st, 14);
 		j->seq_to = sqlite3_column_int64(st, 15);
+		j->token_marker = store_col_text(st, 16);
 		*found_r = true;
 	}
 	return store_rows_end(&r);

@@ -456,6 +456,28 @@ int store_threads_latest(struct store *s, const char *list, size_t limit,
 	return rc;
 }
 
+int store_threads_started(struct store *s, const char *list, size_t limit,
+			  struct store_thread **v_r, size_t *n_r)
+{
+	static const char sql[] = "SELECT " THREAD_COLUMNS " FROM threads"
+		" WHERE list = ? ORDER BY first_date DESC, id DESC LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(struct store_thread);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "new threads");
+	int rc;
+
+	if (st != NULL) {
+		store_bind_text(st, 1, list);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	}
+	rc = store_rows_each(&r, thread_row, &vec);
+	*v_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		store_threads_free(v_r, *n_r);
+	return rc;
+}
+
 int store_thread_by_subject(struct store *s, const char *list,
 			    const char *base, time_t date, long window,
 			    int64_t *thread_r)
