@@ -3,8 +3,8 @@
 # Debian 12
 #
 # Build: a C compiler, autotools, pkg-config and the development packages of
-# libetpan, SQLite, libconfig, PCRE2 and cairo (the health report's chart).
-# Run: libsasl2-modules (the PLAIN and
+# libetpan, SQLite, libconfig, PCRE2, cairo (the health report's chart)
+# and libmicrohttpd (convene web). Run: libsasl2-modules (the PLAIN and
 # LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
 # swaks, Postfix for its smtp-sink/smtp-source tools, python3 (an LMTP
 # client), strace (counts syncs), a private copy of
@@ -41,10 +41,11 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libetpan-dev libsqlite3-dev sqlite3 libconfig-dev libpcre2-dev
+	libmicrohttpd-dev
 	# the health report's chart (a PNG drawn with cairo)
 	libcairo2-dev
-	# what reads the report as people do: chromium renders its HTML part,
-	# file(1) names its chart
+	# what reads the report as people do: chromium renders its HTML part
+	# (and the web archive, whose tests drive it), file(1) names its chart
 	chromium file
 	libcmocka-dev postfix swaks iproute2 ca-certificates strace
 	libsasl2-modules

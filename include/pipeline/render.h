@@ -23,8 +23,9 @@
  * web.dir: a new post writes its own page and renders its thread's, its
  * month's, the index and the feed again, and nothing else (work in
  * proportion to the thread, not the archive); curation renders what it
- * changed (FAQ; a resolved thread; a tagged message and its thread); a
- * thread merged into another leaves a page that sends readers on. Lists
+ * changed (the FAQ page; a resolved thread's page and the index; a tagged
+ * message's page and its thread's); a thread merged into another leaves a
+ * page that sends readers on. Lists
  * whose archive is not public get no pages there.
  *
  * Functions return 0, or -1 with *error_r (newly allocated) and

@@ -97,11 +97,9 @@ struct store_web_month {
 	char month[8];          /* "YYYY-MM", UTC */
 	int64_t messages;
 };
-/* Counts list's messages dated in the month that begins at `from` and
- * ends before `until`, and keeps the count as `month`'s (removed when 0). */
-int store_web_month_count(struct store *s, const char *list,
-			  const char *month, time_t from, time_t until,
-			  int64_t *n_r);
+/* Keeps n as the number of list's messages in `month` (removed when 0). */
+int store_web_month_set(struct store *s, const char *list, const char *month,
+			int64_t n);
 /* Counts every month of list's archive afresh (a whole render). */
 int store_web_months_recount(struct store *s, const char *list);
 /* The months kept, newest first. */

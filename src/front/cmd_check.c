@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "store/store.h"
 #include "base/template.h"
+#include "pipeline/render.h"
 #include "base/xalloc.h"
 
 static size_t nknown(void)
@@ -78,6 +79,11 @@ int cmd_check(int argc, char **argv, const char *config)
 		bad += check_templates_in(ldir);
 		free(ldir);
 		bad += (int)template_check_list(c, &c->lists[i], report, NULL);
+		/* web.html and web-feed.xml make the pages (web.dir) and
+		 * convene web's own (one-click unsubscribe at web.url) */
+		if (c->web.dir != NULL || c->web.url != NULL)
+			bad += (int)render_check_templates(c, &c->lists[i],
+							   report, NULL);
 	}
 	free(dir);
 	s = front_open_store(c);

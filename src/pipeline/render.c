@@ -155,6 +155,12 @@ struct ren {
 	struct mime_limits lim;
 	struct render_stats *st;
 	bool own;                  /* web.dir: the state is kept */
+	bool full;                 /* every page (months counted at once) */
+	/* what the store learns at the end, in one transaction */
+	int64_t *written, *forgotten;     /* thread pages */
+	size_t nwritten, nforgotten;
+	struct store_web_month *months;   /* month pages' counts */
+	size_t nmonths;
 	char *error;               /* the first failure */
 	bool transient;
 };
@@ -1013,9 +1019,9 @@ static void thread_page(struct ren *r, int64_t thread)
 	write_page(r, rel, &out);
 	free(rel);
 	if (r->error == NULL) {
-		if (r->own && store_web_thread_written(r->s, r->l->name,
-						       thread) < 0)
-			store_fail(r);
+		r->written = xreallocarray(r->written, r->nwritten + 1,
+					   sizeof *r->written);
+		r->written[r->nwritten++] = thread;
 		r->st->threads++;
 	}
 	thread_entries_free(&e, n);
@@ -1046,8 +1052,9 @@ static void moved_page(struct ren *r, int64_t old)
 	free(rel);
 	buf_free(&out);
 	if (r->error == NULL) {
-		if (store_web_thread_forget(r->s, r->l->name, old) < 0)
-			store_fail(r);
+		r->forgotten = xreallocarray(r->forgotten, r->nforgotten + 1,
+					     sizeof *r->forgotten);
+		r->forgotten[r->nforgotten++] = old;
 		r->st->moved++;
 	}
 }
@@ -1134,19 +1141,24 @@ static void month_page(struct ren *r, const char *month)
 	struct store_web_row *rows = NULL;
 	struct buf out = BUF_INIT;
 	struct vars v = { 0 };
-	int64_t *ids = NULL, *threads = NULL, count = 0;
+	int64_t *ids = NULL, *threads = NULL;
 	size_t n = 0, nt = 0, i, j;
 	time_t from, until;
 	char *rel;
 
 	if (!month_bounds(month, &from, &until))
 		return;
-	if (store_web_month_count(r->s, r->l->name, month, from, until,
-				  &count) < 0 ||
-	    store_web_rows_dated(r->s, r->l->name, from, until, &rows,
+	if (store_web_rows_dated(r->s, r->l->name, from, until, &rows,
 				 &n) < 0) {
 		store_fail(r);
 		return;
+	}
+	if (!r->full) {
+		r->months = xreallocarray(r->months, r->nmonths + 1,
+					  sizeof *r->months);
+		snprintf(r->months[r->nmonths].month,
+			 sizeof r->months[r->nmonths].month, "%s", month);
+		r->months[r->nmonths++].messages = (int64_t)n;
 	}
 	ids = xcalloc(n + 1, sizeof *ids);
 	threads = xcalloc(n + 1, sizeof *threads);
@@ -1431,6 +1443,9 @@ static int ren_close(struct ren *r, char **error_r, bool *transient_r)
 	html_template_close(&r->ft);
 	v_free(&r->base);
 	free(r->dir);
+	free(r->written);
+	free(r->forgotten);
+	free(r->months);
 	return rc;
 }
 
@@ -1499,6 +1514,34 @@ static void render_moved(struct ren *r)
 	free(gone);
 }
 
+/* Tells the store what the pages written so far mean for the next pass:
+ * which thread pages exist, the months' counts. One transaction. */
+static void flush(struct ren *r)
+{
+	struct store *s = r->s;
+	const char *list = r->l->name;
+	size_t i;
+	int rc;
+
+	if (r->error != NULL || !r->own)
+		return;
+	rc = store_begin(s);
+	for (i = 0; rc == 0 && i < r->nmonths; i++)
+		rc = store_web_month_set(s, list, r->months[i].month,
+					 r->months[i].messages);
+	for (i = 0; rc == 0 && i < r->nwritten; i++)
+		rc = store_web_thread_written(s, list, r->written[i]);
+	for (i = 0; rc == 0 && i < r->nforgotten; i++)
+		rc = store_web_thread_forget(s, list, r->forgotten[i]);
+	if (rc == 0)
+		rc = store_commit(s);
+	if (rc < 0) {
+		store_fail(r);
+		store_rollback(s);
+	}
+	r->nmonths = r->nwritten = r->nforgotten = 0;
+}
+
 int render_all(struct store *s, const struct conf *c,
 	       const struct conf_list *l, const char *dir,
 	       struct render_stats *st, char **error_r, bool *transient_r)
@@ -1519,6 +1562,7 @@ int render_all(struct store *s, const struct conf *c,
 	if (ren_open(&r, s, c, l, dir, st, error_r) < 0)
 		return -1;
 	r.own = own;
+	r.full = true;
 	/* What is archived from here on is the next update's. */
 	if (store_web_newest(s, l->name, &w.archive_done,
 			     &w.events_done) < 0 ||
@@ -1534,6 +1578,7 @@ int render_all(struct store *s, const struct conf *c,
 		render_all_threads(&r);
 	if (r.error == NULL && own)
 		render_moved(&r);
+	flush(&r);
 	if (r.error == NULL) {
 		faq_page(&r);
 		feed_page(&r);
@@ -1564,7 +1609,7 @@ struct changes {
 	size_t nmessages, nthreads;
 	char (*months)[8];
 	size_t nmonths;
-	bool faq;
+	bool faq, resolved;
 };
 
 static void changes_free(struct changes *ch)
@@ -1600,6 +1645,7 @@ static void event_changes(struct ren *r, const struct store_web_event *e,
 		ch->faq = true;
 	} else if (strcmp(e->kind, "archive.resolved") == 0) {
 		set_add(&ch->threads, &ch->nthreads, e->ref);
+		ch->resolved = true;
 	} else if (strcmp(e->kind, "archive.tag") == 0) {
 		set_add(&ch->messages, &ch->nmessages, e->ref);
 		if (store_archive_get(r->s, e->ref, &a, &found) < 0)
@@ -1676,10 +1722,13 @@ int render_update(struct store *s, const struct conf *c,
 		moved_page(&r, gone[i]);
 	if (ch.faq && r.error == NULL)
 		faq_page(&r);
-	if (r.error == NULL) {
+	flush(&r);
+	/* The feed shows new threads; the index the latest threads, their
+	 * counts and marks, and the months. */
+	if (r.error == NULL && nrows > 0)
 		feed_page(&r);
+	if (r.error == NULL && (nrows > 0 || ngone > 0 || ch.resolved))
 		index_page(&r);
-	}
 	now.rendered_at = util_now();
 	if (r.error == NULL && store_web_state_set(s, l->name, &now) < 0)
 		store_fail(&r);

@@ -328,34 +328,21 @@ int store_web_thread_forget(struct store *s, const char *list,
 
 /* ---- months ---- */
 
-int store_web_month_count(struct store *s, const char *list,
-			  const char *month, time_t from, time_t until,
-			  int64_t *n_r)
+int store_web_month_set(struct store *s, const char *list, const char *month,
+			int64_t n)
 {
-	static const char sql_count[] = "SELECT count(*) FROM archive"
-		" WHERE list = ? AND date >= ? AND date < ?";
 	static const char sql_set[] = "INSERT INTO web_months (list, month,"
 		" messages) VALUES (?1, ?2, ?3) ON CONFLICT (list, month)"
 		" DO UPDATE SET messages = ?3";
 	static const char sql_del[] = "DELETE FROM web_months"
 		" WHERE list = ? AND month = ?";
-	sqlite3_stmt *st = store_prep(s, sql_count);
+	sqlite3_stmt *st = store_prep2(s, n > 0 ? sql_set : sql_del, list,
+				       month);
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-	if (store_count_query(s, st, n_r, "count a month") < 0)
-		return -1;
-	if (*n_r == 0) {
-		st = store_prep2(s, sql_del, list, month);
-		return st == NULL ? -1 : store_step_done(s, st, "drop month");
-	}
-	st = store_prep2(s, sql_set, list, month);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 3, *n_r);
+	if (n > 0)
+		sqlite3_bind_int64(st, 3, n);
 	return store_step_done(s, st, "keep month");
 }
 

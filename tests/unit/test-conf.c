@@ -572,6 +572,99 @@ static void test_archive(void **state)
 	conf_problems_free(&p);
 }
 
+/* The web group: its defaults, and what it gives the lists. */
+static void test_web(void **state)
+{
+	struct conf *c = load_ok(HEAD LIST_OPEN LIST_CLOSE);
+	struct conf_problems p;
+	char *want;
+
+	assert_null(c->web.url);
+	assert_null(c->web.dir);
+	assert_string_equal(c->web.listen_host, "127.0.0.1");
+	assert_int_equal(c->web.listen_port, 8080);
+	assert_true(c->lists[0].archive_hide_addresses);
+	assert_null(c->lists[0].unsubscribe_url);
+	conf_free(&c);
+	c = load_ok(HEAD "web = { url = \"https://x.org/lists\"; dir = \"w\";"
+		    " listen = \"[::1]:8081\"; };\n"
+		    "lists = ( { name = \"pub\"; leaders = [ \"a@x.org\" ];"
+		    " archive = { access = \"public\"; hide_addresses = false;"
+		    " }; },\n"
+		    " { name = \"own\"; leaders = [ \"a@x.org\" ];"
+		    " archive = { access = \"public\"; url = \"https://a.org/\";"
+		    " }; unsubscribe_url = \"https://b.org/out/\"; },\n"
+		    " { name = \"inner\"; leaders = [ \"a@x.org\" ]; } );\n");
+	/* a '/' at the end; dir from the config's folder */
+	assert_string_equal(c->web.url, "https://x.org/lists/");
+	want = xasprintf("%s/w", tmpdir);
+	assert_string_equal(c->web.dir, want);
+	free(want);
+	assert_string_equal(c->web.listen_host, "::1");
+	assert_int_equal(c->web.listen_port, 8081);
+	/* a public list is at web.url/NAME/, one-click at web.url/u/ */
+	assert_string_equal(c->lists[0].archive_url, "https://x.org/lists/pub/");
+	assert_string_equal(c->lists[0].unsubscribe_url,
+			    "https://x.org/lists/u/");
+	assert_false(c->lists[0].archive_hide_addresses);
+	/* a list's own settings win */
+	assert_string_equal(c->lists[1].archive_url, "https://a.org/");
+	assert_string_equal(c->lists[1].unsubscribe_url, "https://b.org/out/");
+	/* a members-only archive has no web address; one-click it has */
+	assert_null(c->lists[2].archive_url);
+	assert_string_equal(c->lists[2].unsubscribe_url,
+			    "https://x.org/lists/u/");
+	conf_free(&c);
+	p = load_bad(HEAD                                            /* 1 */
+		     "web = { url = \"ftp://x.org/\";\n"             /* 2 */
+		     "  listen = \"localhost\"; dir = \"\";\n"        /* 3 */
+		     "  colour = 1; };\n"                            /* 4 */
+		     LIST_OPEN                                       /* 5 */
+		     "  archive = { hide_addresses = \"yes\"; };\n"  /* 6 */
+		     LIST_CLOSE);
+	expect(&p, 2, "web.url: \"ftp://x.org/\" is not an http:// or "
+	       "https:// URL");
+	expect(&p, 3, "web.listen: \"localhost\" is not HOST:PORT");
+	expect(&p, 3, "web.dir must not be empty");
+	expect(&p, 4, "colour");
+	expect(&p, 6, "hide_addresses");
+	assert_int_equal(p.n, 5);
+	conf_problems_free(&p);
+	p = load_bad(HEAD "web = { url = \"https://x.org/?a=1\"; "
+		     "listen = \"127.0.0.1:0\"; };\n" LIST_OPEN LIST_CLOSE);
+	expect(&p, 2, "web.url: the address of convene web takes no query");
+	expect(&p, 2, "web.listen: \"127.0.0.1:0\" is not HOST:PORT");
+	assert_int_equal(p.n, 2);
+	conf_problems_free(&p);
+}
+
+static void test_listen(void **state)
+{
+	static const char *const bad[] = {
+		"", "8080", ":8080", "host:", "host:0", "host:65536",
+		"host:80x", "::1:8080", "[::1]8080", "[::1:8080", "a b:1",
+		"[]:1", NULL
+	};
+	char *host = NULL;
+	int port = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; bad[i] != NULL; i++)
+		assert_int_equal(conf_parse_listen(bad[i], &host, &port), -1);
+	assert_int_equal(conf_parse_listen("127.0.0.1:8080", &host, &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 8080);
+	free(host);
+	assert_int_equal(conf_parse_listen("[::1]:443", &host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 443);
+	free(host);
+	assert_int_equal(conf_parse_listen("localhost:1", &host, &port), 0);
+	assert_string_equal(host, "localhost");
+	free(host);
+}
+
 static void test_regexes(void **state)
 {
 	struct conf_problems p = load_bad(HEAD
@@ -969,6 +1062,8 @@ int main(void)
 		cmocka_unit_test(test_int64_accepted),
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_archive),
+		cmocka_unit_test(test_web),
+		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_regexes),
 		cmocka_unit_test(test_filter_required),
 		cmocka_unit_test(test_lists),

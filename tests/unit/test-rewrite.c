@@ -385,18 +385,32 @@ static void test_post_urls(void **state)
 
 	(void)state;
 	p.archive_url = "https://lists.example.org/makers/";
-	p.unsubscribe_url = "https://lists.example.org/u/makers?t=1";
+	p.unsubscribe_url = "https://lists.example.org/u/";
+	p.unsubscribe_token = "CONVENE-ONECLICK-0123";
 	p.description = "";
 	parse(&m, post);
 	assert_int_equal(rewrite_post(&m, &p, &err), 0);
 	assert_header(&m, "List-Id", "<makers.lists.example.org>");
+	/* RFC 8058: the member's URL (the token goes where the marker is)
+	 * first, then the mailto alternative */
 	assert_header(&m, "List-Unsubscribe",
-		      "<mailto:makers-unsubscribe@lists.example.org>, "
-		      "<https://lists.example.org/u/makers?t=1>");
+		      "<https://lists.example.org/u/CONVENE-ONECLICK-0123>, "
+		      "<mailto:makers-unsubscribe@lists.example.org>");
 	assert_header(&m, "List-Unsubscribe-Post",
 		      "List-Unsubscribe=One-Click");
 	assert_header(&m, "List-Archive", "<https://lists.example.org/makers/>");
 	msg_free(&m);
+
+	/* a URL without a token marker would be the same for everybody:
+	 * no one-click URL then */
+	p.unsubscribe_token = NULL;
+	parse(&m, post);
+	assert_int_equal(rewrite_post(&m, &p, &err), 0);
+	assert_null(msg_field_get(&m, "List-Unsubscribe-Post"));
+	assert_header(&m, "List-Unsubscribe",
+		      "<mailto:makers-unsubscribe@lists.example.org>");
+	msg_free(&m);
+	p.unsubscribe_token = "CONVENE-ONECLICK-0123";
 
 	/* a URL that would break the field is left out */
 	p.archive_url = "https://x/\r\nX-Evil:y";
