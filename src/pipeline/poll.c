@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "pipeline/poll.h"
+#include "pipeline/post.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -279,10 +280,14 @@ static int to_members(struct store *s, const struct conf *c,
 			.list = l->name, .kind = JOB_POST,
 			.audience = AUDIENCE_MAIL, .env_from = env,
 		};
+		char marker[POST_MARKER_MAX];
 
+		if (post_token_marker(l, marker))
+			j.token_marker = marker;
 		rewrite_params_from_conf(&p, c, l, NULL);
 		p.reply_to = reply_to != NULL ? REPLYTO_NONE : REPLYTO_LIST;
 		p.from_munging = FROMMUNGE_NONE;
+		p.unsubscribe_token = j.token_marker;
 		(void)rewrite_post(&m, &p, &rerr);
 		msg_write(&m, &data);
 		j.data = data.data;

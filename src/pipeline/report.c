@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pipeline/report.h"
+#include "pipeline/post.h"
 #include "base/addr.h"
 #include "base/buf.h"
 #include "base/chart.h"
@@ -1201,9 +1202,13 @@ static int post_reminder(struct act *a, const struct store_archived *root)
 		*a->broken = true;
 		rc = 0;
 	} else {
+		char marker[POST_MARKER_MAX];
+		bool oneclick = post_token_marker(a->l, marker);
+
 		rewrite_params_from_conf(&p, a->c, a->l, NULL);
 		p.reply_to = REPLYTO_LIST;
 		p.from_munging = FROMMUNGE_NONE;
+		p.unsubscribe_token = oneclick ? marker : NULL;
 		(void)rewrite_post(&m, &p, &rerr);
 		msg_write(&m, &data);
 		{
@@ -1211,6 +1216,7 @@ static int post_reminder(struct act *a, const struct store_archived *root)
 				.list = a->l->name, .kind = JOB_POST,
 				.audience = AUDIENCE_MAIL, .env_from = env,
 				.data = data.data, .len = data.len,
+				.token_marker = oneclick ? marker : NULL,
 			};
 
 			rc = store_job_queue(a->s, &j, NULL);
