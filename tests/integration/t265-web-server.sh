@@ -177,6 +177,27 @@ check "bob's new mail has a new token" test -n "$NEWBOB" -a "$NEWBOB" != "$BOB"
 expect_eq "the new token works" 200 "$(status GET "/u/$NEWBOB")"
 check "each one-click unsubscribe is on record" sh -c "sqlite3 '$T/convene.db' \"SELECT count(*) FROM events WHERE kind = 'member.removed' AND detail = 'one-click'\" | grep -qx 3"
 
+# A poll is list mail too: each member's copy carries their own URL.
+rm -f "$T"/outbox/new/*
+printf '%s\n' 'From: Alice <alice@example.org>' 'To: makers-request@lists.example.org' \
+	'Subject: poll' 'Message-ID: <poll-1@example.org>' \
+	'Date: Mon, 1 Jun 2026 10:00:00 +0000' '' 'poll' 'question: Tea or coffee?' \
+	'option: Tea' 'option: Coffee' 'closes: 2d' >"$T/poll.eml"
+chmod 0644 "$T/poll.eml"
+"${as_user[@]}" "$CV" -c "$T/convene.conf" receive \
+	--recipient makers-request@lists.example.org <"$T/poll.eml"
+cvu run --once >/dev/null
+for m in erin@example.net bob@example.net; do
+	f=$(grep -l '^Subject: \[makers\] Poll: Tea or coffee?' $(outbox_for "$m") /dev/null)
+	want=$ERIN
+	[ "$m" = bob@example.net ] && want=$NEWBOB
+	expect_eq "$m: the poll carries their own one-click URL" \
+		"<https://lists.example.org/u/$want>, <mailto:makers-unsubscribe@lists.example.org>" \
+		"$([ -n "$f" ] && header "$f" List-Unsubscribe)"
+	expect_eq "$m: ...and List-Unsubscribe-Post" "List-Unsubscribe=One-Click" \
+		"$([ -n "$f" ] && header "$f" List-Unsubscribe-Post)"
+done
+
 kill "$WEB_PID" 2>/dev/null
 wait "$WEB_PID" 2>/dev/null
 finish
