@@ -211,13 +211,19 @@ static void sect(struct ren *r, struct buf *out, const char *name,
 	sect_of(r, r->t, out, name, v);
 }
 
-/* A section as a value for another one's placeholder. */
+/* A section as a value for another one's placeholder, without the line
+ * end that closes the section in the file (a link inside a line of text
+ * must not break it). */
 static char *sect_str(struct ren *r, const char *name, const struct vars *v)
 {
 	struct buf b = BUF_INIT;
 
 	buf_append(&b, "", 0);
 	sect(r, &b, name, v);
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	if (b.len > 0 && b.data[b.len - 1] == '\r')
+		b.data[--b.len] = '\0';
 	return buf_steal(&b, NULL);
 }
 
@@ -449,10 +455,13 @@ static void text_markup(struct ren *r, const char *text, size_t len,
 		    (i == 0 || !word_byte((unsigned char)text[i - 1])) &&
 		    (n = html_url_len(text + i, len - i)) > 0) {
 			struct vars v = { 0 };
+			char *a;
 
 			html_escape(out, text + from, i - from);
 			v_take(&v, "url", xstrndup(text + i, n), false);
-			sect(r, out, "link", &v);
+			a = sect_str(r, "link", &v);
+			buf_puts(out, a);
+			free(a);
 			v_free(&v);
 			i += n;
 			from = i;

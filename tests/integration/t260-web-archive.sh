@@ -79,6 +79,7 @@ ask index eval "$(page index.html)" '[Array.from(document.querySelectorAll("tabl
 ask thread eval "$(page "thread/$T1.html")" "$THREAD_JS"
 ask folded eval "$(page "thread/$T1.html")" 'Array.from(document.querySelectorAll("details.quoted")).map(d => [d.querySelector("summary").textContent, d.open, d.textContent.includes("> the beds by the workshop")])'
 ask urls eval "$(page "thread/$T1.html")" 'Array.from(document.querySelectorAll("pre.text a")).map(a => a.getAttribute("href"))'
+ask urltext eval "$(page "thread/$T1.html")" 'Array.from(document.querySelectorAll("pre.text")).some(p => p.textContent.includes("The rota is at https://example.org/garden/rota.\nWrite to"))'
 ask hidden eval "$(page "thread/$T1.html")" '[document.body.innerText.includes("greta@example.org"), document.body.innerText.includes("greta@...")]'
 ask msg2 eval "$(page "msg/$G2.html")" "$MESSAGE_JS"
 ask msg4 eval "$(page "msg/$G4.html")" "$MESSAGE_JS"
@@ -108,6 +109,7 @@ expect_eq "thread page: the quoted lines are folded (closed details)" \
 	'[["2 quoted lines", false, true]]' "$(json folded)"
 expect_eq "thread page: a URL in the text is a link, its full stop is not" \
 	'["https://example.org/garden/rota"]' "$(json urls)"
+expect_eq "thread page: a link does not break its line of text" true "$(json urltext)"
 expect_eq "thread page: addresses in the text are hidden" '[false, true]' "$(json hidden)"
 expect_eq "message page: subject" "\"$RE\"" "$(json msg2 'd["h1"]')"
 expect_eq "message page: headers" \
