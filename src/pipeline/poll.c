@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "pipeline/poll.h"
-#include "pipeline/post.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -18,6 +17,7 @@
 #include "base/xalloc.h"
 #include "mail/compose.h"
 #include "mail/msg.h"
+#include "mail/oneclick.h"
 #include "mail/rewrite.h"
 #include "mail/robot.h"
 #include "pipeline/notice.h"
@@ -280,9 +280,9 @@ static int to_members(struct store *s, const struct conf *c,
 			.list = l->name, .kind = JOB_POST,
 			.audience = AUDIENCE_MAIL, .env_from = env,
 		};
-		char marker[POST_MARKER_MAX];
+		char marker[ONECLICK_MARKER_MAX];
 
-		if (post_token_marker(l, marker))
+		if (oneclick_marker(l, marker))
 			j.token_marker = marker;
 		rewrite_params_from_conf(&p, c, l, NULL);
 		p.reply_to = reply_to != NULL ? REPLYTO_NONE : REPLYTO_LIST;

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "pipeline/report.h"
-#include "pipeline/post.h"
 #include "base/addr.h"
 #include "base/buf.h"
 #include "base/chart.h"
@@ -23,6 +22,7 @@
 #include "mail/compose.h"
 #include "mail/mime.h"
 #include "mail/msg.h"
+#include "mail/oneclick.h"
 #include "mail/reply.h"
 #include "mail/rewrite.h"
 #include "pipeline/archive.h"
@@ -1202,8 +1202,8 @@ static int post_reminder(struct act *a, const struct store_archived *root)
 		*a->broken = true;
 		rc = 0;
 	} else {
-		char marker[POST_MARKER_MAX];
-		bool oneclick = post_token_marker(a->l, marker);
+		char marker[ONECLICK_MARKER_MAX];
+		bool oneclick = oneclick_marker(a->l, marker);
 
 		rewrite_params_from_conf(&p, a->c, a->l, NULL);
 		p.reply_to = REPLYTO_LIST;
