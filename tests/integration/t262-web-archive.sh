@@ -1,5 +1,5 @@
 #!/bin/bash
-# t260-web-archive - the web archive's static pages as headless Chromium
+# t262-web-archive - the web archive's static pages as headless Chromium
 # shows them: the month index, a thread page and a message page of a
 # thread of our own (tests/fixtures/web) and, when ../shared/corpus is
 # there, of a real list's thread, with the right subjects, senders and

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t270-web-incremental - the worker keeps the web archive up to date and
+# t268-web-incremental - the worker keeps the web archive up to date and
 # touches only what changed: after one new post, exactly that post's page
 # is new and only its thread's page, its month's page, the index and the
 # feed are written again (inode and nanosecond mtime of every other file
