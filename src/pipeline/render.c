@@ -787,30 +787,22 @@ static void page_end(struct ren *r, struct buf *out, const char *root)
 	v_free(&v);
 }
 
-static void message_page(struct ren *r, int64_t id)
+/* The header lines of a message page under its sender and date: the
+ * message it answers, its Message-ID (when addresses are shown), its tags;
+ * into extra. */
+static void message_extra(struct ren *r, const struct store_archived *a,
+			  struct buf *extra)
 {
-	struct store_archived a = { 0 }, parent = { 0 };
-	struct store_thread th = { 0 };
-	struct buf out = BUF_INIT, extra = BUF_INIT, body = BUF_INIT;
-	struct mtext mt = { 0 };
-	struct vars v = { 0 };
-	char *raw = NULL, *tags = NULL, *rel;
-	size_t len = 0, i;
-	bool found, pfound = false, tfound = false;
+	struct store_archived parent = { 0 };
+	char *tags = NULL;
+	bool pfound = false;
 
-	if (load(r, id, &a, &raw, &len, &found) < 0 || !found)
-		goto out;
-	message_text(raw, len, &r->lim, true, &mt);
-	if (a.parent > 0 && store_archive_get(r->s, a.parent, &parent,
-					      &pfound) < 0)
+	buf_append(extra, "", 0);
+	if (a->parent > 0 && store_archive_get(r->s, a->parent, &parent,
+					       &pfound) < 0)
 		store_fail(r);
-	if (a.thread > 0 && store_thread_get(r->s, r->l->name, a.thread, &th,
-					     &tfound) < 0)
+	if (store_tags_get(r->s, a->id, &tags) < 0)
 		store_fail(r);
-	if (store_tags_get(r->s, id, &tags) < 0)
-		store_fail(r);
-
-	buf_append(&extra, "", 0);
 	if (pfound) {
 		struct vars pv = { 0 };
 
@@ -818,23 +810,69 @@ static void message_page(struct ren *r, int64_t id)
 		v_take(&pv, "subject", subject_markup(r, parent.subject), true);
 		v_take(&pv, "sender", sender_shown(r, parent.sender,
 						   parent.sender_name), false);
-		sect(r, &extra, "message-in-reply-to", &pv);
+		sect(r, extra, "message-in-reply-to", &pv);
 		v_free(&pv);
 	}
-	if (!r->hide && a.message_id != NULL) {
+	if (!r->hide && a->message_id != NULL) {
 		struct vars mv = { 0 };
 
-		v_text(&mv, "message_id", a.message_id);
-		sect(r, &extra, "message-id", &mv);
+		v_text(&mv, "message_id", a->message_id);
+		sect(r, extra, "message-id", &mv);
 		v_free(&mv);
 	}
 	if (tags != NULL && *tags != '\0') {
 		struct vars tv = { 0 };
 
 		v_text(&tv, "tags", tags);
-		sect(r, &extra, "message-tags", &tv);
+		sect(r, extra, "message-tags", &tv);
 		v_free(&tv);
 	}
+	free(tags);
+	store_archived_clear(&parent);
+}
+
+/* The table of a message's attachments, when it has any. */
+static void attachments(struct ren *r, const struct mtext *mt,
+			struct buf *out)
+{
+	size_t i;
+
+	if (mt->natt == 0)
+		return;
+	sect(r, out, "attachments-start", NULL);
+	for (i = 0; i < mt->natt; i++) {
+		struct vars av = { 0 };
+		char sz[32];
+
+		v_take(&av, "filename", shown(r, mt->att[i].filename), false);
+		v_text(&av, "type", mt->att[i].type);
+		v_take(&av, "size", xstrdup(size_str(mt->att[i].size, sz)),
+		       false);
+		v_fmt(&av, "bytes", "%zu", mt->att[i].size);
+		sect(r, out, "attachment", &av);
+		v_free(&av);
+	}
+	sect(r, out, "attachments-end", NULL);
+}
+
+static void message_page(struct ren *r, int64_t id)
+{
+	struct store_archived a = { 0 };
+	struct store_thread th = { 0 };
+	struct buf out = BUF_INIT, extra = BUF_INIT, body = BUF_INIT;
+	struct mtext mt = { 0 };
+	struct vars v = { 0 };
+	char *raw = NULL, *rel;
+	size_t len = 0;
+	bool found, tfound = false;
+
+	if (load(r, id, &a, &raw, &len, &found) < 0 || !found)
+		goto out;
+	message_text(raw, len, &r->lim, true, &mt);
+	if (a.thread > 0 && store_thread_get(r->s, r->l->name, a.thread, &th,
+					     &tfound) < 0)
+		store_fail(r);
+	message_extra(r, &a, &extra);
 	buf_append(&body, "", 0);
 	if (mt.found)
 		body_markup(r, mt.text.data ? mt.text.data : "", mt.text.len,
@@ -854,23 +892,7 @@ static void message_page(struct ren *r, int64_t id)
 	v_mark(&v, "text", body.data);
 	v_text(&v, "root", "../");
 	sect(r, &out, "message-start", &v);
-	if (mt.natt > 0) {
-		sect(r, &out, "attachments-start", NULL);
-		for (i = 0; i < mt.natt; i++) {
-			struct vars av = { 0 };
-			char sz[32];
-
-			v_take(&av, "filename", shown(r, mt.att[i].filename),
-			       false);
-			v_text(&av, "type", mt.att[i].type);
-			v_take(&av, "size", xstrdup(size_str(mt.att[i].size,
-							     sz)), false);
-			v_fmt(&av, "bytes", "%zu", mt.att[i].size);
-			sect(r, &out, "attachment", &av);
-			v_free(&av);
-		}
-		sect(r, &out, "attachments-end", NULL);
-	}
+	attachments(r, &mt, &out);
 	sect(r, &out, "message-end", &v);
 	page_end(r, &out, "../");
 	rel = xasprintf("msg/%lld.html", (long long)id);
@@ -885,10 +907,8 @@ out:
 	buf_free(&extra);
 	buf_free(&body);
 	free(raw);
-	free(tags);
 	store_thread_clear(&th);
 	store_archived_clear(&a);
-	store_archived_clear(&parent);
 }
 
 /* Nested lists of items (replies under their parents): an item's
@@ -955,6 +975,45 @@ static void resolved_var(struct ren *r, struct vars *v,
 		v_mark(v, "resolved", "");
 }
 
+/* One message of a thread page, at its depth; -1 when it cannot be
+ * read (r->error says why). */
+static int thread_message(struct ren *r, struct nest *ns,
+			  const struct thread_entry *e)
+{
+	struct store_archived a = { 0 };
+	struct mtext mt = { 0 };
+	struct buf body = BUF_INIT;
+	struct vars v = { 0 };
+	char *raw = NULL;
+	size_t len = 0;
+	bool found;
+
+	if (load(r, e->archive, &a, &raw, &len, &found) < 0) {
+		store_archived_clear(&a);
+		return -1;
+	}
+	buf_append(&body, "", 0);
+	if (found) {
+		message_text(raw, len, &r->lim, false, &mt);
+		if (mt.found)
+			body_markup(r, mt.text.data ? mt.text.data : "",
+				    mt.text.len, mt.cut, &body);
+		else
+			sect(r, &body, "text-none", NULL);
+	}
+	nest_enter(ns, (size_t)(e->depth < 0 ? 0 : e->depth));
+	entry_vars(r, &v, e);
+	v_mark(&v, "text", body.data);
+	sect(r, ns->out, "thread-message-start", &v);
+	nest_push(ns);
+	v_free(&v);
+	mtext_free(&mt);
+	buf_free(&body);
+	free(raw);
+	store_archived_clear(&a);
+	return 0;
+}
+
 static void thread_page(struct ren *r, int64_t thread)
 {
 	struct store_thread th = { 0 };
@@ -990,37 +1049,9 @@ static void thread_page(struct ren *r, int64_t thread)
 	sect(r, &out, "thread-start", &v);
 	v_free(&v);
 	sect(r, &out, "thread-list-start", NULL);
-	for (i = 0; i < n && r->error == NULL; i++) {
-		struct store_archived a = { 0 };
-		struct mtext mt = { 0 };
-		struct buf body = BUF_INIT;
-		char *raw = NULL;
-		size_t len = 0;
-
-		if (e[i].archive == 0)
-			continue;
-		if (load(r, e[i].archive, &a, &raw, &len, &found) < 0)
+	for (i = 0; i < n && r->error == NULL; i++)
+		if (e[i].archive != 0 && thread_message(r, &ns, &e[i]) < 0)
 			break;
-		buf_append(&body, "", 0);
-		if (found) {
-			message_text(raw, len, &r->lim, false, &mt);
-			if (mt.found)
-				body_markup(r, mt.text.data ? mt.text.data :
-					    "", mt.text.len, mt.cut, &body);
-			else
-				sect(r, &body, "text-none", NULL);
-		}
-		nest_enter(&ns, (size_t)(e[i].depth < 0 ? 0 : e[i].depth));
-		entry_vars(r, &v, &e[i]);
-		v_mark(&v, "text", body.data);
-		sect(r, &out, "thread-message-start", &v);
-		nest_push(&ns);
-		v_free(&v);
-		mtext_free(&mt);
-		buf_free(&body);
-		free(raw);
-		store_archived_clear(&a);
-	}
 	nest_close(&ns);
 	sect(r, &out, "thread-list-end", NULL);
 	page_end(r, &out, "../");
@@ -1665,6 +1696,42 @@ static void event_changes(struct ren *r, const struct store_web_event *e,
 	}
 }
 
+/* The pages that new rows (messages archived), events (curation) and
+ * threads merged away change, each written once. */
+static void update_pages(struct ren *r, const struct store_web_row *rows,
+			 size_t nrows, const struct store_web_event *ev,
+			 size_t nev, const int64_t *gone, size_t ngone)
+{
+	struct changes ch = { 0 };
+	size_t i;
+
+	for (i = 0; i < nrows; i++) {
+		set_add(&ch.messages, &ch.nmessages, rows[i].id);
+		set_add(&ch.threads, &ch.nthreads, rows[i].thread);
+		month_add(&ch, rows[i].date);
+	}
+	for (i = 0; i < nev && r->error == NULL; i++)
+		event_changes(r, &ev[i], &ch);
+	for (i = 0; i < ch.nmessages && r->error == NULL; i++)
+		message_page(r, ch.messages[i]);
+	for (i = 0; i < ch.nthreads && r->error == NULL; i++)
+		thread_page(r, ch.threads[i]);
+	for (i = 0; i < ch.nmonths && r->error == NULL; i++)
+		month_page(r, ch.months[i]);
+	for (i = 0; i < ngone && r->error == NULL; i++)
+		moved_page(r, gone[i]);
+	if (ch.faq && r->error == NULL)
+		faq_page(r);
+	flush(r);
+	/* The feed shows new threads; the index the latest threads, their
+	 * counts and marks, and the months. */
+	if (r->error == NULL && nrows > 0)
+		feed_page(r);
+	if (r->error == NULL && (nrows > 0 || ngone > 0 || ch.resolved))
+		index_page(r);
+	changes_free(&ch);
+}
+
 int render_update(struct store *s, const struct conf *c,
 		  const struct conf_list *l, struct render_stats *st,
 		  char **error_r, bool *transient_r)
@@ -1673,8 +1740,7 @@ int render_update(struct store *s, const struct conf *c,
 	struct store_web_row *rows = NULL;
 	struct store_web_event *ev = NULL;
 	int64_t *gone = NULL;
-	struct changes ch = { 0 };
-	size_t nrows = 0, nev = 0, ngone = 0, i;
+	size_t nrows = 0, nev = 0, ngone = 0;
 	struct ren r;
 	bool found;
 
@@ -1714,34 +1780,10 @@ int render_update(struct store *s, const struct conf *c,
 		return -1;
 	}
 	r.own = true;
-	for (i = 0; i < nrows; i++) {
-		set_add(&ch.messages, &ch.nmessages, rows[i].id);
-		set_add(&ch.threads, &ch.nthreads, rows[i].thread);
-		month_add(&ch, rows[i].date);
-	}
-	for (i = 0; i < nev && r.error == NULL; i++)
-		event_changes(&r, &ev[i], &ch);
-	for (i = 0; i < ch.nmessages && r.error == NULL; i++)
-		message_page(&r, ch.messages[i]);
-	for (i = 0; i < ch.nthreads && r.error == NULL; i++)
-		thread_page(&r, ch.threads[i]);
-	for (i = 0; i < ch.nmonths && r.error == NULL; i++)
-		month_page(&r, ch.months[i]);
-	for (i = 0; i < ngone && r.error == NULL; i++)
-		moved_page(&r, gone[i]);
-	if (ch.faq && r.error == NULL)
-		faq_page(&r);
-	flush(&r);
-	/* The feed shows new threads; the index the latest threads, their
-	 * counts and marks, and the months. */
-	if (r.error == NULL && nrows > 0)
-		feed_page(&r);
-	if (r.error == NULL && (nrows > 0 || ngone > 0 || ch.resolved))
-		index_page(&r);
+	update_pages(&r, rows, nrows, ev, nev, gone, ngone);
 	now.rendered_at = util_now();
 	if (r.error == NULL && store_web_state_set(s, l->name, &now) < 0)
 		store_fail(&r);
-	changes_free(&ch);
 	free(rows);
 	free(ev);
 	free(gone);
