@@ -651,16 +651,16 @@ static void test_listen(void **state)
 
 	(void)state;
 	for (i = 0; bad[i] != NULL; i++)
-		assert_int_equal(conf_parse_listen(bad[i], &host, &port), -1);
-	assert_int_equal(conf_parse_listen("127.0.0.1:8080", &host, &port), 0);
+		assert_int_equal(conf_parse_hostport(bad[i], &host, &port), -1);
+	assert_int_equal(conf_parse_hostport("127.0.0.1:8080", &host, &port), 0);
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 8080);
 	free(host);
-	assert_int_equal(conf_parse_listen("[::1]:443", &host, &port), 0);
+	assert_int_equal(conf_parse_hostport("[::1]:443", &host, &port), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 443);
 	free(host);
-	assert_int_equal(conf_parse_listen("localhost:1", &host, &port), 0);
+	assert_int_equal(conf_parse_hostport("localhost:1", &host, &port), 0);
 	assert_string_equal(host, "localhost");
 	free(host);
 }
