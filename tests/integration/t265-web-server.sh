@@ -177,6 +177,19 @@ check "bob's new mail has a new token" test -n "$NEWBOB" -a "$NEWBOB" != "$BOB"
 expect_eq "the new token works" 200 "$(status GET "/u/$NEWBOB")"
 check "each one-click unsubscribe is on record" sh -c "sqlite3 '$T/convene.db' \"SELECT count(*) FROM events WHERE kind = 'member.removed' AND detail = 'one-click'\" | grep -qx 3"
 
+# Each who left by one-click got the goodbye (sent by the last run), and
+# no one else did.
+goodbyes() {
+	local m f
+	for m in bob@example.net carol@example.com dave@example.org erin@example.net; do
+		for f in $(outbox_for "$m"); do
+			grep -q '^Subject: Goodbye from makers' "$f" && echo "$m"
+		done
+	done | tr '\n' ' '
+}
+expect_eq "the goodbye went to those who left, and only to them" \
+	"bob@example.net carol@example.com dave@example.org " "$(goodbyes)"
+
 # A poll is list mail too: each member's copy carries their own URL.
 rm -f "$T"/outbox/new/*
 printf '%s\n' 'From: Alice <alice@example.org>' 'To: makers-request@lists.example.org' \
