@@ -32,7 +32,7 @@ check "the state folder" test -d "$(i "$localstatedir")/lib/convene"
 check "the example config in the docs" test -f "$(i "$docdir")/convene.conf"
 check "convene(8)" test -f "$(i "$mandir")/man8/convene.8"
 check "convene.conf(5)" test -f "$(i "$mandir")/man5/convene.conf.5"
-for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service; do
+for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service convene-web.service; do
 	check "unit $u" test -f "$(i "$systemdsystemunitdir")/$u"
 done
 
@@ -65,6 +65,12 @@ for line in "User=convene" "ExecStart=$bindir/convene lmtp" "Requires=convene-lm
 	"ExecReload=/bin/kill -HUP \$MAINPID"; do
 	check "convene-lmtp.service: $line" grep -qxF "$line" "$L"
 done
+W=$(i "$systemdsystemunitdir")/convene-web.service
+for line in "User=convene" "ExecStart=$bindir/convene web" \
+	"ProtectSystem=strict" "ReadWritePaths=$localstatedir/lib/convene" "NoNewPrivileges=yes" \
+	"ExecReload=/bin/kill -HUP \$MAINPID"; do
+	check "convene-web.service: $line" grep -qxF "$line" "$W"
+done
 check "convene-lmtp.socket: where the example config listens" \
 	grep -qx "ListenStream=/run/convene/lmtp.sock" "$(i "$systemdsystemunitdir")/convene-lmtp.socket"
 check "...the same path as lmtp.listen in the installed config" \
@@ -74,16 +80,17 @@ check "...the same path as lmtp.listen in the installed config" \
 # the units as installed, with the binary's path moved into the DESTDIR.
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$T/units"
-	for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service; do
+	for u in convene.service convene-run.service convene-run.timer convene-lmtp.socket convene-lmtp.service convene-web.service; do
 		sed "s|$bindir/convene|$D$bindir/convene|" "$(i "$systemdsystemunitdir")/$u" >"$T/units/$u"
 	done
 	# It also opens the manual pages the units name (Documentation=).
 	if MANPATH=$(i "$mandir") systemd-analyze verify "$T/units/convene.service" "$T/units/convene-run.service" \
 		"$T/units/convene-run.timer" "$T/units/convene-lmtp.socket" "$T/units/convene-lmtp.service" \
+		"$T/units/convene-web.service" \
 		>"$T/verify.out" 2>&1; then
-		ok "systemd-analyze verify: the five units"
+		ok "systemd-analyze verify: the six units"
 	else
-		not_ok "systemd-analyze verify: the five units"
+		not_ok "systemd-analyze verify: the six units"
 		sed 's/^/#   /' "$T/verify.out"
 	fi
 	# It does catch a broken unit.

@@ -211,6 +211,17 @@ for m in erin@example.net bob@example.net; do
 		"$([ -n "$f" ] && header "$f" List-Unsubscribe-Post)"
 done
 
+# SIGHUP re-reads the configuration: the members-only archive made public
+# is served (its live search) without a restart.
+sed -i 's/archive = { access = "members"; }/archive = { access = "public"; }/' "$T/convene.conf"
+kill -HUP "$WEB_PID"
+for _ in $(seq 1 120); do
+	[ "$(status GET '/inner/search?q=x')" = 200 ] && break
+	sleep 0.5
+done
+expect_eq "after SIGHUP the archive made public is served" 200 "$(status GET '/inner/search?q=x')"
+check "...by the same process" kill -0 "$WEB_PID"
+
 kill "$WEB_PID" 2>/dev/null
 wait "$WEB_PID" 2>/dev/null
 finish

@@ -21,7 +21,8 @@ test "$(stat -c '%U:%G %a' /var/lib/convene)" = "convene:convene 750"
 test "$(stat -c '%U:%G %a' /etc/convene/convene.conf)" = "root:convene 640"
 test "$(stat -c '%U' /var/lib/convene/convene.db)" = convene
 systemd-analyze verify /lib/systemd/system/convene.service /lib/systemd/system/convene-run.service /lib/systemd/system/convene-run.timer \
-	/lib/systemd/system/convene-lmtp.socket /lib/systemd/system/convene-lmtp.service
+	/lib/systemd/system/convene-lmtp.socket /lib/systemd/system/convene-lmtp.service \
+	/lib/systemd/system/convene-web.service
 MANWIDTH=80 man convene | grep -q 'convene mta postfix'
 MANWIDTH=80 man 5 convene.conf | grep -q relay_skip
 runuser -u convene -- convene members makers add --quiet bob@example.net carol@example.com
