@@ -3,22 +3,19 @@
 # Debian 12
 #
 # Build: a C compiler, autotools, pkg-config and the development packages of
-# libetpan, SQLite, libconfig, PCRE2, cairo (the health report's chart)
-# and libmicrohttpd (convene web). Run: libsasl2-modules (the PLAIN and
-# LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
+# libetpan, SQLite, libconfig, PCRE2, cairo (the health report's chart),
+# libmicrohttpd (convene web) and libical (meetings), and tzdata for the
+# time zones of schedules and meetings. Run: libsasl2-modules (the PLAIN
+# and LOGIN mechanisms that SMTP AUTH needs). Tests: cmocka, the sqlite3 shell,
 # swaks, Postfix for its smtp-sink/smtp-source tools, python3 (an LMTP
 # client), strace (counts syncs), a private copy of
 # Exim 4 (see below), mandoc and man-db (the manual pages), systemd (for
-# systemd-analyze) and debhelper, dpkg-dev and lintian (the Debian
-# package, scripts/build-deb.sh). Postfix is installed with "No configuration"
-# preseeded, so it asks nothing and is not set up to run.
-# libetpan, SQLite, libconfig and PCRE2, and tzdata for the time zones of
-# schedules. Tests: cmocka, the sqlite3 shell, Postfix for its
-# smtp-sink/smtp-source tools, and what reads digests the way members do
-# (python3's email, formail from procmail, mutt in tmux) and moves the
-# clock (faketime). Postfix is installed with
-# "No configuration" preseeded, so it asks nothing and is not set up to run;
-# any Postfix master left running afterwards is stopped.
+# systemd-analyze), debhelper, dpkg-dev and lintian (the Debian package,
+# scripts/build-deb.sh), what reads digests the way members do (python3's
+# email, formail from procmail, mutt in tmux), Python's icalendar (a second
+# reader of the meeting invitations convene writes) and faketime (to move
+# the clock). Postfix is installed with "No configuration" preseeded, so it
+# asks nothing and is not set up to run.
 #
 # Needs root, or sudo. Safe to run again: when everything is already
 # installed it changes nothing and does not touch the network. A mail server
@@ -47,6 +44,7 @@ packages=(
 	# what reads the report as people do: chromium renders its HTML part
 	# (and the web archive, whose tests drive it), file(1) names its chart
 	chromium file
+	libical-dev
 	libcmocka-dev postfix swaks iproute2 ca-certificates strace
 	libsasl2-modules
 	# the fuzz targets (libFuzzer) and the hostile-mail test's generator
@@ -55,6 +53,8 @@ packages=(
 	perl mandoc man-db systemd procps debhelper dpkg-dev lintian git
 	# /usr/bin/time (t165)
 	time
+	# the meeting tests: a second reader of the invitations
+	python3-icalendar
 	# what the private Exim binary links with
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux

@@ -37,6 +37,7 @@ enum addr_kind {
 	ADDR_CONFIRM,       /* NAME-confirm+TOKEN */
 	ADDR_BOUNCES,       /* NAME-bounces or NAME-bounces+ENCODED */
 	ADDR_VOTE,          /* NAME-vote+ID: votes in poll ID */
+	ADDR_RSVP,          /* NAME-rsvp+ID: answers to meeting ID */
 };
 
 struct addr_route {

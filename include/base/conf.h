@@ -86,9 +86,11 @@ struct conf_list {
 	struct conf_strv report_to;   /* addresses besides the roles */
 	long report_unanswered_s;  /* a thread unanswered this long counts */
 	long report_weeks;         /* weeks of figures (12) */
-	/* meetings: kept for a later issue */
-	struct conf_strv meeting_reminders;
-	char *meeting_timezone;
+	/* meetings (group "meetings") */
+	struct conf_strv meeting_reminders;  /* lead times before a meeting */
+	char *meeting_timezone;     /* tz name of the list's meetings */
+	long meeting_summary_s;     /* the leaders' headcount this long before */
+	bool council_may_schedule;  /* the council schedules meetings too */
 	struct conf_filter *filters;
 	size_t nfilters;
 	struct conf_strv bans;  /* sources */

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <time.h>
+#include <stdint.h>
 
 #include "base/status.h"
 
@@ -24,6 +25,13 @@ int cmd_archive(int argc, char **argv, const char *config);
 int cmd_report(int argc, char **argv, const char *config);
 int cmd_poll(int argc, char **argv, const char *config);
 int cmd_web(int argc, char **argv, const char *config);
+int cmd_meeting(int argc, char **argv, const char *config);
+
+/* Who an admin command's actions are recorded as: "cli:USER" (newly
+ * allocated). */
+char *front_actor(void);
+/* A row id given on the command line (a positive number). 0, or -1. */
+int front_parse_id(const char *s, int64_t *id_r);
 
 /* Shared by the admin commands: loads the config or prints its problems
  * (file:line: message) to stderr. Returns NULL on failure. */

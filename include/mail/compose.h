@@ -49,6 +49,14 @@ struct compose {
 	const char *html;
 	const struct compose_image *images;
 	size_t nimages;
+	const char *message_id;    /* without brackets; NULL: a new one */
+	/* iCalendar text (LF line ends) sent beside the text as an iMIP
+	 * message (RFC 6047): the body is then a multipart/alternative of the
+	 * text and a text/calendar part with this METHOD ("REQUEST",
+	 * "CANCEL", "PUBLISH"), unencoded so that its lines stay as they
+	 * are (7bit, or 8bit when it is not ASCII). Not with attach. */
+	const char *calendar;
+	const char *calendar_method;
 };
 
 /* Renders template `name` for list l with vars and builds the message into
@@ -57,6 +65,13 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 			  const char *name, const struct template_var *vars,
 			  size_t nvars, const struct compose *how,
 			  struct buf *out, char **error_r);
+
+/* The Subject a message template renders to (its "Subject:" header
+ * line, trimmed): 0 and *subject_r (newly allocated), or -1 with *error_r
+ * (newly allocated). */
+int compose_subject(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **subject_r, char **error_r);
 
 /* Builds a message from a subject and a body (both UTF-8). */
 void compose_message(const struct conf *c, const struct compose *how,

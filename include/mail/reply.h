@@ -23,6 +23,24 @@ struct mime_limits;
  * limit. */
 char *reply_text(const char *raw, size_t len, const struct mime_limits *lim);
 
+/* The first calendar in a message (at its top level, not inside an
+ * attached message): a text/calendar part (inline, as calendars answer,
+ * or attached), an application/ics part, or an attachment named *.ics;
+ * found by the one MIME walk with limits lim (NULL: its defaults);
+ * transfer encoding undone, converted to UTF-8, LF line ends, cut at
+ * REPLY_TEXT_MAX. Newly allocated; NULL when there is none or the walk
+ * stops at a limit. */
+char *reply_calendar(const char *raw, size_t len,
+		     const struct mime_limits *lim);
+
+/* When the body of m is one text part without a transfer encoding (no
+ * Content-Type or text/plain; 7bit, 8bit or none) and its first line that
+ * is not blank starts with the word `word` (any case), removes that line
+ * and the blank lines after it: a command written above the text it
+ * brings ("minutes" above the minutes). Returns whether it did. */
+struct msg;
+bool reply_strip_command(struct msg *m, const char *word);
+
 /* HTML to plain text: tags removed, <br>, </p>, </div>, </li> and </tr> end
  * lines, the text inside <blockquote> gets "> " in front of each line,
  * <head>, <style> and <script> are dropped, the common entities are decoded.

@@ -43,9 +43,13 @@ enum request_verb {
 	/* leaders: a poll. "poll" ends the commands: the lines after it are
 	 * its settings */
 	REQ_POLL,          /* arg: NULL */
+	/* leaders: meetings. "meeting" and "minutes" end the commands: the
+	 * lines after them are theirs (the meeting's settings, the
+	 * minutes). */
+	REQ_MEETING,       /* arg: NULL (schedule), "update ID", "cancel ID" */
+	REQ_MINUTES,       /* arg: the meeting's id */
+	REQ_RSVPS,         /* arg: the meeting's id */
 	REQ_BAD,           /* a known verb with a bad or missing argument */
-	REQ_NOT_YET,       /* a command DESIGN.md names that convene does not
-			      have yet; arg: its word */
 };
 
 /* The archive verbs' argument is at most this long; a longer one is cut
@@ -77,9 +81,10 @@ const char *request_verb_name(enum request_verb v);
  * a line. The body stops at a signature line "-- ", at quoted text (a line
  * starting with ">"), at "-----Original Message-----" or a line of
  * underscores (Outlook), at "end", and after REQUEST_MAX_JUNK lines that are
- * not commands. A "poll" command is the last: the text after it is its
- * own. A command repeated (say in the Subject and the body) counts
- * once. Fills *out (free with request_cmds_free); never fails. */
+ * not commands. A "poll", "meeting" or "minutes" command is the last: the
+ * text after it is its own (in the Subject, the whole body is). A command
+ * repeated (say in the Subject and the body) counts once. Fills *out (free
+ * with request_cmds_free); never fails. */
 void request_parse(const char *subject, const char *text, size_t len,
 		   struct request_cmds *out);
 void request_cmds_free(struct request_cmds *cmds);

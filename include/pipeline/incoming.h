@@ -44,6 +44,10 @@ struct incoming {
 				     the configured MIME limits), read before
 				     any transaction is open; NULL when there
 				     is none (and from incoming_init) */
+	char *calendar;           /* the first calendar of mail to the request
+				     and answer addresses (reply_calendar),
+				     read before any transaction is open;
+				     NULL when there is none */
 	char logid[160];          /* sanitised Message-ID for log lines */
 	char logfrom[160];        /* sanitised sender for log lines */
 };

@@ -10,9 +10,9 @@ struct store;
  * holds past their time (telling the posters), decays quiet bounce scores,
  * sends due bounce probes and removes members past their last probe,
  * assembles the digest issues that are due or full, sends the health
- * reports and nudges that are due, closes the polls whose time came, and
- * brings the web archive's pages up to date (render.h). Each
- * step commits its own transactions; a step that fails is logged and the
+ * reports and nudges that are due, closes the polls whose time came,
+ * brings the web archive's pages up to date (render.h) and queues the
+ * meeting reminders and headcounts that are due. Each step commits its own transactions; a step that fails is logged and the
  * others still run (the next pass tries again). The worker calls it before
  * its delivery pass (run --once) and once a minute (the daemon). Returns 0,
  * or -1 when a step failed. */

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -36,9 +36,10 @@ bool store_full(const struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
-
-/* Savepoints inside a transaction, one level: store_savepoint marks where
- * one message's work starts; store_release keeps it; and
+/* Savepoints inside a transaction: store_savepoint marks where one
+ * message's work (or a step of it that may be given up alone) starts; one
+ * may be opened inside another, and the calls below act on the innermost;
+ * store_release keeps it; and
  * store_rollback_savepoint undoes it and returns true while the enclosing
  * transaction is still open (false: a failure ended the transaction, and
  * with it everything staged before the savepoint). */

@@ -313,6 +313,10 @@ int addr_route(const char *recipient, const char *domain,
 			if (plus[1] != '\0')
 				ret = route_set(route_r, local, pre, ADDR_VOTE,
 						plus + 1, known, ctx);
+		} else if (ends_with(local, len, "-rsvp", &pre)) {
+			if (plus[1] != '\0')
+				ret = route_set(route_r, local, pre, ADDR_RSVP,
+						plus + 1, known, ctx);
 		} else if (ends_with(local, len, "-bounces", &pre)) {
 			ret = route_set(route_r, local, pre, ADDR_BOUNCES,
 					plus + 1, known, ctx);
@@ -350,6 +354,7 @@ const char *addr_kind_name(enum addr_kind k)
 	case ADDR_CONFIRM:     return "confirm";
 	case ADDR_BOUNCES:     return "bounces";
 	case ADDR_VOTE:        return "vote";
+	case ADDR_RSVP:        return "rsvp";
 	}
 	return "unknown";
 }

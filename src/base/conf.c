@@ -95,7 +95,7 @@ static const char *const digest_keys[] = {
 	"schedule", "max_messages", "max_kb", "timezone", NULL
 };
 static const char *const meetings_keys[] = {
-	"reminders", "timezone", NULL
+	"reminders", "timezone", "summary", "council_may_schedule", NULL
 };
 static const char *const filter_keys[] = {
 	"header", "match", "action", "reason", NULL
@@ -1279,6 +1279,9 @@ static void load_meetings(struct loader *ld, const config_setting_t *lg,
 		check_keys(ld, g, meetings_keys);
 	get_strv(ld, g, "reminders", default_reminders, elem_duration,
 		 &l->meeting_reminders);
+	l->meeting_summary_s = get_duration(ld, g, "summary", 86400L);
+	l->council_may_schedule = get_bool(ld, g, "council_may_schedule",
+					   false);
 	l->meeting_timezone = get_timezone(ld, g, false);
 	ld->ctx = listctx;
 	free(ctx);

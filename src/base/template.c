@@ -45,6 +45,11 @@ const char *const template_known[] = {
 	/* of polls */
 	"poll_id", "question", "options", "closes", "vote_address",
 	"changes",
+	/* of meetings */
+	"meeting_id", "when", "duration", "where", "url", "agenda",
+	"capacity", "repeat", "rsvp_address", "organizer", "going", "waiting",
+	"maybe", "declined", "attendees", "position", "lead",
+	"problem",
 	NULL
 };
 
@@ -76,6 +81,13 @@ const struct template_use template_uses[] = {
 	{ "report-thank", true },
 	{ "poll", true }, { "poll-voted", true }, { "poll-unclear", true },
 	{ "poll-results", true }, { "poll-lines", false },
+	/* meetings */
+	{ "meeting-invite", true }, { "meeting-update", true },
+	{ "meeting-cancel", true }, { "meeting-reminder", true },
+	{ "meeting-summary", true }, { "meeting-rsvp-going", true },
+	{ "meeting-rsvp-waiting", true }, { "meeting-rsvp-maybe", true },
+	{ "meeting-rsvp-declined", true }, { "meeting-moved-up", true },
+	{ "meeting-minutes", true },
 	{ NULL, false }
 };
 

@@ -8,6 +8,7 @@
 
 #include "base/conf.h"
 #include "front/front.h"
+#include "mail/calendar.h"
 #include "base/status.h"
 #include "store/store.h"
 #include "base/template.h"
@@ -86,6 +87,16 @@ int cmd_check(int argc, char **argv, const char *config)
 							   report, NULL);
 	}
 	free(dir);
+	/* The meeting zones must be known to the tz database (libical). */
+	for (i = 0; i < c->nlists; i++) {
+		if (!calendar_zone_known(c->lists[i].meeting_timezone)) {
+			fprintf(stderr, "%s:%d: lists.%s.meetings.timezone: "
+				"unknown time zone \"%s\"\n", c->file,
+				c->lists[i].line, c->lists[i].name,
+				c->lists[i].meeting_timezone);
+			bad++;
+		}
+	}
 	s = front_open_store(c);
 	if (s == NULL || store_schema_version(s, &version) < 0)
 		bad++;

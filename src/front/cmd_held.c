@@ -91,20 +91,12 @@ static enum status do_show(struct store *s, const struct conf_list *l,
 	return ST_OK;
 }
 
-/* Who the CLI's decisions are recorded as. */
-static char *actor(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-
-	return xasprintf("cli:%s", pw != NULL ? pw->pw_name : "unknown");
-}
-
 static enum status do_decide(struct store *s, const struct conf *c,
 			     const struct conf_list *l, int64_t id,
 			     enum moderation_decision d, const char *reason)
 {
 	enum moderation_result res;
-	char *who = actor(), *by = NULL, when[32];
+	char *who = front_actor(), *by = NULL, when[32];
 	time_t at;
 	enum status st;
 
@@ -135,19 +127,6 @@ static enum status do_decide(struct store *s, const struct conf *c,
 	return st;
 }
 
-static int parse_id(const char *s, int64_t *id_r)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v <= 0)
-		return -1;
-	*id_r = v;
-	return 0;
-}
-
 int cmd_held(int argc, char **argv, const char *config)
 {
 	struct conf *c = NULL;
@@ -160,7 +139,7 @@ int cmd_held(int argc, char **argv, const char *config)
 
 	if (argc < 3 || (strcmp(argv[2], "list") != 0 && argc < 4) ||
 	    (argc >= 4 && strcmp(argv[2], "list") != 0 &&
-	     parse_id(argv[3], &id) < 0)) {
+	     front_parse_id(argv[3], &id) < 0)) {
 		fputs(usage_text, stderr);
 		return status_to_exit(ST_USAGE);
 	}

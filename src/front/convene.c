@@ -1,15 +1,19 @@
 /* convene - the one binary: git-style subcommands over one library */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/conf.h"
 #include "front/front.h"
+#include "mail/calendar.h"
 #include "base/log.h"
 #include "store/store.h"
 #include "base/xalloc.h"
@@ -36,6 +40,12 @@ static const struct {
 	{ "held", cmd_held,
 	  "held LIST list|show ID|approve ID|reject ID [REASON]|discard ID" },
 	{ "digest", cmd_digest, "digest LIST preview\ndigest LIST send" },
+	{ "meeting", cmd_meeting,
+	  "meeting LIST schedule KEY=VALUE... [--ics FILE] [--organizer ADDR]\n"
+	  "meeting LIST update ID KEY=VALUE... [--ics FILE]\n"
+	  "meeting LIST cancel ID\n"
+	  "meeting LIST list\n"
+	  "meeting LIST rsvps ID" },
 	{ "queue", cmd_queue, "queue list\nqueue retry [JOB]\nqueue flush" },
 	{ "archive", cmd_archive,
 	  "archive LIST search QUERY...\n"
@@ -91,6 +101,26 @@ void front_time(time_t t, char dst[32])
 const char *front_safe(char *dst, size_t n, const char *s)
 {
 	return s != NULL ? log_sanitize(dst, n, s, strlen(s)) : "";
+}
+
+int front_parse_id(const char *s, int64_t *id_r)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v <= 0)
+		return -1;
+	*id_r = v;
+	return 0;
+}
+
+char *front_actor(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return xasprintf("cli:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
 struct conf *front_load_conf(const char *config)
@@ -201,6 +231,8 @@ int main(int argc, char **argv)
 			/* The command parses its own options from argv[0]. */
 			ret = commands[i].fn(argc - optind + 1,
 					     argv + optind - 1, config);
+			/* What libical keeps for the process (its zones). */
+			calendar_cleanup();
 			log_close();
 			return ret;
 		}

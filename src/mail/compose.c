@@ -155,6 +155,39 @@ static void alternative(const struct compose *how, const char *token,
 	buf_printf(out, "\n--%s--\n\n--%s--\n", rel, alt);
 }
 
+static bool is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 128)
+			return false;
+	return true;
+}
+
+/* The body of an iMIP message: the text and the calendar as alternatives
+ * (what Outlook, Gmail, Apple Mail and Thunderbird show as an invitation
+ * with Accept and Decline). */
+static void put_calendar(const struct compose *how, const char *body,
+			 const char *token, struct buf *out)
+{
+	char boundary[64];
+	size_t n = strlen(how->calendar);
+
+	snprintf(boundary, sizeof boundary, "=_convene_%s", token);
+	buf_printf(out, "Content-Type: multipart/alternative; "
+		   "boundary=\"%s\"\n\n", boundary);
+	buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n"
+		   "Content-Transfer-Encoding: quoted-printable\n\n", boundary);
+	qp_encode(body, out);
+	buf_printf(out, "\n--%s\nContent-Type: text/calendar; charset=utf-8; "
+		   "method=%s\nContent-Transfer-Encoding: %s\n\n", boundary,
+		   how->calendar_method ? how->calendar_method : "PUBLISH",
+		   is_ascii(how->calendar) ? "7bit" : "8bit");
+	buf_append(out, how->calendar, n);
+	if (n > 0 && how->calendar[n - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_printf(out, "\n--%s--\n", boundary);
+}
+
 void compose_message(const struct conf *c, const struct compose *how,
 		     const char *subject, const char *body, struct buf *out)
 {
@@ -173,7 +206,11 @@ void compose_message(const struct conf *c, const struct compose *how,
 	if (how->reply_to != NULL)
 		buf_printf(out, "Reply-To: %s\n", how->reply_to);
 	put_field(out, "Subject", subject);
-	buf_printf(out, "Message-ID: <convene.%s@%s>\n", token, c->domain);
+	if (how->message_id != NULL)
+		buf_printf(out, "Message-ID: <%s>\n", how->message_id);
+	else
+		buf_printf(out, "Message-ID: <convene.%s@%s>\n", token,
+			   c->domain);
 	if (how->in_reply_to != NULL) {
 		buf_printf(out, "In-Reply-To: <%s>\n", how->in_reply_to);
 		buf_printf(out, "References: <%s>\n", how->in_reply_to);
@@ -182,6 +219,10 @@ void compose_message(const struct conf *c, const struct compose *how,
 		   how->auto_submitted ? how->auto_submitted :
 		   "auto-generated");
 	buf_puts(out, "Precedence: bulk\nMIME-Version: 1.0\n");
+	if (how->calendar != NULL) {
+		put_calendar(how, body, token, out);
+		return;
+	}
 	if (how->html != NULL) {
 		alternative(how, token, body, out);
 		return;
@@ -204,6 +245,33 @@ void compose_message(const struct conf *c, const struct compose *how,
 		attach_part(out, boundary, how->parts[i].data,
 			    how->parts[i].len);
 	buf_printf(out, "\n--%s--\n", boundary);
+}
+
+int compose_subject(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **subject_r, char **error_r)
+{
+	char *text = NULL, *subject = NULL, *line, *next;
+
+	if (template_render(c, l, name, vars, nvars, &text, error_r) < 0)
+		return -1;
+	for (line = text; line != NULL && *line != '\n' && *line != '\0';
+	     line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncasecmp(line, "Subject:", 8) == 0) {
+			free(subject);
+			subject = util_trim(xstrdup(line + 8));
+		}
+	}
+	free(text);
+	if (subject == NULL) {
+		*error_r = xasprintf("template %s has no Subject line", name);
+		return -1;
+	}
+	*subject_r = subject;
+	return 0;
 }
 
 int compose_from_template(const struct conf *c, const struct conf_list *l,

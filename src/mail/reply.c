@@ -7,6 +7,7 @@
 
 #include "mail/reply.h"
 #include "mail/mime.h"
+#include "mail/msg.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
 
@@ -85,6 +86,85 @@ char *reply_text(const char *raw, size_t len, const struct mime_limits *lim)
 	}
 	mime_tree_free(&t);
 	return text;
+}
+
+/* ---- calendars ---- */
+
+static bool is_calendar(const struct mime_part *p)
+{
+	size_t n = p->filename != NULL ? strlen(p->filename) : 0;
+	const char *name = n > 0 ? p->filename :
+			   mime_ctype_param(&p->ct, "name");
+
+	if (is_text(p, "calendar") ||
+	    (strcmp(p->ct.type, "application") == 0 &&
+	     strcmp(p->ct.subtype, "ics") == 0))
+		return true;
+	n = name != NULL ? strlen(name) : 0;
+	return n > 4 && strcasecmp(name + n - 4, ".ics") == 0;
+}
+
+char *reply_calendar(const char *raw, size_t len,
+		     const struct mime_limits *lim)
+{
+	struct mime_tree t = { 0 };
+	char *text = NULL;
+	size_t i;
+
+	if (mime_walk(raw, len, lim, &t) != MIME_OK) {
+		mime_tree_free(&t);
+		return NULL;
+	}
+	for (i = 0; i < t.n && text == NULL; i++) {
+		const struct mime_part *p = &t.v[i];
+
+		if (p->in_message || p->nchildren > 0 ||
+		    strcmp(p->ct.type, "multipart") == 0)
+			continue;
+		if (is_calendar(p))
+			text = part_text(raw, p);
+	}
+	mime_tree_free(&t);
+	return text;
+}
+
+bool reply_strip_command(struct msg *m, const char *word)
+{
+	char *ct = msg_header_unfolded(m, "Content-Type");
+	char *cte = msg_header_unfolded(m, "Content-Transfer-Encoding");
+	size_t pos = 0, k = strlen(word), end;
+	bool simple;
+
+	simple = (ct == NULL || strncasecmp(ct, "text/plain", 10) == 0) &&
+		 (cte == NULL || strcasecmp(cte, "7bit") == 0 ||
+		  strcasecmp(cte, "8bit") == 0);
+	free(ct);
+	free(cte);
+	if (!simple || m->body == NULL)
+		return false;
+	while (pos < m->body_len && (m->body[pos] == '\n' ||
+				     m->body[pos] == ' ' ||
+				     m->body[pos] == '\t'))
+		pos++;
+	if (m->body_len - pos < k || strncasecmp(m->body + pos, word, k) != 0 ||
+	    (pos + k < m->body_len && m->body[pos + k] != ' ' &&
+	     m->body[pos + k] != '\t' && m->body[pos + k] != '\n' &&
+	     m->body[pos + k] != ':' && m->body[pos + k] != '.'))
+		return false;
+	end = pos + k;
+	while (end < m->body_len && m->body[end] != '\n')
+		end++;
+	while (end < m->body_len && (m->body[end] == '\n' ||
+				     m->body[end] == ' ' ||
+				     m->body[end] == '\t'))
+		end++;
+	/* Keep the indentation of the first line of text. */
+	while (end < m->body_len && end > pos && m->body[end - 1] != '\n')
+		end--;
+	memmove(m->body, m->body + end, m->body_len - end);
+	m->body_len -= end;
+	m->body[m->body_len] = '\0';
+	return true;
 }
 
 /* HTML */

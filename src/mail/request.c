@@ -38,9 +38,9 @@ static const struct {
 	{ "thank", REQ_THANK },
 	{ "experts", REQ_EXPERTS },
 	{ "poll", REQ_POLL },
-	/* Named in DESIGN.md, not there yet: answered as such. */
-	{ "meeting", REQ_NOT_YET }, { "minutes", REQ_NOT_YET },
-	{ "rsvps", REQ_NOT_YET },
+	{ "meeting", REQ_MEETING },
+	{ "minutes", REQ_MINUTES },
+	{ "rsvps", REQ_RSVPS },
 };
 
 static const char *const modes[] = {
@@ -75,8 +75,10 @@ const char *request_verb_name(enum request_verb v)
 	case REQ_THANK:       return "thank";
 	case REQ_EXPERTS:     return "experts";
 	case REQ_POLL:        return "poll";
+	case REQ_MEETING:     return "meeting";
+	case REQ_MINUTES:     return "minutes";
+	case REQ_RSVPS:       return "rsvps";
 	case REQ_BAD:         return "bad";
-	case REQ_NOT_YET:     return "not-yet";
 	}
 	return "bad";
 }
@@ -141,6 +143,14 @@ static void strip_punct(char *w)
 
 	while (n > 0 && strchr(".,;:!?)\"'", w[n - 1]) != NULL)
 		w[--n] = '\0';
+}
+
+/* A meeting's id: 1 to 18 digits. */
+static bool is_number(const char *w)
+{
+	size_t n = strspn(w, "0123456789");
+
+	return n > 0 && n <= 18 && w[n] == '\0';
 }
 
 static bool is_mode(const char *w)
@@ -389,6 +399,31 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 		else
 			cmd->verb = REQ_BAD;
 		break;
+	case REQ_MEETING:
+		/* "meeting", "meeting update 3", "meeting cancel 3"; in the
+		 * body other words after it are prose. */
+		if (nw > 1 && (strcmp(words[1], "update") == 0 ||
+			       strcmp(words[1], "cancel") == 0)) {
+			if (nw > 2)
+				strip_punct(words[2]);
+			if (nw < 3 || !is_number(words[2]))
+				cmd->verb = REQ_BAD;
+			else
+				cmd->arg = xasprintf("%s %s", words[1],
+						     words[2]);
+		} else if (nw > 1 && !lenient) {
+			return LINE_JUNK;
+		}
+		break;
+	case REQ_MINUTES:
+	case REQ_RSVPS:
+		if (nw > 1 && is_number(words[1]))
+			cmd->arg = xstrdup(words[1]);
+		else if (verb == REQ_MINUTES && !lenient && nw > 1)
+			return LINE_JUNK;
+		else
+			cmd->verb = REQ_BAD;
+		break;
 	case REQ_WELCOME:
 	case REQ_THANK:
 		/* "welcome m17", "thank bob@example.org" */
@@ -417,12 +452,6 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 		if (!lenient && nw > 1)
 			return LINE_JUNK;
 		break;
-	case REQ_NOT_YET:
-		/* In the body a long line is prose. */
-		if (!lenient && nw > 3)
-			return LINE_JUNK;
-		cmd->arg = xstrdup(words[0]);
-		break;
 	default:
 		/* help, unsubscribe, who, info: nothing to read. In the body
 		 * a long line after the verb is prose, not a command. */
@@ -434,12 +463,6 @@ static enum line_kind parse_line(const char *line, size_t n, bool lenient,
 	return LINE_COMMAND;
 }
 
-
-/* "poll": what follows belongs to it. */
-static bool ends_commands(const struct request_cmd *c)
-{
-	return c->verb == REQ_POLL;
-}
 
 static bool same_cmd(const struct request_cmd *a, const struct request_cmd *b)
 {
@@ -468,6 +491,13 @@ static void push(struct request_cmds *out, struct request_cmd *c)
 	}
 	out->v = xreallocarray(out->v, out->n + 1, sizeof *out->v);
 	out->v[out->n++] = *c;
+}
+
+/* "poll", "meeting" and "minutes": what follows belongs to them. */
+static bool ends_commands(const struct request_cmd *c)
+{
+	return c->verb == REQ_POLL || c->verb == REQ_MEETING ||
+	       c->verb == REQ_MINUTES;
 }
 
 /* The Subject less its reply and forward prefixes. */

@@ -17,6 +17,7 @@
 #include "mail/reply.h"
 #include "mail/request.h"
 #include "mail/robot.h"
+#include "pipeline/meeting.h"
 #include "pipeline/notice.h"
 #include "pipeline/poll.h"
 #include "pipeline/report.h"
@@ -40,7 +41,12 @@ static const char *const extra_names[] = {
 	"reason", "sender",
 	/* of the report's acts and polls (report.c, poll.c) */
 	"id", "subject", "date", "query", "poll_id", "question", "closes",
-	"vote_address", "command", NULL
+	"vote_address",
+	/* of meetings (the answers to leaders' meeting commands) */
+	"meeting_id", "title", "when", "duration", "where", "url", "agenda",
+	"capacity", "repeat", "rsvp_address", "organizer", "going", "waiting",
+	"maybe", "declined", "unanswered", "attendees", "position", "lead",
+	NULL
 };
 
 static void tv_init(struct notice_vars *t, const struct conf *c,
@@ -930,6 +936,23 @@ static int run_help(struct run *u, struct notice_vars *t)
 	return 0;
 }
 
+/* meeting, minutes, rsvps: the meeting module acts and says what the
+ * answer tells. */
+static int run_meeting(struct run *u, const struct request_cmd *cmd,
+		       struct notice_vars *t)
+{
+	const char *key = "bad-command";
+	struct buf more = BUF_INIT;
+	int rc = meeting_command(u->x.s, u->in, cmd, t, &key, &more);
+
+	if (rc == 0) {
+		phrase(&u->x, key, t, &u->results);
+		buf_append(&u->results, more.data ? more.data : "", more.len);
+	}
+	buf_free(&more);
+	return rc;
+}
+
 static int run_one(struct run *u, const struct request_cmd *cmd)
 {
 	struct notice_vars t;
@@ -984,9 +1007,10 @@ static int run_one(struct run *u, const struct request_cmd *cmd)
 	case REQ_POLL:
 		rc = poll_command(u->x.s, u->in, &u->results, &u->x.broken);
 		break;
-	case REQ_NOT_YET:
-		notice_vars_set(&t, "command", cmd->arg);
-		phrase(&u->x, "not-yet", &t, &u->results);
+	case REQ_MEETING:
+	case REQ_MINUTES:
+	case REQ_RSVPS:
+		rc = run_meeting(u, cmd, &t);
 		break;
 	case REQ_BAD:
 		phrase(&u->x, "bad-command", &t, &u->results);

@@ -42,6 +42,7 @@ void incoming_free(struct incoming *in)
 	xfree(&in->sender_name);
 	xfree(&in->subject);
 	xfree(&in->text);
+	xfree(&in->calendar);
 }
 
 void incoming_identify(struct incoming *in)

@@ -315,7 +315,9 @@ static void answer(const struct conf *c, const struct conf_list *l,
 		"expires", "request_id", "results", "members", "policy",
 		"subscription", "reason", "id", "subject", "date", "query",
 		"poll_id", "question", "closes", "vote_address", "count",
-		"sender", NULL
+		"sender", "meeting_id", "title", "when", "rsvp_address",
+		"capacity", "going", "waiting", "maybe", "declined",
+		"unanswered", "problem", NULL
 	};
 	size_t i, k;
 

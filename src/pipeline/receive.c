@@ -17,6 +17,7 @@
 #include "mail/reply.h"
 #include "pipeline/bounce.h"
 #include "pipeline/commands.h"
+#include "pipeline/meeting.h"
 #include "pipeline/moderation.h"
 #include "pipeline/notice.h"
 #include "pipeline/poll.h"
@@ -39,6 +40,7 @@ static enum status handle_post(struct store *s, struct incoming *in,
 	const char *reason = NULL;
 	enum posting_decision d;
 	int64_t message, archive, job, hold;
+	enum status st;
 	bool dup;
 
 	/* A message the MTA hands over twice (it never saw our exit status)
@@ -60,6 +62,9 @@ static enum status handle_post(struct store *s, struct incoming *in,
 			 in->logfrom);
 		return ST_OK;
 	}
+	/* A leader's "minutes" in a meeting's thread. */
+	if (meeting_minutes_post(s, in, &st, outcome_r))
+		return st;
 	if (posting_decide(s, in, &d, &reason) < 0)
 		return incoming_store_failure(s, in, "posting policy");
 	switch (d) {
@@ -188,6 +193,8 @@ enum status receive_stage(struct store *s, struct incoming *in,
 		return commands_handle(s, in, outcome_r);
 	case ADDR_VOTE:
 		return poll_vote_handle(s, in, outcome_r);
+	case ADDR_RSVP:
+		return meeting_rsvp_handle(s, in, outcome_r);
 	}
 	return ST_SOFTWARE;
 }
@@ -229,6 +236,9 @@ static enum status read_structure(const struct conf *c, struct incoming *in)
 	}
 	incoming_identify(in);
 	in->text = reply_text(in->raw, in->len, &lim);
+	/* A meeting's .ics, or a calendar's answer to an invitation. */
+	if (in->route.kind == ADDR_REQUEST || in->route.kind == ADDR_RSVP)
+		in->calendar = reply_calendar(in->raw, in->len, &lim);
 	return ST_OK;
 }
 

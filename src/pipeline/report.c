@@ -1100,7 +1100,10 @@ static void answer(struct act *a, const char *key, ...)
 		"address", "name", "mode", "token", "confirm_address",
 		"expires", "request_id", "results", "count", "members",
 		"policy", "subscription", "reason", "id", "subject", "date",
-		"query", "poll_id", "question", "closes", "vote_address", NULL
+		"query", "poll_id", "question", "closes", "vote_address",
+		"meeting_id", "title", "when", "rsvp_address", "capacity",
+		"going", "waiting", "maybe", "declined", "unanswered",
+		"problem", NULL
 	};
 	struct notice_vars v;
 	const char *name;

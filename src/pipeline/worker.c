@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "pipeline/bounce.h"
 #include "pipeline/digest.h"
+#include "pipeline/meeting.h"
 #include "pipeline/moderation.h"
 #include "pipeline/poll.h"
 #include "pipeline/report.h"
@@ -34,6 +35,8 @@ int worker_timed_pass(const struct conf *c, struct store *s)
 	if (poll_pass(c, s, util_now()) < 0)
 		rc = -1;
 	if (render_pass(c, s) < 0)
+		rc = -1;
+	if (meeting_timed_pass(c, s) < 0)
 		rc = -1;
 	return rc;
 }

@@ -49,6 +49,8 @@ extern const char *const store_schema_personal_jobs[];
 extern const size_t store_schema_personal_jobs_n;
 extern const char *const store_schema_digest[];
 extern const size_t store_schema_digest_n;
+extern const char *const store_schema_meetings[];
+extern const size_t store_schema_meetings_n;
 
 /* The current sequence point: the number of the newest post accepted so far
  * (digest_items ids; 0 before the first). */

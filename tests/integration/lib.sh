@@ -141,3 +141,25 @@ decode_rfc2047() {
 			printf '%s' "$w" | base64 -d
 		done
 }
+
+# subject_of FILE: the Subject of an outbox file or message, decoded.
+subject_of() {
+	local s
+	s=$(header "$1" Subject)
+	case $s in *=\?*) decode_rfc2047 "$s" ;; *) printf '%s' "$s" ;; esac
+}
+
+# icalendar_python: a python3 that has the icalendar package (Debian's
+# python3-icalendar is in /usr/bin's Python, which may not be first on
+# PATH); prints its path, or fails.
+icalendar_python() {
+	local p
+	for p in python3 /usr/bin/python3; do
+		if command -v "$p" >/dev/null &&
+			"$p" -c 'import icalendar' 2>/dev/null; then
+			command -v "$p"
+			return 0
+		fi
+	done
+	return 1
+}

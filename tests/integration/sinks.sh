@@ -106,3 +106,20 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 # members FILE N PREFIX: N generated addresses.
 members() { seq -f "$3%05g@example.org" 1 "$2" >"$1"; }
+
+# file_sink_start PORT DIR [SMTP-SINK OPTIONS...]: a fresh smtp-sink that
+# writes each transaction, its envelope and its message, to a file of its
+# own under DIR (-d), so that what each recipient got can be read. Sets
+# SINK_PID.
+file_sink_start() {
+	local port=$1 dir=$2 user=()
+	shift 2
+	mkdir -p "$dir"
+	chmod 0777 "$dir"
+	[ "$(id -u)" = 0 ] && user=(-u nobody)
+	"$SINK" "${user[@]}" "$@" -d "$dir/%H%M%S." "127.0.0.1:$port" 100 \
+		2>>"$T/sink.err" &
+	SINK_PID=$!
+	CLEANUP_PIDS="$CLEANUP_PIDS $SINK_PID"
+	listening "$SINK_PID" "$port"
+}

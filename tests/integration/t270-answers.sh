@@ -77,16 +77,16 @@ sed 's/^/#   /' "$T/help.txt"
 expect_eq "the owners named once" 1 "$(tr '\n' ' ' <"$T/help.txt" | grep -o 'People running the list can be reached' | wc -l | tr -d ' ')"
 check "the description is there, whole" sh -c "tr '\n' ' ' <'$T/help.txt' | grep -q 'the people who build, repair and share tools'"
 
-# meeting and minutes are not there yet, and the answer says so; the
-# archive's answers are wrapped once too.
-printf 'From: erin@example.net\nTo: %s-request@lists.example.org\nSubject: commands\nMessage-ID: <idx-1@example.net>\n\nminutes 1\nmeeting\nindex\n' "$L" >"$T/idx.eml"
+# rsvps and meeting from a member: only leaders may, and the answer says
+# so; the archive's answers are wrapped once too. ("meeting" comes last:
+# the lines after it are its settings.)
+printf 'From: erin@example.net\nTo: %s-request@lists.example.org\nSubject: commands\nMessage-ID: <idx-1@example.net>\n\nrsvps 1\nindex\nmeeting\n' "$L" >"$T/idx.eml"
 rm -f "$T"/outbox/new/*
-expect_eq "minutes, meeting and index accepted" 0 "$(rcv "$T/idx.eml" "$L-request@lists.example.org")"
+expect_eq "rsvps, index and meeting accepted" 0 "$(rcv "$T/idx.eml" "$L-request@lists.example.org")"
 cv run --once >/dev/null 2>&1
 f=$(one_for erin@example.net)
 check "...answered, wrapped once" sh -c "python3 '$T/layout.py' '$f' >'$T/idx.txt'"
-check "...minutes: not available yet" grep -q '"minutes" is not available on' "$T/idx.txt"
-check "...meeting: not available yet" grep -q '"meeting" is not available on' "$T/idx.txt"
+expect_eq "...rsvps and meeting: only the leaders may (twice)" 2 "$(grep -o 'Only the leaders' "$T/idx.txt" | wc -l | tr -d ' ')"
 check "...and not the help text" sh -c "! grep -q 'No command was found' '$T/idx.txt'"
 
 # A leader's bounce notice: the score and the last bounce's status. The

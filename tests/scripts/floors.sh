@@ -4,7 +4,8 @@
 # the floors below it, never of a floor above, and never of a sibling it
 # must not reach (Mail and Store know nothing of each other; Delivery knows
 # nothing of the Pipeline). Library headers are held too: only Mail talks
-# to libetpan, only Store to SQLite, only Base (its chart) to cairo.
+# to libetpan and libical, only Store to SQLite, only Base (its chart) to
+# cairo.
 #
 # Usage: floors.sh SRCDIR [INCLUDEDIR]
 # Prints one line per violation as FILE:LINE: message and exits 1 when there
@@ -27,6 +28,7 @@ declare -A library=(
 	[libetpan/]="mail delivery"
 	[sqlite3.h]="store"
 	[cairo]="base"
+	[libical/]="mail"
 )
 
 floor_of() {

@@ -335,6 +335,9 @@ static void test_route(void **state)
 		{ "makers-bounces+alice=example.org", "makers",
 		  ADDR_BOUNCES, "alice=example.org" },
 		{ "makers-bounces+a+b", "makers", ADDR_BOUNCES, "a+b" },
+		{ "makers-rsvp+12", "makers", ADDR_RSVP, "12" },
+		{ "Makers-RSVP+7", "makers", ADDR_RSVP, "7" },
+		{ "foo-request-rsvp+3", "foo-request", ADDR_RSVP, "3" },
 		{ "a.b", "a.b", ADDR_POST, NULL },
 		{ "a.b-owner", "a.b", ADDR_OWNER, NULL },
 		/* The longest known name wins. */
@@ -349,6 +352,8 @@ static void test_route(void **state)
 		{ "makers-confirm", NULL, ADDR_POST, NULL },
 		{ "makers-confirm+", NULL, ADDR_POST, NULL },
 		{ "makers-confirm-token", NULL, ADDR_POST, NULL },
+		{ "makers-rsvp", NULL, ADDR_POST, NULL },
+		{ "makers-rsvp+", NULL, ADDR_POST, NULL },
 		{ "makers+tag", NULL, ADDR_POST, NULL },
 		{ "makers-request+x", NULL, ADDR_POST, NULL },
 		{ "makers-help", NULL, ADDR_POST, NULL },

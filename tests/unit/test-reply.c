@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/msg.h"
 #include "mail/reply.h"
 
 /* The first word of text, or "" when none; the rest into rest[]. */
@@ -194,6 +195,54 @@ static void test_excerpt(void **state)
 	free(e);
 }
 
+/* The command line above a leader's text goes; any other body stays. */
+static char *stripped(const char *raw, bool *did)
+{
+	struct msg m = { 0 };
+	char *out;
+
+	assert_int_equal(msg_parse(&m, raw, strlen(raw), NULL, NULL), MSG_OK);
+	*did = reply_strip_command(&m, "minutes");
+	out = strdup(m.body);
+	msg_free(&m);
+	return out;
+}
+
+static void test_strip_command(void **state)
+{
+	bool did;
+	char *b;
+
+	b = stripped("From: a@x\n\n\nMinutes:\n\n  We met.\nBye\n", &did);
+	assert_true(did);
+	assert_string_equal(b, "  We met.\nBye\n");
+	free(b);
+	b = stripped("From: a@x\n\nminutes 3\nWe met.\n", &did);
+	assert_true(did);
+	assert_string_equal(b, "We met.\n");
+	free(b);
+	b = stripped("From: a@x\n\nminutes", &did);
+	assert_true(did);
+	assert_string_equal(b, "");
+	free(b);
+	b = stripped("From: a@x\n\nminutesXYZ\nWe met.\n", &did);
+	assert_false(did);
+	free(b);
+	b = stripped("From: a@x\n\nWe met.\nminutes\n", &did);
+	assert_false(did);
+	assert_string_equal(b, "We met.\nminutes\n");
+	free(b);
+	/* Encoded or multipart bodies are left as they are. */
+	b = stripped("From: a@x\nContent-Transfer-Encoding: base64\n\n"
+		     "bWludXRlcwo=\n", &did);
+	assert_false(did);
+	free(b);
+	b = stripped("From: a@x\nContent-Type: multipart/mixed; boundary=b\n\n"
+		     "--b\n\nminutes\n--b--\n", &did);
+	assert_false(did);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_text_of_message),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_excerpt),
+		cmocka_unit_test(test_strip_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
