@@ -24,6 +24,7 @@
 #include "mail/msg.h"
 #include "mail/reply.h"
 #include "mail/request.h"
+#include "mail/oneclick.h"
 #include "mail/rewrite.h"
 #include "mail/robot.h"
 #include "store/store.h"
@@ -601,10 +602,12 @@ static const char *const inv_templates[] = {
 
 /* The message about m of kind `kind`, To: `to`; the calendar names
  * `attendee` (NULL: the archive's copy, which asks nobody: PUBLISH). With
- * the list's header fields, Reply-To the meeting's answer address. */
+ * the list's header fields (List-Unsubscribe with `token`, the marker of
+ * each member's one-click token, when not NULL), Reply-To the meeting's
+ * answer address. */
 static int inv_message(const struct conf *c, const struct conf_list *l,
 		       const struct store_meeting *m, enum inv kind,
-		       const char *to, const char *attendee,
+		       const char *to, const char *attendee, const char *token,
 		       const char *message_id, struct buf *out,
 		       char **error_r)
 {
@@ -657,6 +660,7 @@ static int inv_message(const struct conf *c, const struct conf_list *l,
 	rewrite_params_from_conf(&p, c, l, NULL);
 	p.reply_to = REPLYTO_NONE;
 	p.from_munging = FROMMUNGE_NONE;
+	p.unsubscribe_token = token;
 	if (rewrite_post(&msg, &p, &rerr) < 0)
 		log_warn("list=%s meeting=%lld: %s", l->name,
 			 (long long)m->id, rerr);
@@ -717,7 +721,8 @@ static int inv_send(struct store *s, const struct conf *c,
 		    enum inv kind, const char *actor, int64_t *archive_r,
 		    const char **problem_r)
 {
-	char token[33], *marker, *mid, *list_addr, *env_from;
+	char token[33], oneclick[ONECLICK_MARKER_MAX], *marker, *mid;
+	char *list_addr, *env_from;
 	char *subject = NULL, *err = NULL, **outsiders = NULL;
 	struct buf data = BUF_INIT, arch = BUF_INIT;
 	struct notice_vars v;
@@ -736,8 +741,15 @@ static int inv_send(struct store *s, const struct conf *c,
 	env_from = xasprintf("%s-bounces@%s", l->name, c->domain);
 	notice_vars_init(&v, c, l);
 	meeting_vars(&v, c, m);
-	if (inv_message(c, l, m, kind, marker, marker, mid, &data, &err) < 0 ||
-	    inv_message(c, l, m, kind, list_addr, NULL, mid, &arch, &err) < 0 ||
+	/* Each member's copy carries their own one-click token, as list
+	 * mail does (Delivery puts it where this marker stands). */
+	if (!oneclick_marker(l, oneclick))
+		oneclick[0] = '\0';
+	if (inv_message(c, l, m, kind, marker, marker,
+			oneclick[0] != '\0' ? oneclick : NULL, mid, &data,
+			&err) < 0 ||
+	    inv_message(c, l, m, kind, list_addr, NULL, NULL, mid, &arch,
+			&err) < 0 ||
 	    compose_subject(c, l, inv_templates[kind], v.v, v.n, &subject,
 			    &err) < 0) {
 		log_error("list=%s meeting=%lld: not sent: %s", l->name,
@@ -762,6 +774,7 @@ static int inv_send(struct store *s, const struct conf *c,
 	j.data = data.data;
 	j.len = data.len;
 	j.personal = marker;
+	j.token_marker = oneclick[0] != '\0' ? oneclick : NULL;
 	j.rcpts = (const char *const *)outsiders;
 	j.n = nout;
 	if (store_job_queue(s, &j, NULL) < 0)

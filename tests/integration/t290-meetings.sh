@@ -17,8 +17,10 @@ PY=$(icalendar_python) ||
 ICALPY="$PY $top_srcdir/tests/helpers/icalpy.py"
 
 # (Answers to one address are limited to 5 an hour by default: this test
-# sends a leader more.)
+# sends a leader more. With a one-click URL, list mail carries each
+# member's own unsubscribe token.)
 write_config 'council = [ "carol@example.com" ];
+    unsubscribe_url = "https://lists.example.org/u/";
     meetings = { reminders = [ "24h", "1h" ]; timezone = "Europe/Berlin"; };' \
 	'answer_rate_limit = "100/1h";'
 add_members alice@example.org bob@example.net carol@example.com \
@@ -155,6 +157,19 @@ expect_eq "Reply-To is the answer address" "makers-rsvp+1@lists.example.org" "$(
 check "ORGANIZER is the answer address" grep -qx "organizer=mailto:makers-rsvp+1@lists.example.org" "$T/inv.txt"
 check "the invitation has the list's List-Id" grep -q '^List-Id: .*<makers.lists.example.org>' "$f"
 check "a text part beside text/calendar; method=REQUEST" sh -c "grep -q '^Content-Type: text/plain' '$f' && grep -q '^Content-Type: text/calendar; charset=utf-8; method=REQUEST' '$f'"
+# One-click unsubscribe (RFC 8058) as on other list mail: each member's
+# copy names their own token (compared below with the one on the minutes,
+# an ordinary post); the archived copy names nobody's.
+declare -A TOKEN
+for a in $INVITED; do
+	TOKEN[$a]=$(header "$(mail_to "$a" 'Invitation')" List-Unsubscribe |
+		sed -n 's|^<https://lists.example.org/u/\([0-9]*-[A-Za-z0-9_-]*\)>, <mailto:makers-unsubscribe@lists.example.org>$|\1|p')
+done
+expect_eq "each invitation has its member's own one-click token (6 different)" 6 \
+	"$(printf '%s\n' "${TOKEN[@]}" | grep . | sort -u | wc -l | tr -d ' ')"
+check "...with List-Unsubscribe-Post: List-Unsubscribe=One-Click" grep -qx 'List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$f"
+check "...and the archived copy names no token" sh -c \
+	"! sqlite3 '$T/convene.db' \"SELECT raw FROM messages m JOIN archive a ON a.message = m.id WHERE a.message_id = '$MID1'\" | grep -q '/u/'"
 expect_eq "the invitation is archived: the root of the meeting's thread" "1|$MID1" \
 	"$(sql "SELECT count(*) || '|' || max(a.message_id) FROM archive a JOIN meetings m ON m.archive = a.id WHERE a.thread = a.id")"
 check "the archived copy asks nobody (METHOD:PUBLISH, no ATTENDEE)" sh -c \
@@ -351,6 +366,9 @@ expect_eq "the minutes reach the list's members (immediate delivery)" \
 f=$(mail_to bob@example.net 'Minutes')
 expect_eq "Subject: [makers] Minutes: Board meeting (...)" "[makers] Minutes: Board meeting" "$(subject_of "$f" | sed 's/ (.*//')"
 check "the minutes text reached the list" grep -q "Decided: new bylaws." <<<"$(body_of "$f")"
+expect_eq "bob's one-click token on the minutes (a post) is the one on his invitation" \
+	"<https://lists.example.org/u/${TOKEN[bob@example.net]}>, <mailto:makers-unsubscribe@lists.example.org>" \
+	"$(header "$f" List-Unsubscribe)"
 check "the answer tells the leader" grep -q "minutes of meeting 2" <<<"$(body_of "$(mail_to alice@example.org 'commands')")"
 
 # A leader's reply in the thread, to the list: "minutes" above the text.
