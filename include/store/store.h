@@ -14,8 +14,9 @@
 #include <time.h>
 
 struct store;
+struct proc_id;
 
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 /* Opens (creating if needed) the database at path with WAL, the busy
  * timeout, foreign keys, and migrates the schema to STORE_SCHEMA_VERSION.
@@ -300,6 +301,54 @@ int store_job_finish_if_done(struct store *s, int64_t id, bool *done_r);
 int store_job_counts(struct store *s, int64_t id, int64_t *delivered_r,
 		     int64_t *failed_r);
 
+/* Who delivers a job: claims. A worker claims a job before it sends any of
+ * it and holds it while it works, so that two workers (two `run --once`
+ * from cron, `queue flush` beside the daemon, two daemons) never send the
+ * same job: the claim names its owner (a token unique to one worker), the
+ * owner's process (proc.h) and a lease time. Each of these functions works
+ * inside the caller's write transaction (store_begin), which is what makes
+ * a claim exclusive: of two workers, the second to get the write lock sees
+ * the first one's claim. */
+struct store_claimant {
+	const char *owner;            /* unique to one worker */
+	const struct proc_id *proc;   /* the process it runs in */
+};
+enum store_claim_result {
+	CLAIM_WON,         /* the job was free, or already ours */
+	CLAIM_TAKEN_OVER,  /* ours now: its owner's lease had run out, or its
+			      process is gone from this host */
+	CLAIM_HELD,        /* another worker holds it and may be working */
+	CLAIM_GONE,        /* the job is finished (or there is no such job) */
+};
+/* Who held a claim (CLAIM_HELD, CLAIM_TAKEN_OVER). */
+struct store_claim_holder {
+	int64_t pid;
+	char host[256];
+	time_t until;
+};
+/* Claims job `id` for `me` until `until` (lease time, seconds since the
+ * epoch; `now` is the same clock): won when the job is unclaimed, already
+ * me's, its claim's lease ended by now, or its owner's process is gone
+ * (proc_state). On CLAIM_WON and CLAIM_TAKEN_OVER, *j (cleared first) is
+ * the job as stored at the claim, so that the caller starts from the
+ * progress of whoever worked on it before; *holder_r (may be NULL) is the
+ * previous owner on CLAIM_TAKEN_OVER and CLAIM_HELD. Outside a
+ * transaction it fails (-1). */
+int store_job_claim(struct store *s, int64_t id,
+		    const struct store_claimant *me, time_t now, time_t until,
+		    struct store_job *j, enum store_claim_result *result_r,
+		    struct store_claim_holder *holder_r);
+/* Extends owner's claim on job id to `until`. *held_r is false when the
+ * claim is not owner's any more (another worker took the job over): then
+ * nothing about the job may be recorded in this transaction. */
+int store_job_claim_renew(struct store *s, int64_t id, const char *owner,
+			  time_t until, bool *held_r);
+/* Gives up owner's claim on job id (nothing when it is not owner's). */
+int store_job_claim_release(struct store *s, int64_t id, const char *owner);
+/* Gives up every claim of owner; *n_r (may be NULL) counts them. */
+int store_job_claims_release_all(struct store *s, const char *owner,
+				 int64_t *n_r);
+
 /* Ranges of the member stream, (after, last], that went out ahead of the
  * job's cursor (parallel transactions finish out of order): a restart skips
  * them, so a crash repeats at most the transactions in flight. */
@@ -353,6 +402,10 @@ struct store_job_info {
 	int attempts;
 	time_t next_attempt;
 	char *last_error;
+	/* The claim on it (store_job_claim): claim_pid 0 when none. */
+	int64_t claim_pid;
+	char *claim_host;
+	time_t claim_until;
 };
 /* A recipient the relay refused for good (a 5xx answer for that recipient,
  * not for the whole message), recorded by Delivery in the transaction that

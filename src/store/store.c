@@ -236,6 +236,7 @@ static const struct {
 	{ store_schema_reports, &store_schema_reports_n },
 	{ store_schema_web, &store_schema_web_n },
 	{ store_schema_meetings, &store_schema_meetings_n },
+	{ store_schema_claims, &store_schema_claims_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

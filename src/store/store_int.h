@@ -81,6 +81,8 @@ extern const char *const store_schema_archive[];
 extern const size_t store_schema_archive_n;
 extern const char *const store_schema_web[];
 extern const size_t store_schema_web_n;
+extern const char *const store_schema_claims[];
+extern const size_t store_schema_claims_n;
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);

@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "store_int.h"
 #include "base/log.h"
+#include "base/proc.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -34,6 +35,21 @@ const char *const store_schema_personal_jobs[] = {
 };
 const size_t store_schema_personal_jobs_n =
 	sizeof store_schema_personal_jobs / sizeof store_schema_personal_jobs[0];
+
+/* Schema: who delivers a job (store_job_claim): the owner's token, its
+ * process (host, boot, pid, start time) and the lease's end. */
+const char *const store_schema_claims[] = {
+	"ALTER TABLE jobs ADD COLUMN claim_owner TEXT",
+	"ALTER TABLE jobs ADD COLUMN claim_host TEXT",
+	"ALTER TABLE jobs ADD COLUMN claim_boot TEXT",
+	"ALTER TABLE jobs ADD COLUMN claim_pid INTEGER",
+	"ALTER TABLE jobs ADD COLUMN claim_start INTEGER",
+	"ALTER TABLE jobs ADD COLUMN claim_until INTEGER",
+	"CREATE INDEX jobs_claimed ON jobs (claim_owner)"
+	" WHERE claim_owner IS NOT NULL",
+};
+const size_t store_schema_claims_n =
+	sizeof store_schema_claims / sizeof store_schema_claims[0];
 
 /* ---- delivery jobs ---- */
 
@@ -106,6 +122,40 @@ int store_job_add(struct store *s, const char *list, enum store_job_kind kind,
 	return store_job_queue(s, &j, id_r);
 }
 
+/* The columns of a job as struct store_job has them (job_row). */
+#define JOB_COLUMNS \
+	"id, list, kind, coalesce(archive, 0), env_from, cursor," \
+	" members_done, sent, total, attempts, next_attempt, last_error," \
+	" audience, personal, seq_from, seq_to, token_marker"
+
+static void job_row(sqlite3_stmt *st, struct store_job *j)
+{
+	char *kind;
+
+	j->id = sqlite3_column_int64(st, 0);
+	j->list = store_col_text(st, 1);
+	kind = store_col_text(st, 2);
+	j->kind = kind && strcmp(kind, "direct") == 0 ? JOB_DIRECT : JOB_POST;
+	free(kind);
+	j->archive = sqlite3_column_int64(st, 3);
+	j->env_from = store_col_text(st, 4);
+	j->cursor = sqlite3_column_int64(st, 5);
+	j->members_done = sqlite3_column_int(st, 6) != 0;
+	j->sent = sqlite3_column_int64(st, 7);
+	j->total = sqlite3_column_int64(st, 8);
+	j->attempts = sqlite3_column_int(st, 9);
+	j->next_attempt = (time_t)sqlite3_column_int64(st, 10);
+	j->last_error = store_col_text(st, 11);
+	kind = store_col_text(st, 12);
+	if (kind == NULL || store_audience_parse(kind, &j->audience) < 0)
+		j->audience = AUDIENCE_IMMEDIATE;
+	free(kind);
+	j->personal = store_col_text(st, 13);
+	j->seq_from = sqlite3_column_int64(st, 14);
+	j->seq_to = sqlite3_column_int64(st, 15);
+	j->token_marker = store_col_text(st, 16);
+}
+
 int store_job_next_due(struct store *s, time_t now, int64_t after,
 		       struct store_job *j, bool *found_r)
 {
@@ -114,9 +164,7 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 	 * left but to mark it done (a worker killed between its last
 	 * progress and that). */
 	static const char sql[] =
-		"SELECT id, list, kind, coalesce(archive, 0), env_from, cursor,"
-		" members_done, sent, total, attempts, next_attempt, last_error,"
-		" audience, personal, seq_from, seq_to, token_marker"
+		"SELECT " JOB_COLUMNS
 		" FROM jobs WHERE state = 'queued' AND id > ?2 AND"
 		" ((members_done = 0 AND next_attempt <= ?1) OR EXISTS"
 		"  (SELECT 1 FROM job_rcpts r WHERE r.job = jobs.id AND"
@@ -127,38 +175,186 @@ int store_job_next_due(struct store *s, time_t now, int64_t after,
 		" ORDER BY id LIMIT 1";
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "next job");
-	char *kind;
 
 	*found_r = false;
 	store_bind(st, STORE_I(now), STORE_I(after));
 	if (store_rows_valid(&r)) {
-		j->id = sqlite3_column_int64(st, 0);
-		j->list = store_col_text(st, 1);
-		kind = store_col_text(st, 2);
-		j->kind = kind && strcmp(kind, "direct") == 0 ? JOB_DIRECT :
-			  JOB_POST;
-		free(kind);
-		j->archive = sqlite3_column_int64(st, 3);
-		j->env_from = store_col_text(st, 4);
-		j->cursor = sqlite3_column_int64(st, 5);
-		j->members_done = sqlite3_column_int(st, 6) != 0;
-		j->sent = sqlite3_column_int64(st, 7);
-		j->total = sqlite3_column_int64(st, 8);
-		j->attempts = sqlite3_column_int(st, 9);
-		j->next_attempt = (time_t)sqlite3_column_int64(st, 10);
-		j->last_error = store_col_text(st, 11);
-		kind = store_col_text(st, 12);
-		if (kind == NULL || store_audience_parse(kind,
-							 &j->audience) < 0)
-			j->audience = AUDIENCE_IMMEDIATE;
-		free(kind);
-		j->personal = store_col_text(st, 13);
-		j->seq_from = sqlite3_column_int64(st, 14);
-		j->seq_to = sqlite3_column_int64(st, 15);
-		j->token_marker = store_col_text(st, 16);
+		job_row(st, j);
 		*found_r = true;
 	}
 	return store_rows_end(&r);
+}
+
+/* ---- claims ---- */
+
+/* The claim on job id as stored: *owner_r (newly allocated, NULL when
+ * unclaimed) and its holder; *found_r false when the job is not queued. */
+static int claim_get(struct store *s, int64_t id, char **owner_r,
+		     struct proc_id *who, time_t *until_r, bool *found_r)
+{
+	static const char sql[] =
+		"SELECT claim_owner, coalesce(claim_host, ''),"
+		" coalesce(claim_boot, ''), coalesce(claim_pid, 0),"
+		" coalesce(claim_start, 0), coalesce(claim_until, 0)"
+		" FROM jobs WHERE id = ? AND state = 'queued'";
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read claim");
+
+	*found_r = false;
+	*owner_r = NULL;
+	memset(who, 0, sizeof *who);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (store_rows_valid(&r)) {
+		const unsigned char *t;
+
+		*found_r = true;
+		*owner_r = store_col_text(st, 0);
+		t = sqlite3_column_text(st, 1);
+		snprintf(who->host, sizeof who->host, "%s",
+			 t ? (const char *)t : "");
+		t = sqlite3_column_text(st, 2);
+		snprintf(who->boot, sizeof who->boot, "%s",
+			 t ? (const char *)t : "");
+		who->pid = sqlite3_column_int64(st, 3);
+		who->start = sqlite3_column_int64(st, 4);
+		*until_r = (time_t)sqlite3_column_int64(st, 5);
+	}
+	return store_rows_end(&r);
+}
+
+static int claim_set(struct store *s, int64_t id,
+		     const struct store_claimant *me, time_t until)
+{
+	static const char sql[] =
+		"UPDATE jobs SET claim_owner = ?2, claim_host = ?3,"
+		" claim_boot = ?4, claim_pid = ?5, claim_start = ?6,"
+		" claim_until = ?7 WHERE id = ?1";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, me->owner);
+	store_bind_text(st, 3, me->proc->host);
+	store_bind_text(st, 4, me->proc->boot);
+	sqlite3_bind_int64(st, 5, me->proc->pid);
+	sqlite3_bind_int64(st, 6, me->proc->start);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)until);
+	return store_step_done(s, st, "claim job");
+}
+
+static int job_get(struct store *s, int64_t id, struct store_job *j)
+{
+	static const char sql[] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?";
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read job");
+
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (store_rows_valid(&r))
+		job_row(st, j);
+	return store_rows_end(&r);
+}
+
+int store_job_claim(struct store *s, int64_t id,
+		    const struct store_claimant *me, time_t now, time_t until,
+		    struct store_job *j, enum store_claim_result *result_r,
+		    struct store_claim_holder *holder_r)
+{
+	struct proc_id who;
+	enum store_claim_result res;
+	char *owner = NULL;
+	time_t old_until = 0;
+	bool found;
+
+	if (sqlite3_get_autocommit(s->db)) {
+		/* A claim read and written outside a write transaction could
+		 * be won by two workers at once. */
+		free(s->err);
+		s->err = xstrdup("a claim needs a write transaction");
+		s->transient = false;
+		return -1;
+	}
+	if (claim_get(s, id, &owner, &who, &old_until, &found) < 0)
+		return -1;
+	if (!found)
+		res = CLAIM_GONE;
+	else if (owner == NULL || strcmp(owner, me->owner) == 0)
+		res = CLAIM_WON;
+	else if (old_until <= now || proc_state(&who) == PROC_GONE)
+		res = CLAIM_TAKEN_OVER;
+	else
+		res = CLAIM_HELD;
+	free(owner);
+	if (holder_r != NULL && (res == CLAIM_HELD || res == CLAIM_TAKEN_OVER)) {
+		holder_r->pid = who.pid;
+		snprintf(holder_r->host, sizeof holder_r->host, "%s", who.host);
+		holder_r->until = old_until;
+	}
+	if (res == CLAIM_WON || res == CLAIM_TAKEN_OVER) {
+		store_job_clear(j);
+		memset(j, 0, sizeof *j);
+		if (claim_set(s, id, me, until) < 0 || job_get(s, id, j) < 0) {
+			store_job_clear(j);
+			return -1;
+		}
+	}
+	*result_r = res;
+	return 0;
+}
+
+int store_job_claim_renew(struct store *s, int64_t id, const char *owner,
+			  time_t until, bool *held_r)
+{
+	static const char sql[] =
+		"UPDATE jobs SET claim_until = ?3 WHERE id = ?1"
+		" AND claim_owner = ?2";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, owner);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
+	if (store_step_done(s, st, "renew claim") < 0)
+		return -1;
+	*held_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+int store_job_claim_release(struct store *s, int64_t id, const char *owner)
+{
+	static const char sql[] =
+		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
+		" claim_boot = NULL, claim_pid = NULL, claim_start = NULL,"
+		" claim_until = NULL WHERE id = ?1 AND claim_owner = ?2";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, owner);
+	return store_step_done(s, st, "release claim");
+}
+
+int store_job_claims_release_all(struct store *s, const char *owner,
+				 int64_t *n_r)
+{
+	static const char sql[] =
+		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
+		" claim_boot = NULL, claim_pid = NULL, claim_start = NULL,"
+		" claim_until = NULL WHERE claim_owner = ?1";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, owner);
+	if (store_step_done(s, st, "release claims") < 0)
+		return -1;
+	if (n_r != NULL)
+		*n_r = sqlite3_changes(s->db);
+	return 0;
 }
 
 int store_job_data(struct store *s, int64_t id, char **data_r, size_t *len_r)
@@ -343,7 +539,8 @@ int store_job_foreach(struct store *s,
 		" (SELECT count(*) FROM job_rcpts r WHERE r.job = jobs.id AND"
 		"  r.state IN ('queued','retry')),"
 		" (SELECT count(*) FROM job_rcpts r WHERE r.job = jobs.id AND"
-		"  r.state = 'failed')"
+		"  r.state = 'failed'),"
+		" coalesce(claim_pid, 0), claim_host, coalesce(claim_until, 0)"
 		" FROM jobs WHERE state <> 'done' ORDER BY id";
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "list jobs");
@@ -362,7 +559,11 @@ int store_job_foreach(struct store *s,
 		j.last_error = store_col_text(st, 7);
 		j.waiting = sqlite3_column_int64(st, 8);
 		j.failed = sqlite3_column_int64(st, 9);
+		j.claim_pid = sqlite3_column_int64(st, 10);
+		j.claim_host = store_col_text(st, 11);
+		j.claim_until = (time_t)sqlite3_column_int64(st, 12);
 		ret = fn(&j, ctx);
+		free(j.claim_host);
 		free(j.list);
 		free(j.state);
 		free(j.last_error);

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 #include "store/store.h"
+#include "base/proc.h"
 #include "store/store_digest.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -545,6 +547,315 @@ static void test_jobs(void **state)
 	}
 }
 
+/* ---- claims: two handles (two workers) on one database file ---- */
+
+static struct store *open_second(struct fixture *f, long busy_ms)
+{
+	char *err = NULL;
+	bool transient;
+	struct store *s = store_open(f->path, busy_ms, &err, &transient);
+
+	assert_non_null(s);
+	return s;
+}
+
+/* begin; claim; commit (or roll back when not won). */
+static enum store_claim_result claim(struct store *s, int64_t id,
+				     const struct store_claimant *me,
+				     time_t now, struct store_job *j,
+				     struct store_claim_holder *h)
+{
+	enum store_claim_result r;
+
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_job_claim(s, id, me, now, now + 300, j, &r, h),
+			 0);
+	if (r == CLAIM_WON || r == CLAIM_TAKEN_OVER)
+		assert_int_equal(store_commit(s), 0);
+	else
+		store_rollback(s);
+	return r;
+}
+
+static char *claim_owner(struct fixture *f, int64_t id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *owner = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT claim_owner FROM jobs"
+					    " WHERE id = ?", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	if (sqlite3_column_text(st, 0) != NULL)
+		owner = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return owner;
+}
+
+/* A pid that is certainly gone: a child that exited and was reaped. */
+static int64_t dead_pid(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return (int64_t)pid;
+}
+
+static void test_claims(void **state)
+{
+	struct fixture *f = *state;
+	struct store *b = open_second(f, 100);
+	struct proc_id me, dead, far, reused;
+	struct store_claimant wa = { "worker-a", &me }, wb = { "worker-b", &me };
+	struct store_claimant wd = { "worker-dead", &dead };
+	struct store_claimant wf = { "worker-far", &far };
+	struct store_claimant wr = { "worker-reused", &reused };
+	struct store_claim_holder h;
+	struct store_job j = { 0 };
+	enum store_claim_result r;
+	time_t now = 1700000000;
+	int64_t id, n;
+	bool held, done;
+	char *owner;
+
+	proc_self(&me);
+	assert_true(me.pid > 0);
+	assert_int_equal(proc_state(&me), PROC_RUNNING);
+	assert_int_equal(store_job_add(f->s, "makers", JOB_POST, 0, "b@x",
+				       "post\n", 5, NULL, 0, &id), 0);
+	assert_int_equal(store_job_progress(f->s, id, 17, 3, false, true), 0);
+
+	/* Outside a write transaction a claim is refused. */
+	assert_int_equal(store_job_claim(f->s, id, &wa, now, now + 300, &j, &r,
+					 NULL), -1);
+
+	/* A wins; while A's transaction is open, B cannot even begin (the
+	 * write lock), so B can never read the job as free. */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_job_claim(f->s, id, &wa, now, now + 300, &j, &r,
+					 NULL), 0);
+	assert_int_equal(r, CLAIM_WON);
+	assert_int_equal(j.id, id);
+	assert_int_equal(j.cursor, 17);
+	assert_int_equal(j.sent, 3);
+	assert_int_equal(store_begin(b), -1);
+	assert_true(store_transient(b));
+	assert_int_equal(store_commit(f->s), 0);
+	store_job_clear(&j);
+
+	/* Committed: B sees A's claim, held by a live process. */
+	assert_int_equal(claim(b, id, &wb, now + 10, &j, &h), CLAIM_HELD);
+	assert_int_equal(h.pid, me.pid);
+	assert_string_equal(h.host, me.host);
+	assert_int_equal(h.until, now + 300);
+	/* A again: still A's (a worker re-claims its own). */
+	assert_int_equal(claim(f->s, id, &wa, now + 20, &j, NULL), CLAIM_WON);
+	store_job_clear(&j);
+	/* Renewing: A holds it, B does not. */
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_job_claim_renew(b, id, "worker-b", now + 900,
+					       &held), 0);
+	assert_false(held);
+	store_rollback(b);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_job_claim_renew(f->s, id, "worker-a", now + 600,
+					       &held), 0);
+	assert_true(held);
+	assert_int_equal(store_commit(f->s), 0);
+	/* Renewed to now + 600: still A's at now + 500... */
+	assert_int_equal(claim(b, id, &wb, now + 500, &j, &h), CLAIM_HELD);
+	assert_int_equal(h.until, now + 600);
+	/* ...and past its lease, taken over although A's process runs. */
+	assert_int_equal(claim(b, id, &wb, now + 600, &j, &h),
+			 CLAIM_TAKEN_OVER);
+	assert_int_equal(j.cursor, 17);
+	store_job_clear(&j);
+	/* A may record nothing more, and cannot release B's claim. */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_job_claim_renew(f->s, id, "worker-a",
+					       now + 900, &held), 0);
+	assert_false(held);
+	assert_int_equal(store_job_claim_release(f->s, id, "worker-a"), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	owner = claim_owner(f, id);
+	assert_string_equal(owner, "worker-b");
+	free(owner);
+	/* B releases: free for anyone. */
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_job_claim_release(b, id, "worker-b"), 0);
+	assert_int_equal(store_commit(b), 0);
+	owner = claim_owner(f, id);
+	assert_null(owner);
+
+	/* An owner whose process is gone from this host loses its claim at
+	 * once, lease or not. */
+	dead = me;
+	dead.pid = dead_pid();
+	assert_int_equal(proc_state(&dead), PROC_GONE);
+	assert_int_equal(claim(f->s, id, &wd, now, &j, NULL), CLAIM_WON);
+	store_job_clear(&j);
+	assert_int_equal(claim(b, id, &wb, now + 1, &j, &h), CLAIM_TAKEN_OVER);
+	assert_int_equal(h.pid, dead.pid);
+	store_job_clear(&j);
+	/* So does one whose pid now names another process (another start
+	 * time), or a process of an earlier boot. */
+	reused = me;
+	reused.start = me.start + 1;
+	if (me.start != 0) {
+		assert_int_equal(proc_state(&reused), PROC_GONE);
+		assert_int_equal(claim(f->s, id, &wr, now + 700, &j, NULL),
+				 CLAIM_TAKEN_OVER);
+		store_job_clear(&j);
+		assert_int_equal(claim(b, id, &wb, now + 701, &j, NULL),
+				 CLAIM_TAKEN_OVER);
+		store_job_clear(&j);
+	}
+	if (me.boot[0] != '\0') {
+		reused = me;
+		reused.boot[0] = reused.boot[0] == '0' ? '1' : '0';
+		assert_int_equal(proc_state(&reused), PROC_GONE);
+	}
+	/* An owner on another host: only its lease tells. */
+	far = me;
+	snprintf(far.host, sizeof far.host, "elsewhere.invalid");
+	far.pid = dead_pid();
+	assert_int_equal(proc_state(&far), PROC_ELSEWHERE);
+	assert_int_equal(claim(f->s, id, &wf, now + 2000, &j, NULL),
+			 CLAIM_TAKEN_OVER);
+	store_job_clear(&j);
+	assert_int_equal(claim(b, id, &wb, now + 2299, &j, &h), CLAIM_HELD);
+	assert_string_equal(h.host, "elsewhere.invalid");
+	assert_int_equal(claim(b, id, &wb, now + 2300, &j, NULL),
+			 CLAIM_TAKEN_OVER);
+	store_job_clear(&j);
+
+	/* release_all gives up every claim of one owner only. */
+	{
+		int64_t id2;
+
+		assert_int_equal(store_job_add(f->s, "makers", JOB_POST, 0,
+					       "b@x", "post\n", 5, NULL, 0,
+					       &id2), 0);
+		assert_int_equal(claim(b, id2, &wb, now, &j, NULL), CLAIM_WON);
+		store_job_clear(&j);
+		assert_int_equal(store_begin(f->s), 0);
+		assert_int_equal(store_job_claims_release_all(f->s, "worker-a",
+							      &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(store_commit(f->s), 0);
+		assert_int_equal(store_begin(b), 0);
+		assert_int_equal(store_job_claims_release_all(b, "worker-b",
+							      &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(store_commit(b), 0);
+		owner = claim_owner(f, id2);
+		assert_null(owner);
+	}
+
+	/* A finished job cannot be claimed. */
+	assert_int_equal(store_job_progress(f->s, id, 17, 0, true, true), 0);
+	assert_int_equal(store_job_finish_if_done(f->s, id, &done), 0);
+	assert_true(done);
+	assert_int_equal(claim(b, id, &wb, now, &j, NULL), CLAIM_GONE);
+	assert_int_equal(claim(b, 999999, &wb, now, &j, NULL), CLAIM_GONE);
+	store_close(&b);
+}
+
+/* Two processes claim the same jobs at the same moment: each job is won by
+ * exactly one of them. */
+#define RACE_JOBS 40
+static void test_claims_race(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ids[RACE_JOBS];
+	int wins[2][2], go[2];
+	pid_t pids[2];
+	unsigned char won[2][RACE_JOBS];
+	size_t i, k;
+
+	for (i = 0; i < RACE_JOBS; i++)
+		assert_int_equal(store_job_add(f->s, "makers", JOB_POST, 0,
+					       "b@x", "post\n", 5, NULL, 0,
+					       &ids[i]), 0);
+	assert_int_equal(pipe(go), 0);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(pipe(wins[k]), 0);
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] == 0) {
+			struct proc_id me;
+			struct store_claimant c = {
+				k == 0 ? "racer-0" : "racer-1", &me
+			};
+			struct store *s;
+			char *err = NULL, b;
+			bool transient;
+			unsigned char res[RACE_JOBS] = { 0 };
+
+			proc_self(&me);
+			close(go[1]);
+			/* Both start together. */
+			if (read(go[0], &b, 1) != 1)
+				_exit(2);
+			s = store_open(f->path, 10000, &err, &transient);
+			if (s == NULL)
+				_exit(2);
+			for (i = 0; i < RACE_JOBS; i++) {
+				struct store_job j = { 0 };
+				enum store_claim_result r;
+
+				if (store_begin(s) < 0 ||
+				    store_job_claim(s, ids[i], &c, 1000, 2000,
+						    &j, &r, NULL) < 0 ||
+				    store_commit(s) < 0)
+					_exit(2);
+				res[i] = r == CLAIM_WON;
+				store_job_clear(&j);
+			}
+			if (write(wins[k][1], res, sizeof res) !=
+			    (ssize_t)sizeof res)
+				_exit(2);
+			/* Alive until the parent has both answers, so that
+			 * neither sees the other's process gone. */
+			(void)read(go[0], &b, 1);
+			store_close(&s);
+			_exit(0);
+		}
+		close(wins[k][1]);
+	}
+	close(go[0]);
+	assert_int_equal(write(go[1], "xx", 2), 2);
+	for (k = 0; k < 2; k++) {
+		size_t got = 0;
+		ssize_t r;
+
+		while (got < RACE_JOBS &&
+		       (r = read(wins[k][0], won[k] + got,
+				 RACE_JOBS - got)) > 0)
+			got += (size_t)r;
+		assert_int_equal(got, RACE_JOBS);
+		close(wins[k][0]);
+	}
+	close(go[1]);
+	for (k = 0; k < 2; k++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	for (i = 0; i < RACE_JOBS; i++)
+		assert_int_equal(won[0][i] + won[1][i], 1);
+}
+
 /* Another writer holding the database past the busy timeout is a transient
  * failure. */
 static void test_busy_is_transient(void **state)
@@ -703,6 +1014,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_archive_rows, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims_race, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_many_statements, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rows_reentrant, setup,
