@@ -35,6 +35,8 @@ struct deliver_stats {
 	uint64_t deferred;       /* recipients to retry later */
 	uint64_t failed;         /* recipients refused for good */
 	uint64_t jobs_done;
+	uint64_t jobs_busy;      /* due jobs left to another worker */
+	int64_t busy_pid;        /* the process of one such worker */
 };
 
 /* Starts the sessions (threads) of the configured transport; nothing is

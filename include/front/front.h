@@ -56,5 +56,9 @@ void front_time(time_t t, char dst[32]);
 const char *front_safe(char *dst, size_t n, const char *s);
 /* "N member(s)" on stderr, after a listing: one or many as n says. */
 void front_counted(size_t n, const char *one, const char *many);
+/* After a delivery pass (run --once, queue flush): when due jobs were left
+ * to another worker, says so on stdout. */
+struct deliver_stats;
+void front_print_busy(const struct deliver_stats *stats);
 
 #endif

@@ -1,16 +1,19 @@
 /* deliver - turns queued jobs into transactions over parallel connections */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delivery/deliver.h"
 #include "base/buf.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/proc.h"
 #include "mail/oneclick.h"
 #include "mail/verp.h"
 #include "store/store.h"
@@ -26,6 +29,13 @@
 /* More jobs are worked on at once only while their messages take less than
  * this much memory together (there is always at least one). */
 #define ACTIVE_BYTES_MAX (32u << 20)
+/* A worker's claim on a job (store.h, "claims") lasts this long (seconds)
+ * past its last renewal. It is renewed in every record the worker makes,
+ * and at least every CLAIM_RENEW seconds while its sessions work (a
+ * transaction may take minutes on a slow relay), so only a worker that is
+ * stopped or hung for CLAIM_LEASE seconds loses its jobs to another. */
+#define CLAIM_LEASE 300
+#define CLAIM_RENEW 60
 
 /* One transaction on its way through a session. */
 struct txn {
@@ -73,6 +83,14 @@ struct deliver {
 	bool have_key;
 	/* the key of one-click tokens (store_secret "oneclick") */
 	unsigned char oneclick_key[ONECLICK_KEY_LEN];
+	/* who this worker is in its claims on jobs: a token of its own and
+	 * its process */
+	char owner[33];
+	struct proc_id proc;
+	struct store_claimant me;
+	/* when the claims were last renewed (the monotonic clock, as the
+	 * waits for the sessions are timed) */
+	struct timespec renewed;
 };
 
 time_t deliver_backoff(const struct conf *c, int attempts, time_t now)
@@ -154,16 +172,31 @@ static void *session_main(void *p)
 struct deliver *deliver_open(const struct conf *c, char **error_r)
 {
 	struct deliver *d = xcalloc(1, sizeof *d);
+	pthread_condattr_t ca;
 	size_t i;
 
 	d->c = c;
+	if (util_token(d->owner) < 0) {
+		*error_r = xstrdup("no randomness for the worker's name");
+		free(d);
+		return NULL;
+	}
+	proc_self(&d->proc);
+	d->me.owner = d->owner;
+	d->me.proc = &d->proc;
 	d->nsessions = c->outbound.connections > 0 ?
 		       (size_t)c->outbound.connections : 1;
 	d->t = xcalloc(d->nsessions, sizeof *d->t);
 	d->threads = xcalloc(d->nsessions, sizeof *d->threads);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->work_cv, NULL);
-	pthread_cond_init(&d->done_cv, NULL);
+	/* The waits for the sessions are timed on the monotonic clock: a
+	 * clock set back or forward neither stops nor hurries the renewal of
+	 * the claims. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	d->relays = relays_new(c);
 	for (i = 0; i < d->nsessions; i++) {
 		d->t[i] = transport_open_relays(c, d->relays, error_r);
@@ -219,18 +252,6 @@ static void submit(struct deliver *d, struct txn *x)
 	push(&d->todo_head, &d->todo_tail, x);
 	pthread_cond_signal(&d->work_cv);
 	pthread_mutex_unlock(&d->mu);
-}
-
-static struct txn *wait_done(struct deliver *d)
-{
-	struct txn *x;
-
-	pthread_mutex_lock(&d->mu);
-	while (d->done_head == NULL)
-		pthread_cond_wait(&d->done_cv, &d->mu);
-	x = pop(&d->done_head, &d->done_tail);
-	pthread_mutex_unlock(&d->mu);
-	return x;
 }
 
 /* A finished transaction if there is one, else NULL (does not wait). */
@@ -502,6 +523,9 @@ struct active {
 	/* While a record is being made (record_set). */
 	int64_t new_cursor, new_ok;
 	bool new_done, touched, finish_now;
+	/* Another worker took the job over (our claim ran out while this
+	 * one was stopped or hung): nothing more of it is sent or recorded. */
+	bool lost;
 };
 
 struct sched {
@@ -544,26 +568,182 @@ static void job_failed(struct store *s, const struct store_job *j)
 		  store_error(s));
 }
 
-/* Takes the next due job into the working set. Returns 1, 0 when there is
- * none, -1 on a store failure. */
+/* ---- claims: one worker per job ----
+ *
+ * Two delivery passes may run at once (two `run --once` from cron, `queue
+ * flush` or a timer's `run --once` beside the daemon, two daemons). Before
+ * it sends anything of a job, a pass claims it in the store, in a write
+ * transaction of its own, so that of two workers only one wins it, and
+ * starts from the job as stored at that moment; a job another worker
+ * holds is left to it (counted in jobs_busy). Every record renews the
+ * claims of the working set inside its own transaction, and finds out
+ * there when a job is not ours any more (another worker took it over
+ * after our lease ran out): then nothing of that job is recorded and
+ * nothing more of it sent. The claim goes in the commit that closes the
+ * job (finished, or waiting for a retry). A worker that dies keeps its
+ * claims until another sees that its process is gone (at once, on the
+ * same host) or its lease ran out, and takes the job over at its cursor:
+ * only the transactions it had in flight can come twice. */
+
+static struct timespec mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+/* Claims job id for this worker; a->j is then the job as stored. Returns
+ * 1 when the job is ours, 0 when another worker holds it (counted) or it
+ * is finished, -1 on a store failure. */
+static int claim(struct sched *sc, int64_t id, struct active *a)
+{
+	struct deliver *d = sc->d;
+	struct store *s = sc->s;
+	struct store_claim_holder h;
+	enum store_claim_result r;
+	time_t now = util_now();
+
+	if (store_begin(s) < 0)
+		return -1;
+	if (store_job_claim(s, id, &d->me, now, now + CLAIM_LEASE, &a->j, &r,
+			    &h) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (r == CLAIM_HELD || r == CLAIM_GONE) {
+		store_rollback(s);
+		if (r == CLAIM_HELD) {
+			sc->stats->jobs_busy++;
+			sc->stats->busy_pid = h.pid;
+		}
+		return 0;
+	}
+	if (store_commit(s) < 0)
+		return -1;
+	if (r == CLAIM_TAKEN_OVER)
+		log_warn("list=%s job=%lld: taken over at its cursor from the "
+			 "worker with pid %lld on %s (%s)", a->j.list,
+			 (long long)id, (long long)h.pid, h.host,
+			 h.until <= now ? "its claim ran out" :
+			 "its process is gone");
+	return 1;
+}
+
+/* Inside the caller's store transaction, before anything is recorded:
+ * renews our claims on the jobs of the working set. A job that is not
+ * ours any more is marked lost (nothing about it may be recorded). -1 on a
+ * store failure. */
+static int claims_keep(struct sched *sc)
+{
+	time_t until = util_now() + CLAIM_LEASE;
+
+	for (struct active *a = sc->head; a != NULL; a = a->next) {
+		bool held;
+
+		if (a->lost)
+			continue;
+		if (store_job_claim_renew(sc->s, a->j.id, sc->d->owner, until,
+					  &held) < 0)
+			return -1;
+		if (!held) {
+			a->lost = true;
+			log_error("list=%s job=%lld: another worker has taken "
+				  "the job over (this one was stopped or hung "
+				  "past its claim's %d s): this one stops "
+				  "sending it", a->j.list, (long long)a->j.id,
+				  CLAIM_LEASE);
+		}
+	}
+	sc->d->renewed = mono_now();
+	return 0;
+}
+
+/* Gives up every claim of this worker, in a transaction of its own: after
+ * a failure, the jobs that were in the working set. When that fails too
+ * they stay ours: this worker wins them again at its next pass, another
+ * once this process is gone or the lease ran out. */
+static void claims_drop(struct sched *sc)
+{
+	struct store *s = sc->s;
+
+	if (store_begin(s) < 0 ||
+	    store_job_claims_release_all(s, sc->d->owner, NULL) < 0 ||
+	    store_commit(s) < 0) {
+		log_warn("queue: claims not given up: %s", store_error(s));
+		store_rollback(s);
+	}
+}
+
+/* The next finished transaction: waits for the sessions, renewing the
+ * claims every CLAIM_RENEW seconds while they work. */
+static struct txn *wait_claimed(struct sched *sc)
+{
+	struct deliver *d = sc->d;
+
+	for (;;) {
+		struct timespec until = d->renewed;
+		struct txn *x;
+		int rc = 0;
+
+		until.tv_sec += CLAIM_RENEW;
+		pthread_mutex_lock(&d->mu);
+		while (d->done_head == NULL && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&d->done_cv, &d->mu,
+						    &until);
+		x = pop(&d->done_head, &d->done_tail);
+		pthread_mutex_unlock(&d->mu);
+		if (x != NULL)
+			return x;
+		if (store_begin(sc->s) < 0 || claims_keep(sc) < 0 ||
+		    store_commit(sc->s) < 0) {
+			/* The next record renews them, or finds out. */
+			log_warn("queue: claims not renewed: %s",
+				 store_error(sc->s));
+			store_rollback(sc->s);
+			d->renewed = mono_now();
+		}
+	}
+}
+
+/* Takes the next due job that no other worker holds into the working set.
+ * Returns 1, 0 when there is none, -1 on a store failure. */
 static int admit(struct sched *sc)
 {
 	struct store *s = sc->s;
 	struct active *a = xcalloc(1, sizeof *a), **tail;
 	bool found;
+	int r;
 
-	if (store_job_next_due(s, util_now(), sc->last_id, &a->j,
-			       &found) < 0) {
-		log_error("queue: %s", store_error(s));
-		free(a);
-		return -1;
+	for (;;) {
+		if (store_job_next_due(s, util_now(), sc->last_id, &a->j,
+				       &found) < 0) {
+			log_error("queue: %s", store_error(s));
+			store_job_clear(&a->j);
+			free(a);
+			return -1;
+		}
+		if (!found) {
+			free(a);
+			sc->more = false;
+			return 0;
+		}
+		sc->last_id = a->j.id;
+		r = claim(sc, a->j.id, a);
+		if (r > 0)
+			break;
+		if (r < 0) {
+			log_error("queue: job=%lld: %s", (long long)sc->last_id,
+				  store_error(s));
+			store_job_clear(&a->j);
+			free(a);
+			return -1;
+		}
+		store_job_clear(&a->j);
+		memset(&a->j, 0, sizeof a->j);
 	}
-	if (!found) {
-		free(a);
-		sc->more = false;
-		return 0;
-	}
-	sc->last_id = a->j.id;
+	if (sc->head == NULL)
+		sc->d->renewed = mono_now();
 	a->max = batch_max(sc->d, &a->j);
 	if (store_job_data(s, a->j.id, &a->data, &a->len) < 0)
 		goto fail;
@@ -698,6 +878,8 @@ static int rows_read(struct sched *sc, struct active *a)
  * handed over, 0 when the job has none to give now, -1 on a failure. */
 static int job_submit(struct sched *sc, struct active *a)
 {
+	if (a->lost)
+		return 0;
 	if (a->streaming) {
 		if (!a->deferred && !a->end) {
 			int r = stream_submit(sc, a);
@@ -734,6 +916,8 @@ static int job_submit(struct sched *sc, struct active *a)
 /* Whether the job has nothing more to do in this pass. */
 static bool job_through(const struct active *a)
 {
+	if (a->lost)
+		return a->inflight == 0;
 	return !a->streaming && a->inflight == 0 && a->rows_todo == NULL &&
 	       (a->rows_tempfail || a->rows_end);
 }
@@ -826,6 +1010,8 @@ static int record_txn(struct sched *sc, struct txn *x, time_t now)
 	struct active *a = x->job;
 	int64_t ok;
 
+	if (a->lost)
+		return 0;
 	a->touched = true;
 	if (x->result == TRANSPORT_TEMPFAIL) {
 		sc->stats->deferred += x->n;
@@ -878,6 +1064,8 @@ static int record_jobs(struct sched *sc, struct txn *set, time_t now)
 		int64_t cursor;
 		bool all, done, members_done;
 
+		if (a->lost)
+			continue;
 		if (a->total_unsaved &&
 		    store_job_set_total(s, a->j.id, a->j.total) < 0)
 			return -1;
@@ -995,7 +1183,7 @@ static int record_set(struct sched *sc, struct txn *set)
 
 	for (x = set; x != NULL; x = x->next)
 		x->recording = true;
-	if (store_begin(sc->s) < 0)
+	if (store_begin(sc->s) < 0 || claims_keep(sc) < 0)
 		goto fail;
 	for (x = set; x != NULL; x = x->next)
 		if (record_txn(sc, x, now) < 0)
@@ -1020,18 +1208,21 @@ fail:
 }
 
 /* What is stored about the jobs that are through, inside the caller's
- * store transaction: a stream that ended without a transaction to record
- * it, and whether they are finished. */
+ * store transaction (after claims_keep): a stream that ended without a
+ * transaction to record it, whether they are finished, and the end of our
+ * claims on them. */
 static int close_write(struct sched *sc)
 {
 	for (struct active *a = sc->head; a != NULL; a = a->next) {
-		if (!job_through(a))
+		if (!job_through(a) || a->lost)
 			continue;
 		if (a->end_unsaved &&
 		    store_job_progress(sc->s, a->j.id, a->j.cursor, 0, true,
 				       true) < 0)
 			return -1;
 		if (job_finish(sc, a) < 0)
+			return -1;
+		if (store_job_claim_release(sc->s, a->j.id, sc->d->owner) < 0)
 			return -1;
 	}
 	return 0;
@@ -1070,7 +1261,8 @@ static int close_jobs(struct sched *sc)
 		any = job_through(a);
 	if (!any)
 		return 0;
-	if (store_begin(s) < 0 || close_write(sc) < 0 || store_commit(s) < 0) {
+	if (store_begin(s) < 0 || claims_keep(sc) < 0 || close_write(sc) < 0 ||
+	    store_commit(s) < 0) {
 		log_error("queue: %s", store_error(s));
 		store_rollback(s);
 		for (struct active *a = sc->head; a != NULL; a = a->next)
@@ -1159,7 +1351,7 @@ int deliver_pass(struct deliver *d, struct store *s, bool progress,
 		if (!sc.failed && fill(&sc) < 0)
 			sc.failed = true;
 		if (sc.inflight > 0) {
-			if (record_finished(&sc, wait_done(d)) < 0)
+			if (record_finished(&sc, wait_claimed(&sc)) < 0)
 				sc.failed = true;
 			continue;
 		}
@@ -1171,6 +1363,7 @@ int deliver_pass(struct deliver *d, struct store *s, bool progress,
 				log_error("queue: a job is neither through nor "
 					  "in flight");
 			sched_free(&sc);
+			claims_drop(&sc);
 			return -1;
 		}
 		if (!sc.more)

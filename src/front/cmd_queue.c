@@ -21,7 +21,7 @@ static const char usage_text[] =
 
 static int print_job(const struct store_job_info *j, void *ctx)
 {
-	char when[32] = "-", total[24] = "?";
+	char when[32] = "-", total[24] = "?", worker[320] = "";
 	struct tm tm;
 	size_t *n = ctx;
 
@@ -29,10 +29,14 @@ static int print_job(const struct store_job_info *j, void *ctx)
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (j->total >= 0)
 		snprintf(total, sizeof total, "%lld", (long long)j->total);
-	printf("%6lld %-16s %9lld/%-9s %7lld %6lld %3d %s%s%s\n",
+	if (j->claim_pid > 0)
+		snprintf(worker, sizeof worker, "  [worker pid %lld on %s]",
+			 (long long)j->claim_pid,
+			 j->claim_host ? j->claim_host : "?");
+	printf("%6lld %-16s %9lld/%-9s %7lld %6lld %3d %s%s%s%s\n",
 	       (long long)j->id, j->list, (long long)j->sent, total,
 	       (long long)j->waiting,
-	       (long long)j->failed, j->attempts, when,
+	       (long long)j->failed, j->attempts, when, worker,
 	       j->last_error ? "  " : "", j->last_error ? j->last_error : "");
 	(*n)++;
 	return 0;
@@ -87,6 +91,7 @@ static enum status do_flush(const struct conf *c, struct store *s)
 	       (unsigned long long)stats.delivered,
 	       (unsigned long long)stats.deferred,
 	       (unsigned long long)stats.failed);
+	front_print_busy(&stats);
 	return st;
 }
 

@@ -101,6 +101,7 @@ static int run_once(struct worker *w)
 	       (unsigned long long)stats.deferred,
 	       (unsigned long long)stats.failed,
 	       (unsigned long long)stats.jobs_done);
+	front_print_busy(&stats);
 	worker_close(w);
 	return status_to_exit(ret < 0 ? ST_TEMPFAIL : ST_OK);
 }

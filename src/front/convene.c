@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
+#include "delivery/deliver.h"
 #include "front/front.h"
 #include "mail/calendar.h"
 #include "base/log.h"
@@ -165,6 +166,17 @@ enum status front_store_failed(const struct store *s)
 void front_counted(size_t n, const char *one, const char *many)
 {
 	fprintf(stderr, "%zu %s\n", n, n == 1 ? one : many);
+}
+
+void front_print_busy(const struct deliver_stats *stats)
+{
+	if (stats->jobs_busy == 0)
+		return;
+	printf("%llu job%s left to the worker that is delivering %s "
+	       "(pid %lld)\n", (unsigned long long)stats->jobs_busy,
+	       stats->jobs_busy == 1 ? "" : "s",
+	       stats->jobs_busy == 1 ? "it" : "them",
+	       (long long)stats->busy_pid);
 }
 
 enum status front_open_list(const char *config, const char *name,
