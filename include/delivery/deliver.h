@@ -17,7 +17,15 @@
  * (a marker in its data, see store_job_queue) goes out one recipient a
  * transaction, each copy made from the stored data as the transaction
  * starts: memory holds one copy per transaction in flight, and a restart
- * makes the same bytes again. Delivery decides nothing. */
+ * makes the same bytes again. Delivery decides nothing.
+ *
+ * Several workers may deliver over one database at once (two `run`
+ * processes, `queue flush` beside the daemon): each job is claimed by one
+ * worker before any of it is sent (store.h, "claims"), and a job another
+ * live worker holds is left to it. A dead worker's job is taken over at its
+ * cursor, at once when its process is provably gone, else when its lease
+ * ends; a worker whose job was taken over (it was stopped past its lease)
+ * sends and records nothing more of it. */
 #ifndef CONVENE_DELIVER_H
 #define CONVENE_DELIVER_H
 
@@ -45,10 +53,13 @@ struct deliver_stats {
 struct deliver *deliver_open(const struct conf *c, char **error_r);
 void deliver_close(struct deliver **d);
 
-/* Delivers every job that is due now. Returns 0 when the queue was worked
- * through (jobs may still wait for retries), -1 on a store failure (the
- * caller may try again later). With `progress`, a large job shows a progress
- * bar on a terminal. */
+/* Delivers every job that is due now and that no other worker holds
+ * (those are counted in stats->jobs_busy, one holder's pid in
+ * stats->busy_pid). Returns 0 when the queue was worked through (jobs may
+ * still wait for retries, or be another worker's), -1 on a store failure
+ * (the caller may try again later; the claims this pass held are given up
+ * when the store lets it, else won again by its next pass). With
+ * `progress`, a large job shows a progress bar on a terminal. */
 int deliver_pass(struct deliver *d, struct store *s, bool progress,
 		 struct deliver_stats *stats);
 

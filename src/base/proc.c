@@ -63,6 +63,7 @@ static int stat_of(int64_t pid, char *state_r, int64_t *start_r)
 void proc_self(struct proc_id *id)
 {
 	char state;
+	ssize_t n;
 
 	memset(id, 0, sizeof *id);
 	if (gethostname(id->host, sizeof id->host) < 0)
@@ -70,6 +71,8 @@ void proc_self(struct proc_id *id)
 	id->host[sizeof id->host - 1] = '\0';
 	read_line("/proc/sys/kernel/random/boot_id", id->boot,
 		  sizeof id->boot);
+	n = readlink("/proc/self/ns/pid", id->ns, sizeof id->ns - 1);
+	id->ns[n > 0 ? n : 0] = '\0';
 	id->pid = (int64_t)getpid();
 	if (stat_of(id->pid, &state, &id->start) < 0)
 		id->start = 0;
@@ -87,6 +90,11 @@ enum proc_state proc_state(const struct proc_id *id)
 	if (me.boot[0] != '\0' && id->boot[0] != '\0' &&
 	    strcmp(me.boot, id->boot) != 0)
 		return PROC_GONE;
+	/* Another container on this kernel: its pids are not ours to look
+	 * up. (One that stored no namespace is taken for ours.) */
+	if (me.ns[0] != '\0' && id->ns[0] != '\0' &&
+	    strcmp(me.ns, id->ns) != 0)
+		return PROC_ELSEWHERE;
 	if (id->pid <= 0 || id->pid != (int64_t)(pid_t)id->pid)
 		return PROC_GONE;
 	if (kill((pid_t)id->pid, 0) < 0 && errno == ESRCH)

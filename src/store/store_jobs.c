@@ -37,11 +37,13 @@ const size_t store_schema_personal_jobs_n =
 	sizeof store_schema_personal_jobs / sizeof store_schema_personal_jobs[0];
 
 /* Schema: who delivers a job (store_job_claim): the owner's token, its
- * process (host, boot, pid, start time) and the lease's end. */
+ * process (host, boot, PID namespace, pid, start time) and the lease's
+ * end. */
 const char *const store_schema_claims[] = {
 	"ALTER TABLE jobs ADD COLUMN claim_owner TEXT",
 	"ALTER TABLE jobs ADD COLUMN claim_host TEXT",
 	"ALTER TABLE jobs ADD COLUMN claim_boot TEXT",
+	"ALTER TABLE jobs ADD COLUMN claim_ns TEXT",
 	"ALTER TABLE jobs ADD COLUMN claim_pid INTEGER",
 	"ALTER TABLE jobs ADD COLUMN claim_start INTEGER",
 	"ALTER TABLE jobs ADD COLUMN claim_until INTEGER",
@@ -195,7 +197,8 @@ static int claim_get(struct store *s, int64_t id, char **owner_r,
 	static const char sql[] =
 		"SELECT claim_owner, coalesce(claim_host, ''),"
 		" coalesce(claim_boot, ''), coalesce(claim_pid, 0),"
-		" coalesce(claim_start, 0), coalesce(claim_until, 0)"
+		" coalesce(claim_start, 0), coalesce(claim_until, 0),"
+		" coalesce(claim_ns, '')"
 		" FROM jobs WHERE id = ? AND state = 'queued'";
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read claim");
@@ -219,6 +222,9 @@ static int claim_get(struct store *s, int64_t id, char **owner_r,
 		who->pid = sqlite3_column_int64(st, 3);
 		who->start = sqlite3_column_int64(st, 4);
 		*until_r = (time_t)sqlite3_column_int64(st, 5);
+		t = sqlite3_column_text(st, 6);
+		snprintf(who->ns, sizeof who->ns, "%s",
+			 t ? (const char *)t : "");
 	}
 	return store_rows_end(&r);
 }
@@ -229,7 +235,7 @@ static int claim_set(struct store *s, int64_t id,
 	static const char sql[] =
 		"UPDATE jobs SET claim_owner = ?2, claim_host = ?3,"
 		" claim_boot = ?4, claim_pid = ?5, claim_start = ?6,"
-		" claim_until = ?7 WHERE id = ?1";
+		" claim_until = ?7, claim_ns = ?8 WHERE id = ?1";
 	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
@@ -241,6 +247,7 @@ static int claim_set(struct store *s, int64_t id,
 	sqlite3_bind_int64(st, 5, me->proc->pid);
 	sqlite3_bind_int64(st, 6, me->proc->start);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)until);
+	store_bind_text(st, 8, me->proc->ns);
 	return store_step_done(s, st, "claim job");
 }
 
@@ -327,8 +334,8 @@ int store_job_claim_release(struct store *s, int64_t id, const char *owner)
 {
 	static const char sql[] =
 		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
-		" claim_boot = NULL, claim_pid = NULL, claim_start = NULL,"
-		" claim_until = NULL WHERE id = ?1 AND claim_owner = ?2";
+		" claim_boot = NULL, claim_ns = NULL, claim_pid = NULL,"
+		" claim_start = NULL, claim_until = NULL WHERE id = ?1 AND claim_owner = ?2";
 	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)
@@ -343,8 +350,8 @@ int store_job_claims_release_all(struct store *s, const char *owner,
 {
 	static const char sql[] =
 		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
-		" claim_boot = NULL, claim_pid = NULL, claim_start = NULL,"
-		" claim_until = NULL WHERE claim_owner = ?1";
+		" claim_boot = NULL, claim_ns = NULL, claim_pid = NULL,"
+		" claim_start = NULL, claim_until = NULL WHERE claim_owner = ?1";
 	sqlite3_stmt *st = store_prep(s, sql);
 
 	if (st == NULL)

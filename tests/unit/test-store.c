@@ -723,6 +723,23 @@ static void test_claims(void **state)
 		reused.boot[0] = reused.boot[0] == '0' ? '1' : '0';
 		assert_int_equal(proc_state(&reused), PROC_GONE);
 	}
+	/* An owner in another PID namespace (a container on this kernel):
+	 * its pid says nothing here, so only its lease tells. */
+	if (me.ns[0] != '\0') {
+		far = me;
+		snprintf(far.ns, sizeof far.ns, "pid:[1]");
+		far.pid = dead_pid();
+		assert_int_equal(proc_state(&far), PROC_ELSEWHERE);
+		assert_int_equal(claim(f->s, id, &wf, now + 1100, &j, NULL),
+				 CLAIM_TAKEN_OVER);
+		store_job_clear(&j);
+		assert_int_equal(claim(b, id, &wb, now + 1399, &j, &h),
+				 CLAIM_HELD);
+		assert_int_equal(h.pid, far.pid);
+		assert_int_equal(claim(b, id, &wb, now + 1400, &j, NULL),
+				 CLAIM_TAKEN_OVER);
+		store_job_clear(&j);
+	}
 	/* An owner on another host: only its lease tells. */
 	far = me;
 	snprintf(far.host, sizeof far.host, "elsewhere.invalid");
