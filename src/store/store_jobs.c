@@ -206,8 +206,7 @@ static int claim_get(struct store *s, int64_t id, char **owner_r,
 	*found_r = false;
 	*owner_r = NULL;
 	memset(who, 0, sizeof *who);
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	if (store_rows_valid(&r)) {
 		const unsigned char *t;
 
@@ -236,19 +235,11 @@ static int claim_set(struct store *s, int64_t id,
 		"UPDATE jobs SET claim_owner = ?2, claim_host = ?3,"
 		" claim_boot = ?4, claim_pid = ?5, claim_start = ?6,"
 		" claim_until = ?7, claim_ns = ?8 WHERE id = ?1";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, me->owner);
-	store_bind_text(st, 3, me->proc->host);
-	store_bind_text(st, 4, me->proc->boot);
-	sqlite3_bind_int64(st, 5, me->proc->pid);
-	sqlite3_bind_int64(st, 6, me->proc->start);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)until);
-	store_bind_text(st, 8, me->proc->ns);
-	return store_step_done(s, st, "claim job");
+	return store_run(s, sql, "claim job", STORE_I(id), STORE_T(me->owner),
+			 STORE_T(me->proc->host), STORE_T(me->proc->boot),
+			 STORE_I(me->proc->pid), STORE_I(me->proc->start),
+			 STORE_I(until), STORE_T(me->proc->ns));
 }
 
 static int job_get(struct store *s, int64_t id, struct store_job *j)
@@ -257,8 +248,7 @@ static int job_get(struct store *s, int64_t id, struct store_job *j)
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "read job");
 
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_I(id));
 	if (store_rows_valid(&r))
 		job_row(st, j);
 	return store_rows_end(&r);
@@ -317,47 +307,36 @@ int store_job_claim_renew(struct store *s, int64_t id, const char *owner,
 	static const char sql[] =
 		"UPDATE jobs SET claim_until = ?3 WHERE id = ?1"
 		" AND claim_owner = ?2";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, owner);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-	if (store_step_done(s, st, "renew claim") < 0)
+	if (store_run(s, sql, "renew claim", STORE_I(id), STORE_T(owner),
+		      STORE_I(until)) < 0)
 		return -1;
 	*held_r = sqlite3_changes(s->db) > 0;
 	return 0;
 }
 
+/* The columns of a claim, emptied. */
+#define CLAIM_CLEARED \
+	"claim_owner = NULL, claim_host = NULL, claim_boot = NULL," \
+	" claim_ns = NULL, claim_pid = NULL, claim_start = NULL," \
+	" claim_until = NULL"
+
 int store_job_claim_release(struct store *s, int64_t id, const char *owner)
 {
 	static const char sql[] =
-		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
-		" claim_boot = NULL, claim_ns = NULL, claim_pid = NULL,"
-		" claim_start = NULL, claim_until = NULL WHERE id = ?1 AND claim_owner = ?2";
-	sqlite3_stmt *st = store_prep(s, sql);
+		"UPDATE jobs SET " CLAIM_CLEARED
+		" WHERE id = ?1 AND claim_owner = ?2";
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, owner);
-	return store_step_done(s, st, "release claim");
+	return store_run(s, sql, "release claim", STORE_I(id), STORE_T(owner));
 }
 
 int store_job_claims_release_all(struct store *s, const char *owner,
 				 int64_t *n_r)
 {
 	static const char sql[] =
-		"UPDATE jobs SET claim_owner = NULL, claim_host = NULL,"
-		" claim_boot = NULL, claim_ns = NULL, claim_pid = NULL,"
-		" claim_start = NULL, claim_until = NULL WHERE claim_owner = ?1";
-	sqlite3_stmt *st = store_prep(s, sql);
+		"UPDATE jobs SET " CLAIM_CLEARED " WHERE claim_owner = ?1";
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, owner);
-	if (store_step_done(s, st, "release claims") < 0)
+	if (store_run(s, sql, "release claims", STORE_T(owner)) < 0)
 		return -1;
 	if (n_r != NULL)
 		*n_r = sqlite3_changes(s->db);
