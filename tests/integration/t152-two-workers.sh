@@ -252,9 +252,8 @@ expect_eq "flush: ...delivers nothing itself" "0 delivered, 0 deferred, 0 failed
 	"$(grep delivered "$D3/flush2.out")"
 expect_eq "flush: ...and says the worker has it" "1 job left to the worker that is delivering it (pid $DW)" \
 	"$(grep 'left to' "$D3/flush2.out")"
-rc=0
-cv "$D3" run --once >"$D3/once.out" 2>&1 || rc=$?
-expect_eq "flush: run --once beside the daemon exits 0" 0 "$rc"
+beside "$D3" "$DW" "$D3/once.out" cv "$D3" run --once
+expect_eq "flush: run --once beside the daemon exits 0" 0 "$BESIDE_RC"
 expect_eq "flush: ...sends nothing" "0 transactions, 0 delivered, 0 deferred, 0 failed, 0 jobs done" \
 	"$(grep transactions "$D3/once.out")"
 expect_eq "flush: ...and says the daemon has the job" "1 job left to the worker that is delivering it (pid $DW)" \
