@@ -37,20 +37,16 @@ struct store {
 
 /* Schema steps owned by the store's feature files, applied in the order of
  * the migrations list in store.c. */
-extern const char *const store_schema_moderation[];
-extern const size_t store_schema_moderation_n;
-extern const char *const store_schema_subscriptions[];
-extern const size_t store_schema_subscriptions_n;
-extern const char *const store_schema_bounces[];
-extern const size_t store_schema_bounces_n;
-extern const char *const store_schema_failures[];
-extern const size_t store_schema_failures_n;
-extern const char *const store_schema_personal_jobs[];
-extern const size_t store_schema_personal_jobs_n;
-extern const char *const store_schema_digest[];
-extern const size_t store_schema_digest_n;
-extern const char *const store_schema_meetings[];
-extern const size_t store_schema_meetings_n;
+#define STORE_SCHEMA_STEPS(name) \
+	extern const char *const name[]; \
+	extern const size_t name##_n
+STORE_SCHEMA_STEPS(store_schema_moderation);
+STORE_SCHEMA_STEPS(store_schema_subscriptions);
+STORE_SCHEMA_STEPS(store_schema_bounces);
+STORE_SCHEMA_STEPS(store_schema_failures);
+STORE_SCHEMA_STEPS(store_schema_personal_jobs);
+STORE_SCHEMA_STEPS(store_schema_digest);
+STORE_SCHEMA_STEPS(store_schema_meetings);
 
 /* The current sequence point: the number of the newest post accepted so far
  * (digest_items ids; 0 before the first). */
@@ -69,20 +65,14 @@ int store_digest_seq_now(struct store *s, int64_t *seq_r);
 	" ELSE coalesce((SELECT w.old_mode FROM mode_switches w" \
 	"  WHERE w.member = members.id AND w.seq >= " T \
 	"  ORDER BY w.seq LIMIT 1), members.mode) END)"
-extern const char *const store_schema_guard[];
-extern const size_t store_schema_guard_n;
-extern const char *const store_schema_set_requests[];
-extern const size_t store_schema_set_requests_n;
+STORE_SCHEMA_STEPS(store_schema_guard);
+STORE_SCHEMA_STEPS(store_schema_set_requests);
 
-extern const char *const store_schema_reports[];
-extern const size_t store_schema_reports_n;
+STORE_SCHEMA_STEPS(store_schema_reports);
 
-extern const char *const store_schema_archive[];
-extern const size_t store_schema_archive_n;
-extern const char *const store_schema_web[];
-extern const size_t store_schema_web_n;
-extern const char *const store_schema_claims[];
-extern const size_t store_schema_claims_n;
+STORE_SCHEMA_STEPS(store_schema_archive);
+STORE_SCHEMA_STEPS(store_schema_web);
+STORE_SCHEMA_STEPS(store_schema_claims);
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);
