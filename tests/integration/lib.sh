@@ -47,6 +47,25 @@ expect_eq() {
 	fi
 }
 
+# readable_copy PATH: a path to PATH (a file or a folder) that nobody can
+# read. As root, tests run the listeners and workers as nobody; a clone in
+# a private folder (such as /root) is closed to nobody, so the binary,
+# templates and fixtures those processes read are copied into $T. As any
+# other user PATH itself is printed.
+readable_copy() {
+	local dst
+	if [ "$(id -u)" != 0 ]; then
+		echo "$1"
+		return
+	fi
+	dst=$T/readable/$(basename "$1")
+	mkdir -p "$T/readable"
+	[ -e "$dst" ] || cp -r "$1" "$dst"
+	chmod -R a+rX "$T/readable"
+	chmod a+x "$T"
+	echo "$dst"
+}
+
 # have_pty: whether this machine can open a pseudo-terminal (tmux needs
 # one; a chroot without /dev/pts has none).
 have_pty() {

@@ -34,6 +34,8 @@ chmod 0755 "$T"
 
 command -v faketime >/dev/null ||
 	{ echo "faketime is not installed (scripts/install-deps.sh installs it)"; exit 77; }
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+[ -n "$FAKETIME_LIB" ] || { echo "libfaketime.so.1 not found"; exit 1; }
 
 # The daemon does not run as root: as root, every convene process of this
 # test runs as nobody (they share the database), from its own copy of the
@@ -93,12 +95,15 @@ bg() {
 	CLEANUP_PIDS="$CLEANUP_PIDS $!"
 }
 # later DIR ARGS...: cv with the clock 10 minutes on (past a claim's 5
-# minute lease; libfaketime, which an ASan build must let load first).
+# minute lease; libfaketime, which an ASan build must let load first). The
+# library is preloaded directly: the faketime wrapper shares its start
+# time through /dev/shm, which nobody may not be able to write (a chroot).
 later() {
 	local dir=$1
 	shift
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		faketime -f +600 "${as_user[@]}" "$CV" -c "$dir/convene.conf" "$@"
+		LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+600" \
+		"${as_user[@]}" "$CV" -c "$dir/convene.conf" "$@"
 }
 
 # post DIR N: posts the fixture with a Message-ID of its own.

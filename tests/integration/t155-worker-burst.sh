@@ -19,6 +19,9 @@ if [ ! -x "$RCPTSINK" ]; then
 		{ echo "cannot build tests/helpers/rcptsink"; exit 1; }
 fi
 chmod 0755 "$T"
+# (as root the daemon and receive below run as nobody)
+CONVENE=$(readable_copy "$CONVENE")
+TEMPLATES=$(readable_copy "$top_srcdir/templates")
 
 # make_list DIR PORT RCPTS CONNECTIONS MEMBERS
 make_list() {
@@ -28,7 +31,7 @@ make_list() {
 	cat >"$dir/convene.conf" <<EOC
 domain = "lists.example.org";
 database = "convene.db";
-templates = "$top_srcdir/templates";
+templates = "$TEMPLATES";
 outbound = { transport = "smtp"; host = "127.0.0.1"; port = $2;
              max_rcpt_per_txn = $3; connections = $4; timeout = "30s";
              retry_schedule = [ "10m" ]; };

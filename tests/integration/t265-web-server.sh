@@ -73,7 +73,7 @@ status() { http "$@" >"$T/http.out"; head -1 "$T/http.out"; }
 
 check "config is valid" cvu check
 cvu members makers add --quiet bob@example.net carol@example.com dave@example.org erin@example.net >/dev/null
-cvu archive makers import "$top_srcdir/tests/fixtures/web" >/dev/null
+cvu archive makers import "$(readable_copy "$top_srcdir/tests/fixtures/web")" >/dev/null
 expect_eq "the post is accepted" 0 "$(postu "$FIXTURES/post-alice.eml"; echo $?)"
 cvu run --once >/dev/null
 check "the worker rendered the pages" test -s "$T/web/makers/index.html"

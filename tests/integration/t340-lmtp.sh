@@ -28,6 +28,7 @@ cv members garden add --quiet dave@example.org >/dev/null
 LUSER=()
 if [ "$(id -u)" = 0 ]; then
 	LUSER=(--user nobody)
+	sed -i "s|^templates = .*|templates = \"$(readable_copy "$top_srcdir/templates")\";|" "$T/convene.conf"
 	chown -R nobody "$T"
 fi
 
