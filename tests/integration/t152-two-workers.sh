@@ -96,14 +96,15 @@ bg() {
 }
 # later DIR ARGS...: cv with the clock 10 minutes on (past a claim's 5
 # minute lease; libfaketime, which an ASan build must let load first). The
-# library is preloaded directly: the faketime wrapper shares its start
-# time through /dev/shm, which nobody may not be able to write (a chroot).
+# library is preloaded into convene alone, after the switch to nobody and
+# without shared memory: loaded by root first (the faketime wrapper, or
+# setpriv), it makes a semaphore only root may open.
 later() {
 	local dir=$1
 	shift
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+600" \
-		"${as_user[@]}" "$CV" -c "$dir/convene.conf" "$@"
+		"${as_user[@]}" env FAKETIME_DISABLE_SHM=1 FAKETIME="+600" \
+		LD_PRELOAD="$FAKETIME_LIB" "$CV" -c "$dir/convene.conf" "$@"
 }
 
 # post DIR N: posts the fixture with a Message-ID of its own.
