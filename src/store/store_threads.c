@@ -343,7 +343,7 @@ int store_thread_refresh(struct store *s, const char *list, int64_t id,
 			 bool *alive_r)
 {
 	static const char sql_count[] =
-		"SELECT count(*) FROM archive WHERE thread = ?";
+		"SELECT count(*) FROM archive WHERE list = ? AND thread = ?";
 	static const char sql_delete[] = "DELETE FROM threads WHERE id = ?";
 	/* The first message gives the thread its subjects. */
 	static const char sql_upsert[] =
@@ -351,11 +351,14 @@ int store_thread_refresh(struct store *s, const char *list, int64_t id,
 		" first_date, last_date, messages)"
 		" SELECT ?1, ?2,"
 		" coalesce((SELECT n.base_subject FROM archive f JOIN"
-		"  thread_nodes n ON n.archive = f.id WHERE f.thread = ?1"
+		"  thread_nodes n ON n.archive = f.id"
+		"  WHERE f.list = ?2 AND f.thread = ?1"
 		"  ORDER BY f.date, f.id LIMIT 1), ''),"
-		" (SELECT f.subject FROM archive f WHERE f.thread = ?1"
+		" (SELECT f.subject FROM archive f"
+		"  WHERE f.list = ?2 AND f.thread = ?1"
 		"  ORDER BY f.date, f.id LIMIT 1),"
-		" min(date), max(date), count(*) FROM archive WHERE thread = ?1"
+		" min(date), max(date), count(*) FROM archive"
+		" WHERE list = ?2 AND thread = ?1"
 		" ON CONFLICT (id) DO UPDATE SET base_subject ="
 		" excluded.base_subject, subject = excluded.subject,"
 		" first_date = excluded.first_date,"
@@ -366,7 +369,7 @@ int store_thread_refresh(struct store *s, const char *list, int64_t id,
 	*alive_r = false;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	store_bind(st, STORE_T(list), STORE_I(id));
 	if (store_count_query(s, st, &n, "count thread") < 0)
 		return -1;
 	if (n == 0) {
