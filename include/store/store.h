@@ -53,7 +53,8 @@ bool store_in_transaction(const struct store *s);
  * has grown past SQLite's 1,000 pages at one of its commits, and after each
  * pass. store_leave_checkpoints is for the MTA's entry points (receive,
  * lmtp): neither commits nor closing checkpoint, so a receive costs one
- * sync and the WAL stays for the next one; store_wal_tidy is their safety
+ * sync and the WAL stays for the next one (and statement journals, a
+ * message's savepoint, stay in memory); store_wal_tidy is their safety
  * net when no worker runs. store_checkpoint is the worker's: a
  * passive checkpoint of what every process committed; *frames_r (may be
  * NULL) gets the WAL's frames and *done_r those copied back. A checkpoint

@@ -390,6 +390,10 @@ int store_leave_checkpoints(struct store *s)
 		store_set_err(s, rc, "no checkpoint on close");
 		return -1;
 	}
+	/* A message's savepoint journals the pages it changes: in memory,
+	 * not in a temporary file made, written and removed per message. */
+	if (store_exec(s, "PRAGMA temp_store = MEMORY") < 0)
+		return -1;
 	/* No checkpoint inside a commit: store_wal_tidy decides after it. */
 	sqlite3_wal_hook(s->db, wal_hook, s);
 	s->leave_ckpt = true;
