@@ -66,6 +66,14 @@ int store_leave_checkpoints(struct store *s);
  * database. Costs nothing otherwise. Failures are not the caller's
  * concern (-1, the store's error set): the next one tries again. */
 int store_wal_tidy(struct store *s);
+/* For an entry point that checkpoints from a thread of its own
+ * (store_checkpoint on a second connection, as the LMTP listener does):
+ * store_wal_tidy on s waits until the WAL has 4,096 frames, in case that
+ * thread falls behind. */
+void store_wal_tidy_later(struct store *s);
+/* Whether the WAL has grown by 512 frames since it last said so (or since
+ * it started afresh), by the commits of s: time to checkpoint. */
+bool store_wal_grown(struct store *s);
 /* After a transaction that failed at its commit: closing checkpoints after
  * all (when no other process has the database open), so that what the
  * failed commit left in the WAL is not read as committed by the next

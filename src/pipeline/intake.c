@@ -28,9 +28,11 @@ struct pending {
 
 struct intake {
 	struct store *s;
-	pthread_t thread;
+	struct store *ck;           /* the checkpointer's connection */
+	pthread_t thread, ck_thread;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
+	pthread_cond_t work_cv, done_cv, ck_cv;
+	bool ck_wanted;
 	struct pending *head, *tail;
 	size_t waiting;
 	bool stopping;
@@ -114,9 +116,16 @@ static bool commit_batch(struct intake *ik, struct pending *batch, size_t n)
 		store_forget_failed_commit(s);
 		return false;
 	}
+	/* The checkpointer copies the WAL back while the next batches
+	 * commit; the committer only does it itself when that thread fell
+	 * far behind. */
 	if (store_wal_tidy(s) < 0)
 		log_warn("intake: checkpoint: %s", store_error(s));
 	pthread_mutex_lock(&ik->mu);
+	if (store_wal_grown(s)) {
+		ik->ck_wanted = true;
+		pthread_cond_signal(&ik->ck_cv);
+	}
 	ik->stats.batches++;
 	ik->stats.messages += staged;
 	if (staged > ik->stats.largest)
@@ -167,36 +176,87 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
+/* Passive checkpoints on a connection of its own, each time the committer
+ * says the WAL grew: the copying and the database file's sync happen
+ * beside the commits, not between them. A commit that starts once all is
+ * copied starts the WAL afresh. */
+static void *checkpointer_main(void *arg)
+{
+	struct intake *ik = arg;
+
+	pthread_mutex_lock(&ik->mu);
+	for (;;) {
+		while (!ik->ck_wanted && !ik->stopping)
+			pthread_cond_wait(&ik->ck_cv, &ik->mu);
+		if (!ik->ck_wanted)
+			break;
+		ik->ck_wanted = false;
+		pthread_mutex_unlock(&ik->mu);
+		if (store_checkpoint(ik->ck, NULL, NULL) < 0)
+			log_warn("intake: checkpoint: %s", store_error(ik->ck));
+		pthread_mutex_lock(&ik->mu);
+	}
+	pthread_mutex_unlock(&ik->mu);
+	return NULL;
+}
+
+/* One connection in the role of an MTA entry point. */
+static struct store *open_store(const struct conf *c, char **error_r)
+{
+	bool transient;
+	struct store *s = store_open(c->database, c->busy_timeout_ms, error_r,
+				     &transient);
+
+	if (s != NULL && store_leave_checkpoints(s) < 0) {
+		*error_r = xstrdup(store_error(s));
+		store_close(&s);
+	}
+	return s;
+}
+
 struct intake *intake_open(const struct conf *c, char **error_r)
 {
 	struct intake *ik = xcalloc(1, sizeof *ik);
-	bool transient;
 
-	ik->s = store_open(c->database, c->busy_timeout_ms, error_r,
-			   &transient);
+	ik->s = open_store(c, error_r);
 	if (ik->s == NULL) {
 		free(ik);
 		return NULL;
 	}
-	if (store_leave_checkpoints(ik->s) < 0) {
-		*error_r = xstrdup(store_error(ik->s));
+	ik->ck = open_store(c, error_r);
+	if (ik->ck == NULL) {
 		store_close(&ik->s);
 		free(ik);
 		return NULL;
 	}
+	store_wal_tidy_later(ik->s);
 	pthread_mutex_init(&ik->mu, NULL);
 	pthread_cond_init(&ik->work_cv, NULL);
 	pthread_cond_init(&ik->done_cv, NULL);
+	pthread_cond_init(&ik->ck_cv, NULL);
+	if (pthread_create(&ik->ck_thread, NULL, checkpointer_main, ik) != 0) {
+		*error_r = xstrdup("cannot start the checkpointer thread");
+		goto fail;
+	}
 	if (pthread_create(&ik->thread, NULL, committer_main, ik) != 0) {
 		*error_r = xstrdup("cannot start the committer thread");
-		pthread_cond_destroy(&ik->work_cv);
-		pthread_cond_destroy(&ik->done_cv);
-		pthread_mutex_destroy(&ik->mu);
-		store_close(&ik->s);
-		free(ik);
-		return NULL;
+		pthread_mutex_lock(&ik->mu);
+		ik->stopping = true;
+		pthread_cond_signal(&ik->ck_cv);
+		pthread_mutex_unlock(&ik->mu);
+		pthread_join(ik->ck_thread, NULL);
+		goto fail;
 	}
 	return ik;
+fail:
+	pthread_cond_destroy(&ik->work_cv);
+	pthread_cond_destroy(&ik->done_cv);
+	pthread_cond_destroy(&ik->ck_cv);
+	pthread_mutex_destroy(&ik->mu);
+	store_close(&ik->ck);
+	store_close(&ik->s);
+	free(ik);
+	return NULL;
 }
 
 void intake_submit(struct intake *ik, const struct conf *c,
@@ -273,9 +333,17 @@ void intake_close(struct intake **ikp)
 	pthread_cond_signal(&ik->work_cv);
 	pthread_mutex_unlock(&ik->mu);
 	pthread_join(ik->thread, NULL);
+	/* The committer is done: the checkpointer ends after a checkpoint
+	 * that was asked for. */
+	pthread_mutex_lock(&ik->mu);
+	pthread_cond_signal(&ik->ck_cv);
+	pthread_mutex_unlock(&ik->mu);
+	pthread_join(ik->ck_thread, NULL);
 	pthread_cond_destroy(&ik->work_cv);
 	pthread_cond_destroy(&ik->done_cv);
+	pthread_cond_destroy(&ik->ck_cv);
 	pthread_mutex_destroy(&ik->mu);
+	store_close(&ik->ck);
 	store_close(&ik->s);
 	free(ik);
 	*ikp = NULL;

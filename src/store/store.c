@@ -377,6 +377,9 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
+	/* The WAL started afresh: nothing of it was reported yet. */
+	if (frames < s->wal_frames)
+		s->wal_told = 0;
 	s->wal_frames = frames;
 	return SQLITE_OK;
 }
@@ -397,7 +400,22 @@ int store_leave_checkpoints(struct store *s)
 	/* No checkpoint inside a commit: store_wal_tidy decides after it. */
 	sqlite3_wal_hook(s->db, wal_hook, s);
 	s->leave_ckpt = true;
+	s->wal_tidy_frames = STORE_WAL_TIDY_FRAMES;
 	return 0;
+}
+
+void store_wal_tidy_later(struct store *s)
+{
+	s->wal_tidy_frames = STORE_WAL_TIDY_LATE_FRAMES;
+}
+
+bool store_wal_grown(struct store *s)
+{
+	if (!s->leave_ckpt || s->wal_frames - s->wal_told <
+	    STORE_WAL_TIDY_FRAMES)
+		return false;
+	s->wal_told = s->wal_frames;
+	return true;
 }
 
 int store_wal_tidy(struct store *s)
@@ -405,7 +423,7 @@ int store_wal_tidy(struct store *s)
 	int frames = 0, done = 0, version;
 	char sql[64];
 
-	if (!s->leave_ckpt || s->wal_frames < STORE_WAL_TIDY_FRAMES)
+	if (!s->leave_ckpt || s->wal_frames < s->wal_tidy_frames)
 		return 0;
 	s->wal_frames = 0;
 	if (sqlite3_wal_checkpoint_v2(s->db, "main",

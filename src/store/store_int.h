@@ -15,6 +15,10 @@ struct store;
 /* Past this many frames in the WAL, an entry point that leaves checkpoints
  * to the worker does one itself (store_wal_tidy). */
 #define STORE_WAL_TIDY_FRAMES 512
+/* The same for an entry point whose own thread checkpoints
+ * (store_wal_tidy_later): the committer only steps in when that thread
+ * cannot keep up. */
+#define STORE_WAL_TIDY_LATE_FRAMES 4096
 
 /* The statement cache: for each SQL literal (its address is the key) one
  * idle prepared statement, in a hash table that grows as literals come, so
@@ -31,6 +35,8 @@ struct store {
 	bool full;              /* the last failure was a full disk */
 	bool leave_ckpt;        /* store_leave_checkpoints */
 	int wal_frames;         /* frames in the WAL after the last commit */
+	int wal_told;           /* wal_frames when store_wal_grown said so */
+	int wal_tidy_frames;    /* store_wal_tidy's threshold */
 	struct stmt_slot *cache;
 	size_t ncache, cap;     /* literals cached, slots */
 };
