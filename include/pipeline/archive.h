@@ -42,6 +42,9 @@ struct archive_post {
 	const char *sender;       /* normalised address; may be NULL */
 	const char *sender_name;  /* may be NULL */
 	const char *subject;      /* decoded; may be NULL */
+	bool text_read;           /* text is reply_text of raw (with c's
+				     limits), read already */
+	const char *text;         /* then: what is indexed (NULL: none) */
 };
 
 /* Archives p: its archive row, its place in the thread tree, and the

@@ -44,6 +44,8 @@ struct incoming {
 				     the configured MIME limits), read before
 				     any transaction is open; NULL when there
 				     is none (and from incoming_init) */
+	const char *text_of;      /* the raw bytes text was read from (NULL:
+				     text was not read) */
 	char *calendar;           /* the first calendar of mail to the request
 				     and answer addresses (reply_calendar),
 				     read before any transaction is open;

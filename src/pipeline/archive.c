@@ -46,7 +46,7 @@ static int link_and_index(struct store *s, const struct archive_post *p,
 	char *in_reply_to = msg_in_reply_to(p->m);
 	char **refs = msg_references(p->m);
 	struct mime_limits lim;
-	char *text;
+	char *text = NULL;
 	struct thread_post tp = {
 		.list = p->list, .archive = id, .message_id = p->message_id,
 		.in_reply_to = in_reply_to,
@@ -55,14 +55,16 @@ static int link_and_index(struct store *s, const struct archive_post *p,
 	};
 	int rc;
 
-	mime_limits_from_conf(&lim, p->c);
 	/* A text past the MIME limits is not indexed; its post is. */
-	text = reply_text(p->raw, p->len, &lim);
+	if (!p->text_read) {
+		mime_limits_from_conf(&lim, p->c);
+		text = reply_text(p->raw, p->len, &lim);
+	}
 	rc = thread_link(s, &tp, thread_r);
 
 	if (rc == 0)
 		rc = search_index(s, id, p->subject, p->sender, p->sender_name,
-				  text);
+				  p->text_read ? p->text : text);
 	free(text);
 	free(in_reply_to);
 	msg_idlist_free(&refs);

@@ -120,6 +120,10 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 		.len = in->len, .m = &in->m, .message_id = in->message_id,
 		.sender = in->sender, .sender_name = in->sender_name,
 		.subject = in->subject,
+		/* Read by receive before the transaction (unless the bytes
+		 * are new since, or were never read). */
+		.text_read = in->text_of != NULL && in->text_of == in->raw,
+		.text = in->text,
 	};
 	int rc;
 

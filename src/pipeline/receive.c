@@ -236,6 +236,7 @@ static enum status read_structure(const struct conf *c, struct incoming *in)
 	}
 	incoming_identify(in);
 	in->text = reply_text(in->raw, in->len, &lim);
+	in->text_of = in->raw;
 	/* A meeting's .ics, or a calendar's answer to an invitation. */
 	if (in->route.kind == ADDR_REQUEST || in->route.kind == ADDR_RSVP)
 		in->calendar = reply_calendar(in->raw, in->len, &lim);
