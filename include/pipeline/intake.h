@@ -11,8 +11,12 @@
  * commits, the next gathers, so the syncs per message fall as the load
  * rises.
  *
- * A message whose staging fails is rolled back alone (a savepoint) and
- * answered as a transient failure; the others in its batch still commit.
+ * A batch is staged at once; when one of its messages fails to stage, the
+ * batch is rolled back, read afresh and staged again one message at a time
+ * (a savepoint each): the failing one is rolled back alone and answered as
+ * a transient failure; the others in its batch still commit. A thread of
+ * its own, on a second connection, checkpoints the WAL as it grows, beside
+ * the commits.
  * A batch that cannot begin or commit (database locked past its busy
  * timeout, disk full) answers every staged recipient as transient: nothing
  * of it was kept, the sender keeps the messages and retries. */
@@ -53,8 +57,9 @@ struct intake_stats {
 	uint64_t failed_batches;    /* batches that could not commit */
 };
 
-/* Opens the database named by c (with the role of an MTA entry point:
- * store_leave_checkpoints) and starts the committer thread. NULL with
+/* Opens the database named by c twice (with the role of an MTA entry
+ * point: store_leave_checkpoints) and starts the committer and the
+ * checkpointer threads. NULL with
  * *error_r (newly allocated) when the database cannot be opened. */
 struct intake *intake_open(const struct conf *c, char **error_r);
 
