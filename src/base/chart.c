@@ -1,7 +1,10 @@
 /* chart - weekly counts drawn with cairo into a PNG */
 #include "autoconf.h"
 
+#include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cairo.h>
 
@@ -9,6 +12,56 @@
 #include "base/buf.h"
 
 #define MARGIN 12.0
+
+/* cairo and the twenty libraries it brings (X11, fontconfig, freetype...)
+ * are loaded on the first chart, not at every start of the program: a
+ * `convene receive` per message would pay for them (about 1.5 ms) and
+ * never draw. */
+#define CAIRO_SONAME "libcairo.so.2"
+#define CAIRO_FNS(X) \
+	X(cairo_arc) \
+	X(cairo_clip) \
+	X(cairo_create) \
+	X(cairo_destroy) \
+	X(cairo_fill) \
+	X(cairo_image_surface_create) \
+	X(cairo_line_to) \
+	X(cairo_move_to) \
+	X(cairo_paint) \
+	X(cairo_rectangle) \
+	X(cairo_restore) \
+	X(cairo_save) \
+	X(cairo_set_dash) \
+	X(cairo_set_line_width) \
+	X(cairo_set_source_rgb) \
+	X(cairo_status) \
+	X(cairo_status_to_string) \
+	X(cairo_stroke) \
+	X(cairo_surface_destroy) \
+	X(cairo_surface_write_to_png_stream)
+
+static struct {
+#define DECLARE(f) __typeof__(f) *f;
+	CAIRO_FNS(DECLARE)
+#undef DECLARE
+} cf;
+static bool cf_loaded;
+static pthread_once_t cf_once = PTHREAD_ONCE_INIT;
+
+static void cf_load(void)
+{
+	void *h = dlopen(CAIRO_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL)
+		return;
+#define LOAD(f) \
+	if ((*(void **)&cf.f = dlsym(h, #f)) == NULL) \
+		return;
+	CAIRO_FNS(LOAD)
+#undef LOAD
+	cf_loaded = true;
+}
+
 
 static cairo_status_t write_png(void *closure, const unsigned char *data,
 				unsigned int len)
@@ -37,15 +90,15 @@ static void grid(cairo_t *cr, double x0, double y0, double w, double h)
 {
 	int k;
 
-	cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
-	cairo_set_line_width(cr, 1);
+	cf.cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+	cf.cairo_set_line_width(cr, 1);
 	for (k = 0; k <= 4; k++) {
 		double y = floor(y0 + h - h * k / 4.0) + 0.5;
 
-		cairo_move_to(cr, x0, y);
-		cairo_line_to(cr, x0 + w, y);
+		cf.cairo_move_to(cr, x0, y);
+		cf.cairo_line_to(cr, x0 + w, y);
 	}
-	cairo_stroke(cr);
+	cf.cairo_stroke(cr);
 }
 
 static void bars(cairo_t *cr, const struct chart *ch, double x0, double y0,
@@ -58,12 +111,12 @@ static void bars(cairo_t *cr, const struct chart *ch, double x0, double y0,
 		double bh = h * (double)ch->bars[i] / top;
 
 		if (i >= ch->alert_from)
-			cairo_set_source_rgb(cr, 0.86, 0.42, 0.13);
+			cf.cairo_set_source_rgb(cr, 0.86, 0.42, 0.13);
 		else
-			cairo_set_source_rgb(cr, 0.29, 0.48, 0.72);
-		cairo_rectangle(cr, x0 + slot * (double)i + slot * 0.15,
+			cf.cairo_set_source_rgb(cr, 0.29, 0.48, 0.72);
+		cf.cairo_rectangle(cr, x0 + slot * (double)i + slot * 0.15,
 				y0 + h - bh, slot * 0.7, bh);
-		cairo_fill(cr);
+		cf.cairo_fill(cr);
 	}
 }
 
@@ -73,23 +126,23 @@ static void series_line(cairo_t *cr, const struct chart *ch, double x0,
 	double slot = w / (double)ch->n;
 	size_t i;
 
-	cairo_set_source_rgb(cr, 0.13, 0.55, 0.27);
-	cairo_set_line_width(cr, 2.5);
+	cf.cairo_set_source_rgb(cr, 0.13, 0.55, 0.27);
+	cf.cairo_set_line_width(cr, 2.5);
 	for (i = 0; i < ch->n; i++) {
 		double x = x0 + slot * ((double)i + 0.5);
 		double y = y0 + h - h * (double)ch->line[i] / top;
 
 		if (i == 0)
-			cairo_move_to(cr, x, y);
+			cf.cairo_move_to(cr, x, y);
 		else
-			cairo_line_to(cr, x, y);
+			cf.cairo_line_to(cr, x, y);
 	}
-	cairo_stroke(cr);
+	cf.cairo_stroke(cr);
 	for (i = 0; i < ch->n; i++) {
-		cairo_arc(cr, x0 + slot * ((double)i + 0.5),
+		cf.cairo_arc(cr, x0 + slot * ((double)i + 0.5),
 			  y0 + h - h * (double)ch->line[i] / top, 3.5, 0,
 			  2 * M_PI);
-		cairo_fill(cr);
+		cf.cairo_fill(cr);
 	}
 }
 
@@ -100,17 +153,17 @@ static void trend_line(cairo_t *cr, const struct chart *ch, double x0,
 	double ya = ch->trend_a, yb = ch->trend_a +
 				      ch->trend_b * (double)(ch->n - 1);
 
-	cairo_save(cr);
-	cairo_rectangle(cr, x0, y0, w, h);
-	cairo_clip(cr);
-	cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
-	cairo_set_line_width(cr, 2);
-	cairo_set_dash(cr, dash, 2, 0);
-	cairo_move_to(cr, x0 + slot * 0.5, y0 + h - h * ya / top);
-	cairo_line_to(cr, x0 + slot * ((double)ch->n - 0.5),
+	cf.cairo_save(cr);
+	cf.cairo_rectangle(cr, x0, y0, w, h);
+	cf.cairo_clip(cr);
+	cf.cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+	cf.cairo_set_line_width(cr, 2);
+	cf.cairo_set_dash(cr, dash, 2, 0);
+	cf.cairo_move_to(cr, x0 + slot * 0.5, y0 + h - h * ya / top);
+	cf.cairo_line_to(cr, x0 + slot * ((double)ch->n - 0.5),
 		      y0 + h - h * yb / top);
-	cairo_stroke(cr);
-	cairo_restore(cr);
+	cf.cairo_stroke(cr);
+	cf.cairo_restore(cr);
 }
 
 int chart_png(const struct chart *ch, struct buf *out, const char **error_r)
@@ -126,27 +179,32 @@ int chart_png(const struct chart *ch, struct buf *out, const char **error_r)
 		*error_r = "chart: size or number of weeks out of range";
 		return -1;
 	}
+	pthread_once(&cf_once, cf_load);
+	if (!cf_loaded) {
+		*error_r = "chart: " CAIRO_SONAME " cannot be loaded";
+		return -1;
+	}
 	w = ch->width - 2 * MARGIN;
 	h = ch->height - 2 * MARGIN;
 	top = scale_top(ch);
-	sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ch->width,
+	sf = cf.cairo_image_surface_create(CAIRO_FORMAT_RGB24, ch->width,
 					ch->height);
-	cr = cairo_create(sf);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
+	cr = cf.cairo_create(sf);
+	cf.cairo_set_source_rgb(cr, 1, 1, 1);
+	cf.cairo_paint(cr);
 	grid(cr, x0, y0, w, h);
 	bars(cr, ch, x0, y0, w, h, top);
 	if (ch->line != NULL)
 		series_line(cr, ch, x0, y0, w, h, top);
 	if (ch->trend)
 		trend_line(cr, ch, x0, y0, w, h, top);
-	cs = cairo_status(cr);
-	cairo_destroy(cr);
+	cs = cf.cairo_status(cr);
+	cf.cairo_destroy(cr);
 	if (cs == CAIRO_STATUS_SUCCESS)
-		cs = cairo_surface_write_to_png_stream(sf, write_png, out);
-	cairo_surface_destroy(sf);
+		cs = cf.cairo_surface_write_to_png_stream(sf, write_png, out);
+	cf.cairo_surface_destroy(sf);
 	if (cs != CAIRO_STATUS_SUCCESS) {
-		*error_r = cairo_status_to_string(cs);
+		*error_r = cf.cairo_status_to_string(cs);
 		return -1;
 	}
 	return 0;
