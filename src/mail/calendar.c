@@ -1,6 +1,8 @@
 /* calendar - iCalendar for meetings, built and parsed with libical */
 #include "autoconf.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +23,136 @@
 #define PARTS_MAX 2000
 #define YEAR_SECONDS (366L * 86400L)
 
-static void init(void)
-{
-	static bool done;
+/* libical and what it brings (ICU, the C++ library) are loaded when a
+ * calendar is first read or made, not at every start of the program: a
+ * `convene receive` per message would pay for them (about 1.3 ms) and
+ * most messages carry no calendar. */
+#define ICAL_SONAME "libical.so.3"
+#define ICAL_FNS(X) \
+	X(icalcomponent_add_component) \
+	X(icalcomponent_add_property) \
+	X(icalcomponent_as_ical_string_r) \
+	X(icalcomponent_count_components) \
+	X(icalcomponent_count_properties) \
+	X(icalcomponent_free) \
+	X(icalcomponent_get_dtstart) \
+	X(icalcomponent_get_first_component) \
+	X(icalcomponent_get_first_property) \
+	X(icalcomponent_get_next_component) \
+	X(icalcomponent_get_sequence) \
+	X(icalcomponent_get_timezone) \
+	X(icalcomponent_get_uid) \
+	X(icalcomponent_isa) \
+	X(icalcomponent_new) \
+	X(icalcomponent_new_clone) \
+	X(icalcomponent_remove_component) \
+	X(icaldurationtype_as_int) \
+	X(icalerror_clear_errno) \
+	X(icalerror_set_errors_are_fatal) \
+	X(icalmemory_free_ring) \
+	X(icalparameter_get_partstat) \
+	X(icalparameter_get_tzid) \
+	X(icalparameter_new_cn) \
+	X(icalparameter_new_partstat) \
+	X(icalparameter_new_role) \
+	X(icalparameter_new_rsvp) \
+	X(icalparameter_new_tzid) \
+	X(icalparser_parse_string) \
+	X(icalproperty_add_parameter) \
+	X(icalproperty_get_attendee) \
+	X(icalproperty_get_description) \
+	X(icalproperty_get_dtend) \
+	X(icalproperty_get_dtstart) \
+	X(icalproperty_get_duration) \
+	X(icalproperty_get_first_parameter) \
+	X(icalproperty_get_location) \
+	X(icalproperty_get_method) \
+	X(icalproperty_get_rrule) \
+	X(icalproperty_get_summary) \
+	X(icalproperty_get_tzoffsetfrom) \
+	X(icalproperty_get_url) \
+	X(icalproperty_isa) \
+	X(icalproperty_new_attendee) \
+	X(icalproperty_new_calscale) \
+	X(icalproperty_new_description) \
+	X(icalproperty_new_dtend) \
+	X(icalproperty_new_dtstamp) \
+	X(icalproperty_new_dtstart) \
+	X(icalproperty_new_location) \
+	X(icalproperty_new_method) \
+	X(icalproperty_new_organizer) \
+	X(icalproperty_new_prodid) \
+	X(icalproperty_new_rrule) \
+	X(icalproperty_new_sequence) \
+	X(icalproperty_new_status) \
+	X(icalproperty_new_summary) \
+	X(icalproperty_new_transp) \
+	X(icalproperty_new_tzid) \
+	X(icalproperty_new_tzname) \
+	X(icalproperty_new_tzoffsetfrom) \
+	X(icalproperty_new_tzoffsetto) \
+	X(icalproperty_new_uid) \
+	X(icalproperty_new_url) \
+	X(icalproperty_new_version) \
+	X(icalproperty_set_rrule) \
+	X(icalrecur_iterator_free) \
+	X(icalrecur_iterator_new) \
+	X(icalrecur_iterator_next) \
+	X(icalrecurrencetype_as_string_r) \
+	X(icalrecurrencetype_from_string) \
+	X(icaltime_as_timet) \
+	X(icaltime_as_timet_with_zone) \
+	X(icaltime_days_in_month) \
+	X(icaltime_from_timet_with_zone) \
+	X(icaltime_is_null_time) \
+	X(icaltime_is_utc) \
+	X(icaltime_is_valid_time) \
+	X(icaltime_null_time) \
+	X(icaltimezone_free_builtin_timezones) \
+	X(icaltimezone_get_builtin_timezone) \
+	X(icaltimezone_get_component) \
+	X(icaltimezone_get_tznames) \
+	X(icaltimezone_get_utc_timezone)
 
-	if (!done) {
-		/* libical's default is to abort on errors: input is hostile,
-		 * and its errors are return values here. */
-		icalerror_set_errors_are_fatal(0);
-		done = true;
-	}
+static struct {
+#define DECLARE(f) __typeof__(f) *f;
+	ICAL_FNS(DECLARE)
+#undef DECLARE
+} ic;
+static bool ic_loaded;
+static pthread_once_t ic_once = PTHREAD_ONCE_INIT;
+
+static void ic_load(void)
+{
+	void *h = dlopen(ICAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL)
+		return;
+#define LOAD(f) \
+	if ((*(void **)&ic.f = dlsym(h, #f)) == NULL) \
+		return;
+	ICAL_FNS(LOAD)
+#undef LOAD
+	/* libical's default is to abort on errors: input is hostile, and
+	 * its errors are return values here. */
+	ic.icalerror_set_errors_are_fatal(0);
+	ic_loaded = true;
+}
+
+/* Whether libical is there (loaded now if it was not). Every entry point
+ * asks before it calls libical. */
+static bool init(void)
+{
+	pthread_once(&ic_once, ic_load);
+	return ic_loaded;
 }
 
 void calendar_cleanup(void)
 {
-	icaltimezone_free_builtin_timezones();
-	icalmemory_free_ring();
+	if (!ic_loaded)
+		return;
+	ic.icaltimezone_free_builtin_timezones();
+	ic.icalmemory_free_ring();
 }
 
 const char *calendar_method_name(enum calendar_method m)
@@ -75,14 +191,13 @@ static bool is_utc_name(const char *tzid)
 
 static icaltimezone *zone_get(const char *tzid)
 {
-	init();
-	if (tzid == NULL)
+	if (!init() || tzid == NULL)
 		return NULL;
 	if (is_utc_name(tzid))
-		return icaltimezone_get_utc_timezone();
+		return ic.icaltimezone_get_utc_timezone();
 	if (!tz_name_ok(tzid))
 		return NULL;
-	return icaltimezone_get_builtin_timezone(tzid);
+	return ic.icaltimezone_get_builtin_timezone(tzid);
 }
 
 bool calendar_zone_known(const char *tzid)
@@ -93,31 +208,33 @@ bool calendar_zone_known(const char *tzid)
 /* The offset of zone from UTC at t, in seconds. */
 static long offset_at(icaltimezone *zone, time_t t)
 {
-	struct icaltimetype lt = icaltime_from_timet_with_zone(t, 0, zone);
+	struct icaltimetype lt = ic.icaltime_from_timet_with_zone(t, 0, zone);
 
 	lt.zone = NULL;
 	/* The local fields read as if they were UTC, less the instant. */
-	return (long)(icaltime_as_timet(lt) - t);
+	return (long)(ic.icaltime_as_timet(lt) - t);
 }
 
 int calendar_local_to_utc(const char *tzid, int year, int month, int day,
 			  int hour, int minute, time_t *t_r)
 {
 	icaltimezone *zone = zone_get(tzid);
-	struct icaltimetype tt = icaltime_null_time(), back;
+	struct icaltimetype tt, back;
 
 	if (zone == NULL || year < 1970 || year > 9999 || month < 1 ||
-	    month > 12 || day < 1 || day > icaltime_days_in_month(month, year) ||
+	    month > 12 || day < 1 ||
+	    day > ic.icaltime_days_in_month(month, year) ||
 	    hour < 0 || hour > 23 || minute < 0 || minute > 59)
 		return -1;
+	tt = ic.icaltime_null_time();
 	tt.year = year;
 	tt.month = month;
 	tt.day = day;
 	tt.hour = hour;
 	tt.minute = minute;
 	tt.is_date = 0;
-	*t_r = icaltime_as_timet_with_zone(tt, zone);
-	back = icaltime_from_timet_with_zone(*t_r, 0, zone);
+	*t_r = ic.icaltime_as_timet_with_zone(tt, zone);
+	back = ic.icaltime_from_timet_with_zone(*t_r, 0, zone);
 	if (back.hour != hour || back.minute != minute) {
 		/* A time skipped by the change to summer time (02:30 on
 		 * that night): read in the offset before the change, so
@@ -126,7 +243,7 @@ int calendar_local_to_utc(const char *tzid, int year, int month, int day,
 		struct icaltimetype f = tt;
 
 		f.zone = NULL;
-		*t_r = icaltime_as_timet(f) - offset_at(zone, *t_r - 86400);
+		*t_r = ic.icaltime_as_timet(f) - offset_at(zone, *t_r - 86400);
 	}
 	return 0;
 }
@@ -138,7 +255,7 @@ int calendar_format_local(time_t t, const char *tzid, char *dst, size_t size)
 	long off;
 	int n;
 
-	if (zone == NULL || zone == icaltimezone_get_utc_timezone()) {
+	if (zone == NULL || zone == ic.icaltimezone_get_utc_timezone()) {
 		struct tm tm;
 
 		gmtime_r(&t, &tm);
@@ -147,7 +264,7 @@ int calendar_format_local(time_t t, const char *tzid, char *dst, size_t size)
 			     tm.tm_hour, tm.tm_min);
 		return zone == NULL || n < 0 || (size_t)n >= size ? -1 : 0;
 	}
-	lt = icaltime_from_timet_with_zone(t, 0, zone);
+	lt = ic.icaltime_from_timet_with_zone(t, 0, zone);
 	off = offset_at(zone, t);
 	n = snprintf(dst, size, "%04d-%02d-%02d %02d:%02d %s (UTC%c%02ld:%02ld)",
 		     lt.year, lt.month, lt.day, lt.hour, lt.minute, tzid,
@@ -160,12 +277,11 @@ bool calendar_rrule_ok(const char *rrule)
 {
 	struct icalrecurrencetype r;
 
-	init();
-	if (rrule == NULL || strlen(rrule) > 512 ||
+	if (!init() || rrule == NULL || strlen(rrule) > 512 ||
 	    strpbrk(rrule, "\r\n") != NULL)
 		return false;
-	r = icalrecurrencetype_from_string(rrule);
-	icalerror_clear_errno();
+	r = ic.icalrecurrencetype_from_string(rrule);
+	ic.icalerror_clear_errno();
 	return r.freq != ICAL_NO_RECURRENCE;
 }
 
@@ -179,10 +295,10 @@ static time_t until_instant(struct icaltimetype u, icaltimezone *zone)
 		u.minute = 59;
 		u.second = 59;
 	}
-	if (icaltime_is_utc(u))
-		return icaltime_as_timet(u);
+	if (ic.icaltime_is_utc(u))
+		return ic.icaltime_as_timet(u);
 	u.zone = NULL;
-	return icaltime_as_timet_with_zone(u, zone);
+	return ic.icaltime_as_timet_with_zone(u, zone);
 }
 
 int calendar_next_occurrence(time_t start, const char *tzid,
@@ -206,26 +322,26 @@ int calendar_next_occurrence(time_t start, const char *tzid,
 	}
 	if (!calendar_rrule_ok(rrule))
 		return -1;
-	r = icalrecurrencetype_from_string(rrule);
+	r = ic.icalrecurrencetype_from_string(rrule);
 	/* libical 3.0 compares UNTIL with the occurrences' local time:
 	 * the series ends here instead, at the instant UNTIL names. */
-	if (!icaltime_is_null_time(r.until)) {
+	if (!ic.icaltime_is_null_time(r.until)) {
 		until = until_instant(r.until, zone);
-		r.until = icaltime_null_time();
+		r.until = ic.icaltime_null_time();
 	}
-	dt = icaltime_from_timet_with_zone(start, 0, zone);
-	it = icalrecur_iterator_new(r, dt);
+	dt = ic.icaltime_from_timet_with_zone(start, 0, zone);
+	it = ic.icalrecur_iterator_new(r, dt);
 	if (it == NULL) {
-		icalerror_clear_errno();
+		ic.icalerror_clear_errno();
 		return -1;
 	}
 	for (i = 0; i < OCCURRENCES_MAX; i++) {
 		time_t t;
 
-		occ = icalrecur_iterator_next(it);
-		if (icaltime_is_null_time(occ))
+		occ = ic.icalrecur_iterator_next(it);
+		if (ic.icaltime_is_null_time(occ))
 			break;
-		t = icaltime_as_timet_with_zone(occ, zone);
+		t = ic.icaltime_as_timet_with_zone(occ, zone);
 		if (until != 0 && t > until)
 			break;
 		if (t >= after) {
@@ -234,7 +350,7 @@ int calendar_next_occurrence(time_t start, const char *tzid,
 			break;
 		}
 	}
-	icalrecur_iterator_free(it);
+	ic.icalrecur_iterator_free(it);
 	return 0;
 }
 
@@ -244,13 +360,13 @@ int calendar_next_occurrence(time_t start, const char *tzid,
  * time before the change, in the TZOFFSETFROM offset). */
 static time_t observance_start(icalcomponent *sub)
 {
-	icalproperty *p = icalcomponent_get_first_property(
+	icalproperty *p = ic.icalcomponent_get_first_property(
 		sub, ICAL_TZOFFSETFROM_PROPERTY);
-	struct icaltimetype dt = icalcomponent_get_dtstart(sub);
+	struct icaltimetype dt = ic.icalcomponent_get_dtstart(sub);
 
 	dt.zone = NULL;
-	return icaltime_as_timet(dt) -
-	       (p != NULL ? icalproperty_get_tzoffsetfrom(p) : 0);
+	return ic.icaltime_as_timet(dt) -
+	       (p != NULL ? ic.icalproperty_get_tzoffsetfrom(p) : 0);
 }
 
 /* Among the zone's yearly observances of one kind, the rule in force
@@ -264,20 +380,20 @@ static icalcomponent *rule_at(icalcomponent *full, icalcomponent_kind kind,
 	icalcomponent *sub, *best = NULL, *next = NULL;
 	time_t best_start = 0, next_start = 0;
 
-	for (sub = icalcomponent_get_first_component(full, kind); sub != NULL;
-	     sub = icalcomponent_get_next_component(full, kind)) {
-		icalproperty *rp = icalcomponent_get_first_property(
+	for (sub = ic.icalcomponent_get_first_component(full, kind); sub != NULL;
+	     sub = ic.icalcomponent_get_next_component(full, kind)) {
+		icalproperty *rp = ic.icalcomponent_get_first_property(
 			sub, ICAL_RRULE_PROPERTY);
 		struct icalrecurrencetype r;
 		time_t s;
 
 		if (rp == NULL)
 			continue;
-		r = icalproperty_get_rrule(rp);
+		r = ic.icalproperty_get_rrule(rp);
 		if (r.freq != ICAL_YEARLY_RECURRENCE)
 			continue;
-		if (!icaltime_is_null_time(r.until) &&
-		    icaltime_as_timet(r.until) < at - YEAR_SECONDS)
+		if (!ic.icaltime_is_null_time(r.until) &&
+		    ic.icaltime_as_timet(r.until) < at - YEAR_SECONDS)
 			continue;
 		s = observance_start(sub);
 		if (s <= at) {
@@ -297,14 +413,14 @@ static icalcomponent *rule_at(icalcomponent *full, icalcomponent_kind kind,
 /* A copy of a yearly observance without its UNTIL. */
 static icalcomponent *open_rule(icalcomponent *sub)
 {
-	icalcomponent *copy = icalcomponent_new_clone(sub);
-	icalproperty *rp = icalcomponent_get_first_property(
+	icalcomponent *copy = ic.icalcomponent_new_clone(sub);
+	icalproperty *rp = ic.icalcomponent_get_first_property(
 		copy, ICAL_RRULE_PROPERTY);
-	struct icalrecurrencetype r = icalproperty_get_rrule(rp);
+	struct icalrecurrencetype r = ic.icalproperty_get_rrule(rp);
 
-	r.until = icaltime_null_time();
+	r.until = ic.icaltime_null_time();
 	r.count = 0;
-	icalproperty_set_rrule(rp, r);
+	ic.icalproperty_set_rrule(rp, r);
 	return copy;
 }
 
@@ -312,24 +428,24 @@ static icalcomponent *open_rule(icalcomponent *sub)
 static icalcomponent *vtimezone_at(icaltimezone *zone, const char *tzid,
 				   time_t at)
 {
-	icalcomponent *full = icaltimezone_get_component(zone);
-	icalcomponent *vtz = icalcomponent_new(ICAL_VTIMEZONE_COMPONENT);
+	icalcomponent *full = ic.icaltimezone_get_component(zone);
+	icalcomponent *vtz = ic.icalcomponent_new(ICAL_VTIMEZONE_COMPONENT);
 	icalcomponent *std = NULL, *dst = NULL;
 
-	icalcomponent_add_property(vtz, icalproperty_new_tzid(tzid));
+	ic.icalcomponent_add_property(vtz, ic.icalproperty_new_tzid(tzid));
 	if (full != NULL) {
 		std = rule_at(full, ICAL_XSTANDARD_COMPONENT, at);
 		dst = rule_at(full, ICAL_XDAYLIGHT_COMPONENT, at);
 	}
 	if (std != NULL && dst != NULL) {
-		icalcomponent_add_component(vtz, open_rule(std));
-		icalcomponent_add_component(vtz, open_rule(dst));
+		ic.icalcomponent_add_component(vtz, open_rule(std));
+		ic.icalcomponent_add_component(vtz, open_rule(dst));
 	} else {
 		/* No daylight saving time around `at`: one fixed offset. */
-		icalcomponent *fixed = icalcomponent_new(
+		icalcomponent *fixed = ic.icalcomponent_new(
 			ICAL_XSTANDARD_COMPONENT);
-		struct icaltimetype epoch = icaltime_null_time();
-		const char *names = icaltimezone_get_tznames(zone);
+		struct icaltimetype epoch = ic.icaltime_null_time();
+		const char *names = ic.icaltimezone_get_tznames(zone);
 		long off = offset_at(zone, at);
 
 		epoch.year = 1970;
@@ -338,15 +454,15 @@ static icalcomponent *vtimezone_at(icaltimezone *zone, const char *tzid,
 		epoch.is_date = 0;
 		if (names != NULL && names[0] != '\0' &&
 		    strchr(names, '/') == NULL)
-			icalcomponent_add_property(fixed,
-				icalproperty_new_tzname(names));
-		icalcomponent_add_property(fixed,
-			icalproperty_new_tzoffsetfrom((int)off));
-		icalcomponent_add_property(fixed,
-			icalproperty_new_tzoffsetto((int)off));
-		icalcomponent_add_property(fixed,
-			icalproperty_new_dtstart(epoch));
-		icalcomponent_add_component(vtz, fixed);
+			ic.icalcomponent_add_property(fixed,
+				ic.icalproperty_new_tzname(names));
+		ic.icalcomponent_add_property(fixed,
+			ic.icalproperty_new_tzoffsetfrom((int)off));
+		ic.icalcomponent_add_property(fixed,
+			ic.icalproperty_new_tzoffsetto((int)off));
+		ic.icalcomponent_add_property(fixed,
+			ic.icalproperty_new_dtstart(epoch));
+		ic.icalcomponent_add_component(vtz, fixed);
 	}
 	return vtz;
 }
@@ -359,12 +475,12 @@ static icalproperty *zoned(icalproperty *(*make)(struct icaltimetype),
 	icalproperty *p;
 	struct icaltimetype tt;
 
-	if (zone == icaltimezone_get_utc_timezone())
-		return make(icaltime_from_timet_with_zone(t, 0, zone));
-	tt = icaltime_from_timet_with_zone(t, 0, zone);
+	if (zone == ic.icaltimezone_get_utc_timezone())
+		return make(ic.icaltime_from_timet_with_zone(t, 0, zone));
+	tt = ic.icaltime_from_timet_with_zone(t, 0, zone);
 	tt.zone = NULL;
 	p = make(tt);
-	icalproperty_add_parameter(p, icalparameter_new_tzid(tzid));
+	ic.icalproperty_add_parameter(p, ic.icalparameter_new_tzid(tzid));
 	return p;
 }
 
@@ -463,30 +579,30 @@ static void finish_text(const char *ical, const char *attendee,
 static void add_people(icalcomponent *ev, const struct calendar_event *e)
 {
 	char *mailto = xasprintf("mailto:%s", e->organizer);
-	icalproperty *p = icalproperty_new_organizer(mailto);
+	icalproperty *p = ic.icalproperty_new_organizer(mailto);
 
 	free(mailto);
 	if (e->organizer_name != NULL && e->organizer_name[0] != '\0') {
 		char *cn = param_text(e->organizer_name);
 
-		icalproperty_add_parameter(p, icalparameter_new_cn(cn));
+		ic.icalproperty_add_parameter(p, ic.icalparameter_new_cn(cn));
 		free(cn);
 	}
-	icalcomponent_add_property(ev, p);
+	ic.icalcomponent_add_property(ev, p);
 	if (e->attendee == NULL)
 		return;
 	mailto = xasprintf("mailto:%s", e->attendee);
-	p = icalproperty_new_attendee(mailto);
+	p = ic.icalproperty_new_attendee(mailto);
 	free(mailto);
-	icalproperty_add_parameter(p, icalparameter_new_role(
+	ic.icalproperty_add_parameter(p, ic.icalparameter_new_role(
 		ICAL_ROLE_REQPARTICIPANT));
 	if (e->method == CALENDAR_REQUEST) {
-		icalproperty_add_parameter(p, icalparameter_new_partstat(
+		ic.icalproperty_add_parameter(p, ic.icalparameter_new_partstat(
 			ICAL_PARTSTAT_NEEDSACTION));
-		icalproperty_add_parameter(p, icalparameter_new_rsvp(
+		ic.icalproperty_add_parameter(p, ic.icalparameter_new_rsvp(
 			ICAL_RSVP_TRUE));
 	}
-	icalcomponent_add_property(ev, p);
+	ic.icalcomponent_add_property(ev, p);
 }
 
 int calendar_build(const struct calendar_event *e, struct buf *out,
@@ -513,49 +629,53 @@ int calendar_build(const struct calendar_event *e, struct buf *out,
 		*error_r = xasprintf("not a repeat rule: %s", e->rrule);
 		return -1;
 	}
-	utc = icaltimezone_get_utc_timezone();
-	cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-	icalcomponent_add_property(cal, icalproperty_new_prodid(PRODID));
-	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
-	icalcomponent_add_property(cal, icalproperty_new_calscale("GREGORIAN"));
-	icalcomponent_add_property(cal, icalproperty_new_method(
+	utc = ic.icaltimezone_get_utc_timezone();
+	cal = ic.icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	ic.icalcomponent_add_property(cal, ic.icalproperty_new_prodid(PRODID));
+	ic.icalcomponent_add_property(cal, ic.icalproperty_new_version("2.0"));
+	ic.icalcomponent_add_property(cal,
+				      ic.icalproperty_new_calscale("GREGORIAN"));
+	ic.icalcomponent_add_property(cal, ic.icalproperty_new_method(
 		cancel ? ICAL_METHOD_CANCEL :
 		e->method == CALENDAR_PUBLISH ? ICAL_METHOD_PUBLISH :
 		ICAL_METHOD_REQUEST));
 	if (zone != utc)
-		icalcomponent_add_component(cal, vtimezone_at(zone, e->tzid,
+		ic.icalcomponent_add_component(cal, vtimezone_at(zone, e->tzid,
 							      e->start));
-	ev = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-	icalcomponent_add_property(ev, icalproperty_new_uid(e->uid));
-	icalcomponent_add_property(ev, icalproperty_new_dtstamp(
-		icaltime_from_timet_with_zone(e->dtstamp, 0, utc)));
-	icalcomponent_add_property(ev, icalproperty_new_sequence(e->sequence));
-	icalcomponent_add_property(ev, zoned(icalproperty_new_dtstart,
+	ev = ic.icalcomponent_new(ICAL_VEVENT_COMPONENT);
+	ic.icalcomponent_add_property(ev, ic.icalproperty_new_uid(e->uid));
+	ic.icalcomponent_add_property(ev, ic.icalproperty_new_dtstamp(
+		ic.icaltime_from_timet_with_zone(e->dtstamp, 0, utc)));
+	ic.icalcomponent_add_property(ev,
+				      ic.icalproperty_new_sequence(e->sequence));
+	ic.icalcomponent_add_property(ev, zoned(ic.icalproperty_new_dtstart,
 					     e->start, zone, e->tzid));
-	icalcomponent_add_property(ev, zoned(icalproperty_new_dtend,
+	ic.icalcomponent_add_property(ev, zoned(ic.icalproperty_new_dtend,
 					     e->start + e->duration, zone,
 					     e->tzid));
 	if (e->rrule != NULL)
-		icalcomponent_add_property(ev, icalproperty_new_rrule(
-			icalrecurrencetype_from_string(e->rrule)));
-	icalcomponent_add_property(ev, icalproperty_new_summary(e->summary));
+		ic.icalcomponent_add_property(ev, ic.icalproperty_new_rrule(
+			ic.icalrecurrencetype_from_string(e->rrule)));
+	ic.icalcomponent_add_property(ev,
+				      ic.icalproperty_new_summary(e->summary));
 	if (e->location != NULL && e->location[0] != '\0')
-		icalcomponent_add_property(ev, icalproperty_new_location(
+		ic.icalcomponent_add_property(ev, ic.icalproperty_new_location(
 			e->location));
 	if (e->description != NULL && e->description[0] != '\0')
-		icalcomponent_add_property(ev, icalproperty_new_description(
+		ic.icalcomponent_add_property(ev, ic.icalproperty_new_description(
 			e->description));
 	if (e->url != NULL && e->url[0] != '\0')
-		icalcomponent_add_property(ev, icalproperty_new_url(e->url));
+		ic.icalcomponent_add_property(ev,
+					      ic.icalproperty_new_url(e->url));
 	add_people(ev, e);
-	icalcomponent_add_property(ev, icalproperty_new_status(
+	ic.icalcomponent_add_property(ev, ic.icalproperty_new_status(
 		cancel ? ICAL_STATUS_CANCELLED : ICAL_STATUS_CONFIRMED));
-	icalcomponent_add_property(ev, icalproperty_new_transp(
+	ic.icalcomponent_add_property(ev, ic.icalproperty_new_transp(
 		ICAL_TRANSP_OPAQUE));
-	icalcomponent_add_component(cal, ev);
-	text = icalcomponent_as_ical_string_r(cal);
-	icalcomponent_free(cal);
-	icalerror_clear_errno();
+	ic.icalcomponent_add_component(cal, ev);
+	text = ic.icalcomponent_as_ical_string_r(cal);
+	ic.icalcomponent_free(cal);
+	ic.icalerror_clear_errno();
 	if (text == NULL) {
 		*error_r = xstrdup("libical could not write the event");
 		return -1;
@@ -575,33 +695,37 @@ static icalcomponent *parse(const char *text, size_t len,
 	icalcomponent *c, *sub;
 	char *z;
 
-	init();
+	if (!init()) {
+		*error_r = "the calendar cannot be read: " ICAL_SONAME
+			   " cannot be loaded";
+		return NULL;
+	}
 	if (len > CALENDAR_MAX) {
 		*error_r = "the calendar is too large";
 		return NULL;
 	}
 	z = xstrndup(text, len);
-	c = icalparser_parse_string(z);
+	c = ic.icalparser_parse_string(z);
 	free(z);
-	icalerror_clear_errno();
+	ic.icalerror_clear_errno();
 	if (c == NULL) {
 		*error_r = "not iCalendar";
 		return NULL;
 	}
-	if (icalcomponent_isa(c) == ICAL_XROOT_COMPONENT) {
+	if (ic.icalcomponent_isa(c) == ICAL_XROOT_COMPONENT) {
 		/* Several calendars: the first. */
-		sub = icalcomponent_get_first_component(
+		sub = ic.icalcomponent_get_first_component(
 			c, ICAL_VCALENDAR_COMPONENT);
 		if (sub != NULL) {
-			icalcomponent_remove_component(c, sub);
-			icalcomponent_free(c);
+			ic.icalcomponent_remove_component(c, sub);
+			ic.icalcomponent_free(c);
 			c = sub;
 		}
 	}
-	if (icalcomponent_count_components(c, ICAL_ANY_COMPONENT) >
+	if (ic.icalcomponent_count_components(c, ICAL_ANY_COMPONENT) >
 	    PARTS_MAX ||
-	    icalcomponent_count_properties(c, ICAL_ANY_PROPERTY) > PARTS_MAX) {
-		icalcomponent_free(c);
+	    ic.icalcomponent_count_properties(c, ICAL_ANY_PROPERTY) > PARTS_MAX) {
+		ic.icalcomponent_free(c);
 		*error_r = "the calendar has too many parts";
 		return NULL;
 	}
@@ -610,21 +734,21 @@ static icalcomponent *parse(const char *text, size_t len,
 
 static icalcomponent *first_event(icalcomponent *c)
 {
-	if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT)
+	if (ic.icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT)
 		return c;
-	return icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
+	return ic.icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
 }
 
 static enum calendar_method method_of(icalcomponent *c)
 {
 	icalproperty *p;
 
-	if (icalcomponent_isa(c) != ICAL_VCALENDAR_COMPONENT)
+	if (ic.icalcomponent_isa(c) != ICAL_VCALENDAR_COMPONENT)
 		return CALENDAR_NONE;
-	p = icalcomponent_get_first_property(c, ICAL_METHOD_PROPERTY);
+	p = ic.icalcomponent_get_first_property(c, ICAL_METHOD_PROPERTY);
 	if (p == NULL)
 		return CALENDAR_NONE;
-	switch (icalproperty_get_method(p)) {
+	switch (ic.icalproperty_get_method(p)) {
 	case ICAL_METHOD_REQUEST: return CALENDAR_REQUEST;
 	case ICAL_METHOD_CANCEL:  return CALENDAR_CANCEL;
 	case ICAL_METHOD_REPLY:   return CALENDAR_REPLY;
@@ -669,28 +793,28 @@ int calendar_parse_reply(const char *text, size_t len,
 		*error_r = "no VEVENT";
 		goto fail;
 	}
-	uid = icalcomponent_get_uid(ev);
+	uid = ic.icalcomponent_get_uid(ev);
 	if (uid == NULL || uid[0] == '\0') {
 		*error_r = "no UID";
 		goto fail;
 	}
-	if (icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY) != 1) {
+	if (ic.icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY) != 1) {
 		*error_r = "a reply names exactly one ATTENDEE";
 		goto fail;
 	}
-	p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
-	r->attendee = address_of(icalproperty_get_attendee(p));
+	p = ic.icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	r->attendee = address_of(ic.icalproperty_get_attendee(p));
 	if (r->attendee == NULL) {
 		*error_r = "the ATTENDEE is not a mailto: address";
 		goto fail;
 	}
 	r->method = method_of(c);
 	r->uid = xstrdup(uid);
-	r->sequence = icalcomponent_get_sequence(ev);
+	r->sequence = ic.icalcomponent_get_sequence(ev);
 	r->partstat = CALENDAR_OTHER;
-	ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+	ps = ic.icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
 	if (ps != NULL) {
-		switch (icalparameter_get_partstat(ps)) {
+		switch (ic.icalparameter_get_partstat(ps)) {
 		case ICAL_PARTSTAT_ACCEPTED:
 			r->partstat = CALENDAR_ACCEPTED;
 			break;
@@ -704,12 +828,12 @@ int calendar_parse_reply(const char *text, size_t len,
 			break;
 		}
 	}
-	icalcomponent_free(c);
-	icalerror_clear_errno();
+	ic.icalcomponent_free(c);
+	ic.icalerror_clear_errno();
 	return 0;
 fail:
-	icalcomponent_free(c);
-	icalerror_clear_errno();
+	ic.icalcomponent_free(c);
+	ic.icalerror_clear_errno();
 	calendar_reply_clear(r);
 	return -1;
 }
@@ -751,9 +875,9 @@ static int instant(icalcomponent *root, icalproperty *p,
 	icaltimezone *zone = NULL;
 	const char *tzid = NULL;
 
-	tt = icalproperty_isa(p) == ICAL_DTEND_PROPERTY ?
-	     icalproperty_get_dtend(p) : icalproperty_get_dtstart(p);
-	if (icaltime_is_null_time(tt) || !icaltime_is_valid_time(tt)) {
+	tt = ic.icalproperty_isa(p) == ICAL_DTEND_PROPERTY ?
+	     ic.icalproperty_get_dtend(p) : ic.icalproperty_get_dtstart(p);
+	if (ic.icaltime_is_null_time(tt) || !ic.icaltime_is_valid_time(tt)) {
 		*error_r = "a time that cannot be read";
 		return -1;
 	}
@@ -761,13 +885,13 @@ static int instant(icalcomponent *root, icalproperty *p,
 		*error_r = "a date without a time of day";
 		return -1;
 	}
-	tzp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
-	if (icaltime_is_utc(tt)) {
-		zone = icaltimezone_get_utc_timezone();
+	tzp = ic.icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	if (ic.icaltime_is_utc(tt)) {
+		zone = ic.icaltimezone_get_utc_timezone();
 	} else if (tzp != NULL) {
-		tzid = icalparameter_get_tzid(tzp);
+		tzid = ic.icalparameter_get_tzid(tzp);
 		if (tzid != NULL && root != NULL)
-			zone = icalcomponent_get_timezone(root, tzid);
+			zone = ic.icalcomponent_get_timezone(root, tzid);
 		if (zone == NULL && known_name(tzid) != NULL)
 			zone = zone_get(known_name(tzid));
 		if (zone == NULL) {
@@ -778,7 +902,7 @@ static int instant(icalcomponent *root, icalproperty *p,
 		zone = deflt;
 	}
 	tt.zone = NULL;
-	*t_r = icaltime_as_timet_with_zone(tt, zone);
+	*t_r = ic.icaltime_as_timet_with_zone(tt, zone);
 	if (tzid_r != NULL)
 		*tzid_r = known_name(tzid);
 	return 0;
@@ -786,23 +910,23 @@ static int instant(icalcomponent *root, icalproperty *p,
 
 static char *text_prop(icalcomponent *ev, icalproperty_kind kind)
 {
-	icalproperty *p = icalcomponent_get_first_property(ev, kind);
+	icalproperty *p = ic.icalcomponent_get_first_property(ev, kind);
 	const char *v = NULL;
 
 	if (p == NULL)
 		return NULL;
 	switch (kind) {
 	case ICAL_URL_PROPERTY:
-		v = icalproperty_get_url(p);
+		v = ic.icalproperty_get_url(p);
 		break;
 	case ICAL_SUMMARY_PROPERTY:
-		v = icalproperty_get_summary(p);
+		v = ic.icalproperty_get_summary(p);
 		break;
 	case ICAL_LOCATION_PROPERTY:
-		v = icalproperty_get_location(p);
+		v = ic.icalproperty_get_location(p);
 		break;
 	case ICAL_DESCRIPTION_PROPERTY:
-		v = icalproperty_get_description(p);
+		v = ic.icalproperty_get_description(p);
 		break;
 	default:
 		break;
@@ -824,13 +948,13 @@ int calendar_parse_event(const char *text, size_t len,
 	if (c == NULL)
 		return -1;
 	if (deflt == NULL)
-		deflt = icaltimezone_get_utc_timezone();
+		deflt = ic.icaltimezone_get_utc_timezone();
 	ev = first_event(c);
 	if (ev == NULL) {
 		*error_r = "no VEVENT";
 		goto fail;
 	}
-	p = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
+	p = ic.icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
 	if (p == NULL) {
 		*error_r = "no DTSTART";
 		goto fail;
@@ -838,45 +962,46 @@ int calendar_parse_event(const char *text, size_t len,
 	if (instant(c, p, deflt, &e->start, &tzid, error_r) < 0)
 		goto fail;
 	e->tzid = tzid != NULL ? xstrdup(tzid) : NULL;
-	p = icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY);
+	p = ic.icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY);
 	if (p != NULL) {
 		if (instant(c, p, deflt, &end, NULL, error_r) < 0)
 			goto fail;
 		e->duration = end > e->start ? (long)(end - e->start) : 0;
-	} else if ((p = icalcomponent_get_first_property(
+	} else if ((p = ic.icalcomponent_get_first_property(
 			    ev, ICAL_DURATION_PROPERTY)) != NULL) {
-		int d = icaldurationtype_as_int(icalproperty_get_duration(p));
+		int d = ic.icaldurationtype_as_int(
+			ic.icalproperty_get_duration(p));
 
 		e->duration = d > 0 ? d : 0;
 	}
-	p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY);
+	p = ic.icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY);
 	if (p != NULL) {
-		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		struct icalrecurrencetype r = ic.icalproperty_get_rrule(p);
 
 		if (r.freq == ICAL_NO_RECURRENCE) {
 			*error_r = "a repeat rule that cannot be read";
 			goto fail;
 		}
-		if (!icaltime_is_null_time(r.until) &&
-		    !icaltime_is_utc(r.until)) {
+		if (!ic.icaltime_is_null_time(r.until) &&
+		    !ic.icaltime_is_utc(r.until)) {
 			/* UNTIL beside a zoned DTSTART must be UTC. */
-			r.until = icaltime_from_timet_with_zone(
+			r.until = ic.icaltime_from_timet_with_zone(
 				until_instant(r.until, e->tzid != NULL ?
 					      zone_get(e->tzid) : deflt), 0,
-				icaltimezone_get_utc_timezone());
+				ic.icaltimezone_get_utc_timezone());
 		}
-		e->rrule = icalrecurrencetype_as_string_r(&r);
+		e->rrule = ic.icalrecurrencetype_as_string_r(&r);
 	}
 	e->summary = text_prop(ev, ICAL_SUMMARY_PROPERTY);
 	e->location = text_prop(ev, ICAL_LOCATION_PROPERTY);
 	e->description = text_prop(ev, ICAL_DESCRIPTION_PROPERTY);
 	e->url = text_prop(ev, ICAL_URL_PROPERTY);
-	icalcomponent_free(c);
-	icalerror_clear_errno();
+	ic.icalcomponent_free(c);
+	ic.icalerror_clear_errno();
 	return 0;
 fail:
-	icalcomponent_free(c);
-	icalerror_clear_errno();
+	ic.icalcomponent_free(c);
+	ic.icalerror_clear_errno();
 	calendar_parsed_clear(e);
 	return -1;
 }
