@@ -18,30 +18,31 @@
  * `convene receive` per message would pay for them (about 1.5 ms) and
  * never draw. */
 #define CAIRO_SONAME "libcairo.so.2"
+/* Each function with its name for dlsym. */
 #define CAIRO_FNS(X) \
-	X(cairo_arc) \
-	X(cairo_clip) \
-	X(cairo_create) \
-	X(cairo_destroy) \
-	X(cairo_fill) \
-	X(cairo_image_surface_create) \
-	X(cairo_line_to) \
-	X(cairo_move_to) \
-	X(cairo_paint) \
-	X(cairo_rectangle) \
-	X(cairo_restore) \
-	X(cairo_save) \
-	X(cairo_set_dash) \
-	X(cairo_set_line_width) \
-	X(cairo_set_source_rgb) \
-	X(cairo_status) \
-	X(cairo_status_to_string) \
-	X(cairo_stroke) \
-	X(cairo_surface_destroy) \
-	X(cairo_surface_write_to_png_stream)
+	X(cairo_arc, "cairo_arc") \
+	X(cairo_clip, "cairo_clip") \
+	X(cairo_create, "cairo_create") \
+	X(cairo_destroy, "cairo_destroy") \
+	X(cairo_fill, "cairo_fill") \
+	X(cairo_image_surface_create, "cairo_image_surface_create") \
+	X(cairo_line_to, "cairo_line_to") \
+	X(cairo_move_to, "cairo_move_to") \
+	X(cairo_paint, "cairo_paint") \
+	X(cairo_rectangle, "cairo_rectangle") \
+	X(cairo_restore, "cairo_restore") \
+	X(cairo_save, "cairo_save") \
+	X(cairo_set_dash, "cairo_set_dash") \
+	X(cairo_set_line_width, "cairo_set_line_width") \
+	X(cairo_set_source_rgb, "cairo_set_source_rgb") \
+	X(cairo_status, "cairo_status") \
+	X(cairo_status_to_string, "cairo_status_to_string") \
+	X(cairo_stroke, "cairo_stroke") \
+	X(cairo_surface_destroy, "cairo_surface_destroy") \
+	X(cairo_surface_write_to_png_stream, "cairo_surface_write_to_png_stream")
 
 static struct {
-#define DECLARE(f) __typeof__(f) *f;
+#define DECLARE(f, name) __typeof__(f) *f;
 	CAIRO_FNS(DECLARE)
 #undef DECLARE
 } cf;
@@ -54,8 +55,8 @@ static void cf_load(void)
 
 	if (h == NULL)
 		return;
-#define LOAD(f) \
-	if ((*(void **)&cf.f = dlsym(h, #f)) == NULL) \
+#define LOAD(f, name) \
+	if ((*(void **)&cf.f = dlsym(h, name)) == NULL) \
 		return;
 	CAIRO_FNS(LOAD)
 #undef LOAD

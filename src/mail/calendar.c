@@ -28,94 +28,95 @@
  * `convene receive` per message would pay for them (about 1.3 ms) and
  * most messages carry no calendar. */
 #define ICAL_SONAME "libical.so.3"
+/* Each function with its name for dlsym. */
 #define ICAL_FNS(X) \
-	X(icalcomponent_add_component) \
-	X(icalcomponent_add_property) \
-	X(icalcomponent_as_ical_string_r) \
-	X(icalcomponent_count_components) \
-	X(icalcomponent_count_properties) \
-	X(icalcomponent_free) \
-	X(icalcomponent_get_dtstart) \
-	X(icalcomponent_get_first_component) \
-	X(icalcomponent_get_first_property) \
-	X(icalcomponent_get_next_component) \
-	X(icalcomponent_get_sequence) \
-	X(icalcomponent_get_timezone) \
-	X(icalcomponent_get_uid) \
-	X(icalcomponent_isa) \
-	X(icalcomponent_new) \
-	X(icalcomponent_new_clone) \
-	X(icalcomponent_remove_component) \
-	X(icaldurationtype_as_int) \
-	X(icalerror_clear_errno) \
-	X(icalerror_set_errors_are_fatal) \
-	X(icalmemory_free_ring) \
-	X(icalparameter_get_partstat) \
-	X(icalparameter_get_tzid) \
-	X(icalparameter_new_cn) \
-	X(icalparameter_new_partstat) \
-	X(icalparameter_new_role) \
-	X(icalparameter_new_rsvp) \
-	X(icalparameter_new_tzid) \
-	X(icalparser_parse_string) \
-	X(icalproperty_add_parameter) \
-	X(icalproperty_get_attendee) \
-	X(icalproperty_get_description) \
-	X(icalproperty_get_dtend) \
-	X(icalproperty_get_dtstart) \
-	X(icalproperty_get_duration) \
-	X(icalproperty_get_first_parameter) \
-	X(icalproperty_get_location) \
-	X(icalproperty_get_method) \
-	X(icalproperty_get_rrule) \
-	X(icalproperty_get_summary) \
-	X(icalproperty_get_tzoffsetfrom) \
-	X(icalproperty_get_url) \
-	X(icalproperty_isa) \
-	X(icalproperty_new_attendee) \
-	X(icalproperty_new_calscale) \
-	X(icalproperty_new_description) \
-	X(icalproperty_new_dtend) \
-	X(icalproperty_new_dtstamp) \
-	X(icalproperty_new_dtstart) \
-	X(icalproperty_new_location) \
-	X(icalproperty_new_method) \
-	X(icalproperty_new_organizer) \
-	X(icalproperty_new_prodid) \
-	X(icalproperty_new_rrule) \
-	X(icalproperty_new_sequence) \
-	X(icalproperty_new_status) \
-	X(icalproperty_new_summary) \
-	X(icalproperty_new_transp) \
-	X(icalproperty_new_tzid) \
-	X(icalproperty_new_tzname) \
-	X(icalproperty_new_tzoffsetfrom) \
-	X(icalproperty_new_tzoffsetto) \
-	X(icalproperty_new_uid) \
-	X(icalproperty_new_url) \
-	X(icalproperty_new_version) \
-	X(icalproperty_set_rrule) \
-	X(icalrecur_iterator_free) \
-	X(icalrecur_iterator_new) \
-	X(icalrecur_iterator_next) \
-	X(icalrecurrencetype_as_string_r) \
-	X(icalrecurrencetype_from_string) \
-	X(icaltime_as_timet) \
-	X(icaltime_as_timet_with_zone) \
-	X(icaltime_days_in_month) \
-	X(icaltime_from_timet_with_zone) \
-	X(icaltime_is_null_time) \
-	X(icaltime_is_utc) \
-	X(icaltime_is_valid_time) \
-	X(icaltime_null_time) \
-	X(icaltimezone_free_builtin_timezones) \
-	X(icaltimezone_get_builtin_timezone) \
-	X(icaltimezone_get_component) \
-	X(icaltimezone_get_tznames) \
-	X(icaltimezone_get_utc_timezone)
+	X(icalcomponent_add_component, "icalcomponent_add_component") \
+	X(icalcomponent_add_property, "icalcomponent_add_property") \
+	X(icalcomponent_as_ical_string_r, "icalcomponent_as_ical_string_r") \
+	X(icalcomponent_count_components, "icalcomponent_count_components") \
+	X(icalcomponent_count_properties, "icalcomponent_count_properties") \
+	X(icalcomponent_free, "icalcomponent_free") \
+	X(icalcomponent_get_dtstart, "icalcomponent_get_dtstart") \
+	X(icalcomponent_get_first_component, "icalcomponent_get_first_component") \
+	X(icalcomponent_get_first_property, "icalcomponent_get_first_property") \
+	X(icalcomponent_get_next_component, "icalcomponent_get_next_component") \
+	X(icalcomponent_get_sequence, "icalcomponent_get_sequence") \
+	X(icalcomponent_get_timezone, "icalcomponent_get_timezone") \
+	X(icalcomponent_get_uid, "icalcomponent_get_uid") \
+	X(icalcomponent_isa, "icalcomponent_isa") \
+	X(icalcomponent_new, "icalcomponent_new") \
+	X(icalcomponent_new_clone, "icalcomponent_new_clone") \
+	X(icalcomponent_remove_component, "icalcomponent_remove_component") \
+	X(icaldurationtype_as_int, "icaldurationtype_as_int") \
+	X(icalerror_clear_errno, "icalerror_clear_errno") \
+	X(icalerror_set_errors_are_fatal, "icalerror_set_errors_are_fatal") \
+	X(icalmemory_free_ring, "icalmemory_free_ring") \
+	X(icalparameter_get_partstat, "icalparameter_get_partstat") \
+	X(icalparameter_get_tzid, "icalparameter_get_tzid") \
+	X(icalparameter_new_cn, "icalparameter_new_cn") \
+	X(icalparameter_new_partstat, "icalparameter_new_partstat") \
+	X(icalparameter_new_role, "icalparameter_new_role") \
+	X(icalparameter_new_rsvp, "icalparameter_new_rsvp") \
+	X(icalparameter_new_tzid, "icalparameter_new_tzid") \
+	X(icalparser_parse_string, "icalparser_parse_string") \
+	X(icalproperty_add_parameter, "icalproperty_add_parameter") \
+	X(icalproperty_get_attendee, "icalproperty_get_attendee") \
+	X(icalproperty_get_description, "icalproperty_get_description") \
+	X(icalproperty_get_dtend, "icalproperty_get_dtend") \
+	X(icalproperty_get_dtstart, "icalproperty_get_dtstart") \
+	X(icalproperty_get_duration, "icalproperty_get_duration") \
+	X(icalproperty_get_first_parameter, "icalproperty_get_first_parameter") \
+	X(icalproperty_get_location, "icalproperty_get_location") \
+	X(icalproperty_get_method, "icalproperty_get_method") \
+	X(icalproperty_get_rrule, "icalproperty_get_rrule") \
+	X(icalproperty_get_summary, "icalproperty_get_summary") \
+	X(icalproperty_get_tzoffsetfrom, "icalproperty_get_tzoffsetfrom") \
+	X(icalproperty_get_url, "icalproperty_get_url") \
+	X(icalproperty_isa, "icalproperty_isa") \
+	X(icalproperty_new_attendee, "icalproperty_new_attendee") \
+	X(icalproperty_new_calscale, "icalproperty_new_calscale") \
+	X(icalproperty_new_description, "icalproperty_new_description") \
+	X(icalproperty_new_dtend, "icalproperty_new_dtend") \
+	X(icalproperty_new_dtstamp, "icalproperty_new_dtstamp") \
+	X(icalproperty_new_dtstart, "icalproperty_new_dtstart") \
+	X(icalproperty_new_location, "icalproperty_new_location") \
+	X(icalproperty_new_method, "icalproperty_new_method") \
+	X(icalproperty_new_organizer, "icalproperty_new_organizer") \
+	X(icalproperty_new_prodid, "icalproperty_new_prodid") \
+	X(icalproperty_new_rrule, "icalproperty_new_rrule") \
+	X(icalproperty_new_sequence, "icalproperty_new_sequence") \
+	X(icalproperty_new_status, "icalproperty_new_status") \
+	X(icalproperty_new_summary, "icalproperty_new_summary") \
+	X(icalproperty_new_transp, "icalproperty_new_transp") \
+	X(icalproperty_new_tzid, "icalproperty_new_tzid") \
+	X(icalproperty_new_tzname, "icalproperty_new_tzname") \
+	X(icalproperty_new_tzoffsetfrom, "icalproperty_new_tzoffsetfrom") \
+	X(icalproperty_new_tzoffsetto, "icalproperty_new_tzoffsetto") \
+	X(icalproperty_new_uid, "icalproperty_new_uid") \
+	X(icalproperty_new_url, "icalproperty_new_url") \
+	X(icalproperty_new_version, "icalproperty_new_version") \
+	X(icalproperty_set_rrule, "icalproperty_set_rrule") \
+	X(icalrecur_iterator_free, "icalrecur_iterator_free") \
+	X(icalrecur_iterator_new, "icalrecur_iterator_new") \
+	X(icalrecur_iterator_next, "icalrecur_iterator_next") \
+	X(icalrecurrencetype_as_string_r, "icalrecurrencetype_as_string_r") \
+	X(icalrecurrencetype_from_string, "icalrecurrencetype_from_string") \
+	X(icaltime_as_timet, "icaltime_as_timet") \
+	X(icaltime_as_timet_with_zone, "icaltime_as_timet_with_zone") \
+	X(icaltime_days_in_month, "icaltime_days_in_month") \
+	X(icaltime_from_timet_with_zone, "icaltime_from_timet_with_zone") \
+	X(icaltime_is_null_time, "icaltime_is_null_time") \
+	X(icaltime_is_utc, "icaltime_is_utc") \
+	X(icaltime_is_valid_time, "icaltime_is_valid_time") \
+	X(icaltime_null_time, "icaltime_null_time") \
+	X(icaltimezone_free_builtin_timezones, "icaltimezone_free_builtin_timezones") \
+	X(icaltimezone_get_builtin_timezone, "icaltimezone_get_builtin_timezone") \
+	X(icaltimezone_get_component, "icaltimezone_get_component") \
+	X(icaltimezone_get_tznames, "icaltimezone_get_tznames") \
+	X(icaltimezone_get_utc_timezone, "icaltimezone_get_utc_timezone")
 
 static struct {
-#define DECLARE(f) __typeof__(f) *f;
+#define DECLARE(f, name) __typeof__(f) *f;
 	ICAL_FNS(DECLARE)
 #undef DECLARE
 } ic;
@@ -128,8 +129,8 @@ static void ic_load(void)
 
 	if (h == NULL)
 		return;
-#define LOAD(f) \
-	if ((*(void **)&ic.f = dlsym(h, #f)) == NULL) \
+#define LOAD(f, name) \
+	if ((*(void **)&ic.f = dlsym(h, name)) == NULL) \
 		return;
 	ICAL_FNS(LOAD)
 #undef LOAD
