@@ -103,6 +103,10 @@ int template_lines_render(const struct template_lines *t, const char *key,
 			  const struct template_var *vars, size_t nvars,
 			  struct buf *out, char **error_r);
 void template_lines_close(struct template_lines **t);
+/* Frees what a template read whole holds besides itself (template_lines,
+ * html_template): its path, its bytes and the index into them (each may
+ * be NULL). */
+void template_parts_free(char *path, char *data, void *index);
 
 /* The path of the template file `file` (a name with its extension, such
  * as "web.html") for list l: TEMPLATES/LANG/LIST/file when that exists,

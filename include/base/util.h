@@ -39,6 +39,11 @@ char *util_lower(char *s);
 /* Trims ASCII white space at both ends in place; returns s. */
 char *util_trim(char *s);
 bool util_streq_ci(const char *a, const char *b);
+/* The value of one hexadecimal digit (either case), or -1. */
+int util_hexval(char c);
+/* The id written in s as 1 to 18 decimal digits and nothing else (the
+ * "+ID" of an address extension); 0 when s is NULL or is not such. */
+int64_t util_digits_id(const char *s);
 
 /* The program `name` as an absolute path: a name with a '/' as it is, else
  * found in $PATH (absolute entries only), then in /usr/sbin,

@@ -9,6 +9,7 @@
 
 #include "base/html.h"
 #include "base/buf.h"
+#include "base/template.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -324,15 +325,9 @@ fail:
 
 void html_template_close(struct html_template **tp)
 {
-	struct html_template *t = *tp;
-
-	if (t == NULL)
-		return;
-	free(t->path);
-	free(t->data);
-	free(t->v);
-	free(t);
-	*tp = NULL;
+	if (*tp != NULL)
+		template_parts_free((*tp)->path, (*tp)->data, (*tp)->v);
+	xfree(tp);
 }
 
 struct fill {

@@ -552,17 +552,18 @@ int template_lines_render(const struct template_lines *t, const char *key,
 	return -1;
 }
 
+void template_parts_free(char *path, char *data, void *index)
+{
+	free(path);
+	free(data);
+	free(index);
+}
+
 void template_lines_close(struct template_lines **tp)
 {
-	struct template_lines *t = *tp;
-
-	if (t == NULL)
-		return;
-	free(t->path);
-	free(t->data);
-	free(t->v);
-	free(t);
-	*tp = NULL;
+	if (*tp != NULL)
+		template_parts_free((*tp)->path, (*tp)->data, (*tp)->v);
+	xfree(tp);
 }
 
 struct check_ctx {

@@ -182,6 +182,29 @@ bool util_streq_ci(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+int util_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int64_t util_digits_id(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strspn(s, "0123456789");
+	if (n == 0 || n > 18 || s[n] != '\0')
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
 char *util_find_program(const char *name)
 {
 	static const char *const extra[] = { "/usr/sbin", "/usr/local/sbin",

@@ -36,19 +36,6 @@ static const char usage_text[] =
 	"       convene archive LIST render [DIR]\n"
 	"       convene archive LIST faq ID [TITLE]|resolved ID|tag ID WORD\n";
 
-static int parse_id(const char *s, int64_t *id_r)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v <= 0)
-		return -1;
-	*id_r = v;
-	return 0;
-}
-
 static enum status do_search(struct store *s, const struct conf *c,
 			     const struct conf_list *l, int argc, char **argv)
 {
@@ -310,7 +297,7 @@ static enum status run_id_verb(struct store *s, const struct conf_list *l,
 	enum status st = ST_USAGE;
 	int i;
 
-	if (argc < 1 || parse_id(argv[0], &id) < 0)
+	if (argc < 1 || front_parse_id(argv[0], &id) < 0)
 		goto usage;
 	if (strcmp(verb, "show") == 0 && argc == 1)
 		return do_show(s, l, id);
@@ -373,7 +360,7 @@ static enum status run(struct store *s, const struct conf *c,
 	if (strcmp(verb, "index") == 0 && argc <= 2) {
 		int64_t limit = 20;
 
-		if (argc == 2 && parse_id(argv[1], &limit) < 0)
+		if (argc == 2 && front_parse_id(argv[1], &limit) < 0)
 			goto usage;
 		return do_index(s, l, (size_t)limit);
 	}

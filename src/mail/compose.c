@@ -247,14 +247,15 @@ void compose_message(const struct conf *c, const struct compose *how,
 	buf_printf(out, "\n--%s--\n", boundary);
 }
 
-int compose_subject(const struct conf *c, const struct conf_list *l,
-		    const char *name, const struct template_var *vars,
-		    size_t nvars, char **subject_r, char **error_r)
+/* The header lines of a rendered template (text, cut up in place) up to
+ * the first blank line: the last Subject into *subject_r (newly allocated)
+ * and where the body starts into *body_r. -1 with *error_r when there is
+ * no Subject line. */
+static int template_subject(const char *name, char *text, char **subject_r,
+			    const char **body_r, char **error_r)
 {
-	char *text = NULL, *subject = NULL, *line, *next;
+	char *subject = NULL, *line, *next;
 
-	if (template_render(c, l, name, vars, nvars, &text, error_r) < 0)
-		return -1;
 	for (line = text; line != NULL && *line != '\n' && *line != '\0';
 	     line = next) {
 		next = strchr(line, '\n');
@@ -265,13 +266,28 @@ int compose_subject(const struct conf *c, const struct conf_list *l,
 			subject = util_trim(xstrdup(line + 8));
 		}
 	}
-	free(text);
 	if (subject == NULL) {
 		*error_r = xasprintf("template %s has no Subject line", name);
 		return -1;
 	}
 	*subject_r = subject;
+	*body_r = line == NULL ? "" : (*line == '\n' ? line + 1 : line);
 	return 0;
+}
+
+int compose_subject(const struct conf *c, const struct conf_list *l,
+		    const char *name, const struct template_var *vars,
+		    size_t nvars, char **subject_r, char **error_r)
+{
+	char *text = NULL;
+	const char *body;
+	int rc;
+
+	if (template_render(c, l, name, vars, nvars, &text, error_r) < 0)
+		return -1;
+	rc = template_subject(name, text, subject_r, &body, error_r);
+	free(text);
+	return rc;
 }
 
 int compose_from_template(const struct conf *c, const struct conf_list *l,
@@ -279,28 +295,17 @@ int compose_from_template(const struct conf *c, const struct conf_list *l,
 			  size_t nvars, const struct compose *how,
 			  struct buf *out, char **error_r)
 {
-	char *text = NULL, *subject = NULL, *p, *line, *next;
+	char *text = NULL, *subject = NULL;
+	const char *p;
 
 	if (template_render_message(c, l, name, vars, nvars, TEMPLATE_WIDTH,
 				    &text, error_r) < 0)
 		return -1;
 	/* Header lines up to the first blank line; only Subject is used. */
-	for (line = text; line != NULL && *line != '\n' && *line != '\0';
-	     line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if (strncasecmp(line, "Subject:", 8) == 0) {
-			free(subject);
-			subject = util_trim(xstrdup(line + 8));
-		}
-	}
-	if (subject == NULL) {
-		*error_r = xasprintf("template %s has no Subject line", name);
+	if (template_subject(name, text, &subject, &p, error_r) < 0) {
 		free(text);
 		return -1;
 	}
-	p = line == NULL ? "" : (*line == '\n' ? line + 1 : line);
 	compose_message(c, how, subject, p, out);
 	free(subject);
 	free(text);

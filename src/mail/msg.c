@@ -13,6 +13,7 @@
 #include "base/hash.h"
 #include "mail/etpan.h"
 #include "mail/msg.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 
 /* Used when the caller passes no limits (the configuration's defaults). */
@@ -480,17 +481,6 @@ static void append_utf8_sane(struct buf *out, const char *s, size_t n)
 
 /* --- RFC 2047 decoding --- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -540,8 +530,8 @@ static void q_decode(const char *s, size_t n, struct buf *out)
 		if (s[i] == '_') {
 			buf_putc(out, ' ');
 		} else if (s[i] == '=' && i + 2 < n &&
-			   (h = hexval(s[i + 1])) >= 0 &&
-			   (l = hexval(s[i + 2])) >= 0) {
+			   (h = util_hexval(s[i + 1])) >= 0 &&
+			   (l = util_hexval(s[i + 2])) >= 0) {
 			buf_putc(out, (char)(h * 16 + l));
 			i += 2;
 		} else {

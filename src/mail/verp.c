@@ -71,17 +71,6 @@ char *verp_encode(const char *list, const char *member, const char *domain)
 	return buf_steal(&b, NULL);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether the local part needs quoting (not a dot-atom). */
 static bool needs_quotes(const char *s)
 {
@@ -125,7 +114,8 @@ int verp_decode(const char *encoded, bool case_sensitive, char **member_r)
 	*sep = '\0';
 	for (p = e; *p != '\0'; p++) {
 		if (*p == '=') {
-			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+			int hi = util_hexval(p[1]);
+			int lo = hi >= 0 ? util_hexval(p[2]) : -1;
 
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto out;
@@ -203,7 +193,7 @@ static bool all_hex(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (hexval(s[i]) < 0)
+		if (util_hexval(s[i]) < 0)
 			return false;
 	return true;
 }
@@ -230,9 +220,10 @@ int verp_check(const char *encoded, bool case_sensitive, const char *list,
 			given[i] = (char)(e[i] >= 'A' && e[i] <= 'F' ?
 					  e[i] - 'A' + 'a' : e[i]);
 		given[TAG_HEX] = '\0';
-		day = (unsigned)(hexval(given[0]) << 12 |
-				 hexval(given[1]) << 8 |
-				 hexval(given[2]) << 4 | hexval(given[3]));
+		day = (unsigned)(util_hexval(given[0]) << 12 |
+				 util_hexval(given[1]) << 8 |
+				 util_hexval(given[2]) << 4 |
+				 util_hexval(given[3]));
 		make_tag(list, *member_r, day, key, want);
 		*tag_r = ((today - day) & 0xffff) <= VERP_TAG_DAYS &&
 			 hash_equal(given, want, TAG_HEX) ?

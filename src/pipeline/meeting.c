@@ -932,69 +932,68 @@ static int promote(struct store *s, const struct conf *c,
 	}
 }
 
-int meeting_update(struct store *s, const struct conf *c,
-		   const struct conf_list *l, int64_t id,
-		   const struct meeting_spec *sp, const char *actor,
-		   const char **problem_r)
+/* Meeting id updated by sp, or cancelled when sp is NULL: a new sequence
+ * written and sent to every member, then (an update) the wait list moved
+ * up, then the event recorded. 0, 1 with *problem_r (nothing sent), or
+ * -1. */
+static int change(struct store *s, const struct conf *c,
+		  const struct conf_list *l, int64_t id,
+		  const struct meeting_spec *sp, const char *actor,
+		  const char **problem_r)
 {
 	struct store_meeting m = { 0 };
+	enum inv kind = sp != NULL ? INV_UPDATE : INV_CANCEL;
 	int rc;
 
 	rc = get_open(s, l, id, &m, problem_r);
 	if (rc != 0)
 		return rc;
-	if (sp->given == 0) {
+	if (sp == NULL) {
+		m.state = MEETING_CANCELLED;
+	} else if (sp->given == 0) {
 		*problem_r = "meeting-no-change";
 		rc = 1;
-		goto out;
+	} else {
+		rc = apply_spec(l, sp, &m, false, problem_r);
 	}
-	rc = apply_spec(l, sp, &m, false, problem_r);
 	if (rc != 0)
 		goto out;
 	m.sequence++;
 	m.invited_at = util_now();
-	rc = write_and_send(s, c, l, &m, INV_UPDATE, actor, problem_r);
+	rc = write_and_send(s, c, l, &m, kind, actor, problem_r);
 	if (rc != 0)
 		goto out;
 	rc = -1;
-	if (promote(s, c, l, &m) < 0 ||
-	    store_event_add(s, l->name, "meeting.updated", actor, m.id,
-			    NULL) < 0)
+	if ((kind == INV_UPDATE && promote(s, c, l, &m) < 0) ||
+	    store_event_add(s, l->name, kind == INV_UPDATE ?
+			    "meeting.updated" : "meeting.cancelled", actor,
+			    m.id, NULL) < 0)
 		goto out;
-	log_info("list=%s meeting=%lld: updated by <%s> (sequence %d)",
-		 l->name, (long long)m.id, actor, m.sequence);
+	if (kind == INV_UPDATE)
+		log_info("list=%s meeting=%lld: updated by <%s> (sequence "
+			 "%d)", l->name, (long long)m.id, actor, m.sequence);
+	else
+		log_info("list=%s meeting=%lld: cancelled by <%s>", l->name,
+			 (long long)m.id, actor);
 	rc = 0;
 out:
 	store_meeting_clear(&m);
 	return rc;
 }
 
+int meeting_update(struct store *s, const struct conf *c,
+		   const struct conf_list *l, int64_t id,
+		   const struct meeting_spec *sp, const char *actor,
+		   const char **problem_r)
+{
+	return change(s, c, l, id, sp, actor, problem_r);
+}
+
 int meeting_cancel(struct store *s, const struct conf *c,
 		   const struct conf_list *l, int64_t id, const char *actor,
 		   const char **problem_r)
 {
-	struct store_meeting m = { 0 };
-	int rc;
-
-	rc = get_open(s, l, id, &m, problem_r);
-	if (rc != 0)
-		return rc;
-	m.state = MEETING_CANCELLED;
-	m.sequence++;
-	m.invited_at = util_now();
-	rc = write_and_send(s, c, l, &m, INV_CANCEL, actor, problem_r);
-	if (rc != 0)
-		goto out;
-	rc = -1;
-	if (store_event_add(s, l->name, "meeting.cancelled", actor, m.id,
-			    NULL) < 0)
-		goto out;
-	log_info("list=%s meeting=%lld: cancelled by <%s>", l->name,
-		 (long long)m.id, actor);
-	rc = 0;
-out:
-	store_meeting_clear(&m);
-	return rc;
+	return change(s, c, l, id, NULL, actor, problem_r);
 }
 
 /* ---- headcount ---- */
@@ -1359,18 +1358,6 @@ fail:
 
 /* ---- NAME-rsvp+ID ---- */
 
-static int64_t meeting_id_of(const char *ext)
-{
-	size_t n;
-
-	if (ext == NULL)
-		return 0;
-	n = strspn(ext, "0123456789");
-	if (n == 0 || n > 18 || ext[n] != '\0')
-		return 0;
-	return strtoll(ext, NULL, 10);
-}
-
 /* Why nothing changes (logged; nothing was written). */
 static enum status drop(struct incoming *in, int64_t id, const char *why)
 {
@@ -1487,7 +1474,7 @@ enum status meeting_rsvp_handle(struct store *s, struct incoming *in,
 	const struct conf_list *l = in->list;
 	struct store_meeting m = { 0 };
 	struct store_member mem = { 0 };
-	int64_t id = meeting_id_of(in->route.extension);
+	int64_t id = util_digits_id(in->route.extension);
 	const char *robot = robot_reason(&in->m, in->sender), *why = NULL;
 	const char *via = "mail";
 	char *word = NULL;

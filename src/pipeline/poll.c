@@ -386,18 +386,6 @@ int poll_command(struct store *s, struct incoming *in, struct buf *out,
 
 /* ---- votes at NAME-vote+ID ---- */
 
-static int64_t poll_id_of(const char *ext)
-{
-	size_t n;
-
-	if (ext == NULL)
-		return 0;
-	n = strspn(ext, "0123456789");
-	if (n == 0 || n > 18 || ext[n] != '\0')
-		return 0;
-	return strtoll(ext, NULL, 10);
-}
-
 /* The first line the voter wrote (not quoted, not empty); "" if none.
  * Newly allocated. */
 static char *first_words(const char *text)
@@ -492,7 +480,7 @@ enum status poll_vote_handle(struct store *s, struct incoming *in,
 	const struct conf_list *l = in->list;
 	struct store_poll p = { 0 };
 	struct store_member m = { 0 };
-	int64_t id = poll_id_of(in->route.extension);
+	int64_t id = util_digits_id(in->route.extension);
 	const char *robot = robot_reason(&in->m, in->sender);
 	bool found = false, member = false;
 	enum status st;

@@ -14,6 +14,7 @@
 #include "base/conf.h"
 #include "base/html.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "mail/oneclick.h"
 #include "store/store.h"
@@ -72,17 +73,6 @@ static void busy(struct web_response *rp, const struct conf *c,
 
 /* ---- forms ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %-decodes n bytes of a urlencoded key or value ('+' is a space). */
 static char *form_decode(const char *s, size_t n)
 {
@@ -94,9 +84,10 @@ static char *form_decode(const char *s, size_t n)
 		if (s[i] == '+') {
 			buf_putc(&b, ' ');
 		} else if (s[i] == '%' && i + 2 < n &&
-			   hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			buf_putc(&b, (char)(hexval(s[i + 1]) * 16 +
-					    hexval(s[i + 2])));
+			   util_hexval(s[i + 1]) >= 0 &&
+			   util_hexval(s[i + 2]) >= 0) {
+			buf_putc(&b, (char)(util_hexval(s[i + 1]) * 16 +
+					    util_hexval(s[i + 2])));
 			i += 2;
 		} else {
 			buf_putc(&b, s[i]);

@@ -155,6 +155,11 @@ struct store_vec {
 };
 #define STORE_VEC_INIT(type) { NULL, 0, 0, sizeof(type) }
 void *store_vec_push(struct store_vec *vec);
+/* store_rows_each into vec, then *n_r = vec->n; on failure (-1) vec->v is
+ * freed and NULL and *n_r is 0. The caller takes vec->v. */
+int store_rows_vec(struct store_rows *r,
+		   int (*each)(sqlite3_stmt *st, void *vec),
+		   struct store_vec *vec, size_t *n_r);
 
 /* Frees every cached statement (store_close). */
 void store_cache_free(struct store *s);

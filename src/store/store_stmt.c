@@ -192,6 +192,18 @@ int store_rows_first_text(struct store_rows *r, char **v_r)
 	return 0;
 }
 
+int store_rows_vec(struct store_rows *r,
+		   int (*each)(sqlite3_stmt *st, void *vec),
+		   struct store_vec *vec, size_t *n_r)
+{
+	int rc = store_rows_each(r, each, vec);
+
+	if (rc < 0)
+		xfree(&vec->v);
+	*n_r = rc < 0 ? 0 : vec->n;
+	return rc;
+}
+
 void *store_vec_push(struct store_vec *vec)
 {
 	char *e;

@@ -195,12 +195,8 @@ int store_web_rows_after(struct store *s, const char *list, int64_t after,
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "new archive rows");
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, after);
-		sqlite3_bind_int64(st, 3, upto);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	}
+	store_bind(st, STORE_T(list), STORE_I(after), STORE_I(upto),
+		   STORE_I((sqlite3_int64)max));
 	return rows_end(&r, &vec, v_r, n_r);
 }
 
@@ -248,19 +244,10 @@ int store_web_events_after(struct store *s, const char *list, int64_t after,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "curation events");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, after);
-		sqlite3_bind_int64(st, 3, upto);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	}
-	rc = store_rows_each(&r, event_each, &vec);
+	store_bind(st, STORE_T(list), STORE_I(after), STORE_I(upto),
+		   STORE_I((sqlite3_int64)max));
+	rc = store_rows_vec(&r, event_each, &vec, n_r);
 	*v_r = vec.v;
-	*n_r = vec.n;
-	if (rc < 0) {
-		xfree(v_r);
-		*n_r = 0;
-	}
 	return rc;
 }
 
@@ -271,13 +258,9 @@ int store_web_thread_written(struct store *s, const char *list,
 {
 	static const char sql[] = "INSERT OR IGNORE INTO web_threads"
 		" (list, thread) VALUES (?, ?)";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, thread);
-	return store_step_done(s, st, "thread page written");
+	return store_run(s, sql, "thread page written", STORE_T(list),
+			 STORE_I(thread));
 }
 
 static int id_each(sqlite3_stmt *st, void *vec)
@@ -298,17 +281,9 @@ int store_web_threads_gone(struct store *s, const char *list, size_t max,
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "gone threads");
 	int rc;
 
-	if (st != NULL) {
-		store_bind_text(st, 1, list);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	}
-	rc = store_rows_each(&r, id_each, &vec);
+	store_bind(st, STORE_T(list), STORE_I((sqlite3_int64)max));
+	rc = store_rows_vec(&r, id_each, &vec, n_r);
 	*v_r = vec.v;
-	*n_r = vec.n;
-	if (rc < 0) {
-		xfree(v_r);
-		*n_r = 0;
-	}
 	return rc;
 }
 
@@ -317,13 +292,9 @@ int store_web_thread_forget(struct store *s, const char *list,
 {
 	static const char sql[] = "DELETE FROM web_threads"
 		" WHERE list = ? AND thread = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, list);
-	sqlite3_bind_int64(st, 2, thread);
-	return store_step_done(s, st, "forget thread page");
+	return store_run(s, sql, "forget thread page", STORE_T(list),
+			 STORE_I(thread));
 }
 
 /* ---- months ---- */
@@ -389,12 +360,7 @@ int store_web_months(struct store *s, const char *list,
 
 	if (st != NULL)
 		store_bind_text(st, 1, list);
-	rc = store_rows_each(&r, month_each, &vec);
+	rc = store_rows_vec(&r, month_each, &vec, n_r);
 	*v_r = vec.v;
-	*n_r = vec.n;
-	if (rc < 0) {
-		xfree(v_r);
-		*n_r = 0;
-	}
 	return rc;
 }
