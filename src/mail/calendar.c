@@ -758,6 +758,29 @@ static enum calendar_method method_of(icalcomponent *c)
 	}
 }
 
+/* Parses text (parse), finds its first VEVENT and hands both to fn;
+ * the calendar is freed and libical's error state cleared after. fn's
+ * result, or -1 with *error_r when there is no calendar or no VEVENT. */
+static int with_event(const char *text, size_t len,
+		      int (*fn)(icalcomponent *c, icalcomponent *ev,
+				void *ctx, const char **error_r),
+		      void *ctx, const char **error_r)
+{
+	icalcomponent *c = parse(text, len, error_r), *ev;
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	ev = first_event(c);
+	if (ev == NULL)
+		*error_r = "no VEVENT";
+	else
+		rc = fn(c, ev, ctx, error_r);
+	ic.icalcomponent_free(c);
+	ic.icalerror_clear_errno();
+	return rc;
+}
+
 /* A cal-address without its "mailto:" and surrounding space; newly
  * allocated, NULL when it is not a mailto: address. */
 static char *address_of(const char *v)
@@ -778,36 +801,30 @@ static char *address_of(const char *v)
 	return a;
 }
 
-int calendar_parse_reply(const char *text, size_t len,
-			 struct calendar_reply *r, const char **error_r)
+/* What calendar_parse_reply reads from the first VEVENT ev of c into
+ * the calendar_reply ctx. 0, or -1 with *error_r. */
+static int read_reply(icalcomponent *c, icalcomponent *ev, void *ctx,
+		      const char **error_r)
 {
-	icalcomponent *c = parse(text, len, error_r), *ev;
+	struct calendar_reply *r = ctx;
 	icalproperty *p;
 	icalparameter *ps;
 	const char *uid;
 
-	memset(r, 0, sizeof *r);
-	if (c == NULL)
-		return -1;
-	ev = first_event(c);
-	if (ev == NULL) {
-		*error_r = "no VEVENT";
-		goto fail;
-	}
 	uid = ic.icalcomponent_get_uid(ev);
 	if (uid == NULL || uid[0] == '\0') {
 		*error_r = "no UID";
-		goto fail;
+		return -1;
 	}
 	if (ic.icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY) != 1) {
 		*error_r = "a reply names exactly one ATTENDEE";
-		goto fail;
+		return -1;
 	}
 	p = ic.icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
 	r->attendee = address_of(ic.icalproperty_get_attendee(p));
 	if (r->attendee == NULL) {
 		*error_r = "the ATTENDEE is not a mailto: address";
-		goto fail;
+		return -1;
 	}
 	r->method = method_of(c);
 	r->uid = xstrdup(uid);
@@ -829,14 +846,18 @@ int calendar_parse_reply(const char *text, size_t len,
 			break;
 		}
 	}
-	ic.icalcomponent_free(c);
-	ic.icalerror_clear_errno();
 	return 0;
-fail:
-	ic.icalcomponent_free(c);
-	ic.icalerror_clear_errno();
-	calendar_reply_clear(r);
-	return -1;
+}
+
+int calendar_parse_reply(const char *text, size_t len,
+			 struct calendar_reply *r, const char **error_r)
+{
+	memset(r, 0, sizeof *r);
+	if (with_event(text, len, read_reply, r, error_r) < 0) {
+		calendar_reply_clear(r);
+		return -1;
+	}
+	return 0;
 }
 
 void calendar_reply_clear(struct calendar_reply *r)
@@ -935,38 +956,36 @@ static char *text_prop(icalcomponent *ev, icalproperty_kind kind)
 	return v != NULL && v[0] != '\0' ? xstrdup(v) : NULL;
 }
 
-int calendar_parse_event(const char *text, size_t len,
-			 const char *default_tz, struct calendar_parsed *e,
-			 const char **error_r)
+struct event_ctx {
+	const char *default_tz;
+	struct calendar_parsed *e;
+};
+
+/* What calendar_parse_event reads from the first VEVENT ev of c into the
+ * event_ctx's calendar_parsed. 0, or -1 with *error_r. */
+static int read_event(icalcomponent *c, icalcomponent *ev, void *ctx,
+		      const char **error_r)
 {
-	icalcomponent *c = parse(text, len, error_r), *ev;
-	icaltimezone *deflt = zone_get(default_tz);
+	struct calendar_parsed *e = ((struct event_ctx *)ctx)->e;
+	icaltimezone *deflt = zone_get(((struct event_ctx *)ctx)->default_tz);
 	icalproperty *p;
 	const char *tzid = NULL;
 	time_t end;
 
-	memset(e, 0, sizeof *e);
-	if (c == NULL)
-		return -1;
 	if (deflt == NULL)
 		deflt = ic.icaltimezone_get_utc_timezone();
-	ev = first_event(c);
-	if (ev == NULL) {
-		*error_r = "no VEVENT";
-		goto fail;
-	}
 	p = ic.icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
 	if (p == NULL) {
 		*error_r = "no DTSTART";
-		goto fail;
+		return -1;
 	}
 	if (instant(c, p, deflt, &e->start, &tzid, error_r) < 0)
-		goto fail;
+		return -1;
 	e->tzid = tzid != NULL ? xstrdup(tzid) : NULL;
 	p = ic.icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY);
 	if (p != NULL) {
 		if (instant(c, p, deflt, &end, NULL, error_r) < 0)
-			goto fail;
+			return -1;
 		e->duration = end > e->start ? (long)(end - e->start) : 0;
 	} else if ((p = ic.icalcomponent_get_first_property(
 			    ev, ICAL_DURATION_PROPERTY)) != NULL) {
@@ -981,7 +1000,7 @@ int calendar_parse_event(const char *text, size_t len,
 
 		if (r.freq == ICAL_NO_RECURRENCE) {
 			*error_r = "a repeat rule that cannot be read";
-			goto fail;
+			return -1;
 		}
 		if (!ic.icaltime_is_null_time(r.until) &&
 		    !ic.icaltime_is_utc(r.until)) {
@@ -997,14 +1016,21 @@ int calendar_parse_event(const char *text, size_t len,
 	e->location = text_prop(ev, ICAL_LOCATION_PROPERTY);
 	e->description = text_prop(ev, ICAL_DESCRIPTION_PROPERTY);
 	e->url = text_prop(ev, ICAL_URL_PROPERTY);
-	ic.icalcomponent_free(c);
-	ic.icalerror_clear_errno();
 	return 0;
-fail:
-	ic.icalcomponent_free(c);
-	ic.icalerror_clear_errno();
-	calendar_parsed_clear(e);
-	return -1;
+}
+
+int calendar_parse_event(const char *text, size_t len,
+			 const char *default_tz, struct calendar_parsed *e,
+			 const char **error_r)
+{
+	struct event_ctx ctx = { default_tz, e };
+
+	memset(e, 0, sizeof *e);
+	if (with_event(text, len, read_event, &ctx, error_r) < 0) {
+		calendar_parsed_clear(e);
+		return -1;
+	}
+	return 0;
 }
 
 void calendar_parsed_clear(struct calendar_parsed *e)
