@@ -289,6 +289,18 @@ static struct store *open_store(const struct conf *c, char **error_r)
 	return s;
 }
 
+/* Frees ik once no thread of it runs: its locks, its two handles, itself. */
+static void intake_free(struct intake *ik)
+{
+	pthread_cond_destroy(&ik->work_cv);
+	pthread_cond_destroy(&ik->done_cv);
+	pthread_cond_destroy(&ik->ck_cv);
+	pthread_mutex_destroy(&ik->mu);
+	store_close(&ik->ck);
+	store_close(&ik->s);
+	free(ik);
+}
+
 struct intake *intake_open(const struct conf *c, char **error_r)
 {
 	struct intake *ik = xcalloc(1, sizeof *ik);
@@ -324,13 +336,7 @@ struct intake *intake_open(const struct conf *c, char **error_r)
 	}
 	return ik;
 fail:
-	pthread_cond_destroy(&ik->work_cv);
-	pthread_cond_destroy(&ik->done_cv);
-	pthread_cond_destroy(&ik->ck_cv);
-	pthread_mutex_destroy(&ik->mu);
-	store_close(&ik->ck);
-	store_close(&ik->s);
-	free(ik);
+	intake_free(ik);
 	return NULL;
 }
 
@@ -414,12 +420,6 @@ void intake_close(struct intake **ikp)
 	pthread_cond_signal(&ik->ck_cv);
 	pthread_mutex_unlock(&ik->mu);
 	pthread_join(ik->ck_thread, NULL);
-	pthread_cond_destroy(&ik->work_cv);
-	pthread_cond_destroy(&ik->done_cv);
-	pthread_cond_destroy(&ik->ck_cv);
-	pthread_mutex_destroy(&ik->mu);
-	store_close(&ik->ck);
-	store_close(&ik->s);
-	free(ik);
+	intake_free(ik);
 	*ikp = NULL;
 }
