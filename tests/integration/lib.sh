@@ -47,6 +47,25 @@ expect_eq() {
 	fi
 }
 
+# need_sink: stops the test when Postfix's smtp-sink ($SINK) is missing
+# (scripts/install-deps.sh installs it).
+need_sink() {
+	if [ ! -x "$SINK" ]; then
+		echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
+		exit 1
+	fi
+}
+
+# need_rcptsink: sets RCPTSINK to the per-address sink
+# (tests/helpers/rcptsink), built by `make check`, else compiled here.
+need_rcptsink() {
+	RCPTSINK=$top_builddir/tests/helpers/rcptsink
+	[ -x "$RCPTSINK" ] && return 0
+	RCPTSINK=$T/rcptsink
+	"${CC:-cc}" -O2 -o "$RCPTSINK" "$top_srcdir/tests/helpers/rcptsink.c" ||
+		{ echo "cannot build tests/helpers/rcptsink"; exit 1; }
+}
+
 # readable_copy PATH: a path to PATH (a file or a folder) that nobody can
 # read. As root, tests run the listeners and workers as nobody; a clone in
 # a private folder (such as /root) is closed to nobody, so the binary,

@@ -14,19 +14,10 @@
 set -u
 
 SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
 
-# The per-address sink: built by `make check`, else compiled here.
-RCPTSINK=$top_builddir/tests/helpers/rcptsink
-if [ ! -x "$RCPTSINK" ]; then
-	RCPTSINK=$T/rcptsink
-	"${CC:-cc}" -O2 -o "$RCPTSINK" "$top_srcdir/tests/helpers/rcptsink.c" ||
-		{ echo "cannot build tests/helpers/rcptsink"; exit 1; }
-fi
+need_rcptsink
 
 chmod 0755 "$T"
 POST=$FIXTURES/post-alice.eml

@@ -7,17 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sinks.sh"
 
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
-RCPTSINK=$top_builddir/tests/helpers/rcptsink
-if [ ! -x "$RCPTSINK" ]; then
-	RCPTSINK=$T/rcptsink
-	"${CC:-cc}" -O2 -o "$RCPTSINK" "$top_srcdir/tests/helpers/rcptsink.c" ||
-		{ echo "cannot build tests/helpers/rcptsink"; exit 1; }
-fi
+need_rcptsink
 chmod 0755 "$T"
 # (as root the daemon and receive below run as nobody)
 CONVENE=$(readable_copy "$CONVENE")

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/sinks.sh"
 set -u
 
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
 chmod 0755 "$T"
 POST=$FIXTURES/post-alice.eml

@@ -15,10 +15,7 @@
 . "$(dirname "$0")/sinks.sh"
 set -u
 
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
 QUEUEJOB=$top_builddir/tests/helpers/queuejob
 [ -x "$QUEUEJOB" ] || { echo "tests/helpers/queuejob is not built"; exit 1; }

@@ -13,10 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sinks.sh"
 
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
 chmod 0755 "$T"
 DG=$top_srcdir/tests/fixtures/digest

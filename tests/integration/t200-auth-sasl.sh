@@ -5,10 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
-if [ ! -x "$SINK" ]; then
-	echo "smtp-sink not found (install postfix): cannot test SMTP delivery"
-	exit 1
-fi
+need_sink
 chmod 0755 "$T"
 mkdir -m 0777 "$T/sink" "$T/nosasl"
 port=

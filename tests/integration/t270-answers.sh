@@ -118,12 +118,7 @@ expect_eq "owner mail accepted" 0 "$(rcv "$T/own.eml" "$L-owner@lists.example.or
 check "the log says 'forwarded to 1 owner'" grep -q 'forwarded to 1 owner$' "$CONVENE_LOG_FILE"
 
 # A job whose one recipient is refused with 550 is not logged "delivered".
-RCPTSINK=$top_builddir/tests/helpers/rcptsink
-if [ ! -x "$RCPTSINK" ]; then
-	RCPTSINK=$T/rcptsink
-	"${CC:-cc}" -O2 -o "$RCPTSINK" "$top_srcdir/tests/helpers/rcptsink.c" ||
-		{ not_ok "cannot build tests/helpers/rcptsink"; finish; }
-fi
+need_rcptsink
 echo dave@example.org >"$T/hard"
 port=
 for i in $(seq 1 20); do

@@ -7,12 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # A sink that offers XVERP (smtp-sink cannot): tests/helpers/rcptsink -x.
-RCPTSINK=$top_builddir/tests/helpers/rcptsink
-if [ ! -x "$RCPTSINK" ]; then
-	RCPTSINK=$T/rcptsink
-	"${CC:-cc}" -O2 -o "$RCPTSINK" "$top_srcdir/tests/helpers/rcptsink.c" ||
-		{ echo "cannot build tests/helpers/rcptsink"; exit 1; }
-fi
+need_rcptsink
 chmod 0755 "$T"
 mkdir -m 0777 "$T/sink"
 port=

@@ -20,7 +20,7 @@ PY=$(icalendar_python) || { echo "python3-icalendar is not installed"; exit 77; 
 ICALPY="$PY $top_srcdir/tests/helpers/icalpy.py"
 ICALCHECK=$top_builddir/tests/helpers/icalcheck
 [ -x "$ICALCHECK" ] || { echo "tests/helpers/icalcheck is not built"; exit 1; }
-[ -x "$SINK" ] || { echo "smtp-sink not found (install postfix)"; exit 1; }
+need_sink
 
 write_config 'meetings = { timezone = "Europe/Berlin"; };'
 add_members ann@example.org ben@example.net
