@@ -59,6 +59,8 @@ packages=(
 	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2
 	libpcre2-8-0 libcrypt1 util-linux
 	tzdata python3 procmail mutt tmux faketime
+	# the STARTTLS test's certificate
+	openssl
 )
 exim_dir=${CONVENE_TEST_EXIM_DIR:-/usr/local/lib/convene-test/exim4}
 

@@ -8,6 +8,7 @@
  * message that ends in a line end. */
 #include "autoconf.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -40,6 +41,58 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "mail/msg.h"
+
+/* libetpan's session side (the stream, STARTTLS over GnuTLS, SASL) comes
+ * from its shared library, loaded at the first connection. Linked into the
+ * program it would bring GnuTLS, Cyrus SASL, Berkeley DB and the libraries
+ * they need into every start (about 1.5 ms each), `convene receive` among
+ * them, which never connects; the parser is linked from libetpan's static
+ * archive when there is one (configure). ETPAN_SONAME comes from
+ * configure. */
+#define ETPAN_FNS(X) \
+	X(mailesmtp_auth_sasl) \
+	X(mailsmtp_connect) \
+	X(mailsmtp_free) \
+	X(mailsmtp_new) \
+	X(mailsmtp_quit) \
+	X(mailsmtp_set_timeout) \
+	X(mailsmtp_socket_starttls) \
+	X(mailsmtp_strerror) \
+	X(mailstream_close) \
+	X(mailstream_flush) \
+	X(mailstream_read_line_remove_eol) \
+	X(mailstream_socket_open_timeout) \
+	X(mailstream_write)
+
+static struct {
+#define DECLARE(f) __typeof__(f) *f;
+	ETPAN_FNS(DECLARE)
+#undef DECLARE
+} ef;
+static char *ef_error;          /* why it could not be loaded, or NULL */
+static pthread_once_t ef_once = PTHREAD_ONCE_INIT;
+
+static void ef_load(void)
+{
+	void *h = dlopen(ETPAN_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const char *missing = NULL;
+
+	if (h == NULL) {
+		const char *why = dlerror();
+
+		ef_error = xasprintf("cannot load %s: %s", ETPAN_SONAME,
+				     why != NULL ? why : "?");
+		return;
+	}
+#define LOAD(f) \
+	if (missing == NULL && \
+	    (*(void **)&ef.f = dlsym(h, #f)) == NULL) \
+		missing = #f;
+	ETPAN_FNS(LOAD)
+#undef LOAD
+	if (missing != NULL)
+		ef_error = xasprintf("%s has no %s", ETPAN_SONAME, missing);
+}
 
 /* Commands sent before reading their replies, at most: well below what the
  * socket buffers hold, so that neither side can block the other
@@ -266,12 +319,12 @@ static void session_drop(struct smtp *s, bool quit)
 	if (s->session == NULL)
 		return;
 	if (quit)
-		mailsmtp_quit(s->session);
+		ef.mailsmtp_quit(s->session);
 	if (s->session->stream != NULL) {
-		mailstream_close(s->session->stream);
+		ef.mailstream_close(s->session->stream);
 		s->session->stream = NULL;
 	}
-	mailsmtp_free(s->session);
+	ef.mailsmtp_free(s->session);
 	s->session = NULL;
 	s->fd = -1;
 	s->reused = false;
@@ -357,8 +410,8 @@ static int send_bytes(struct smtp *s, const char *data, size_t len)
 {
 	mailstream *st = s->session->stream;
 
-	if (len > 0 && (mailstream_write(st, data, len) < 0 ||
-			mailstream_flush(st) < 0))
+	if (len > 0 && (ef.mailstream_write(st, data, len) < 0 ||
+			ef.mailstream_flush(st) < 0))
 		return -1;
 	return 0;
 }
@@ -381,7 +434,7 @@ static int read_reply(struct smtp *s)
 	buf_reset(&s->reply);
 	s->code = 0;
 	for (;;) {
-		char *line = mailstream_read_line_remove_eol(
+		char *line = ef.mailstream_read_line_remove_eol(
 			s->session->stream, s->session->line_buffer);
 		size_t len;
 		int code;
@@ -673,7 +726,7 @@ static enum transport_result authenticate(struct smtp *s, char **error_r)
 	 * anything: when that fails no reply is read, and the last one on
 	 * record is the greeting's. */
 	s->session->response_code = 0;
-	r = mailesmtp_auth_sasl(s->session, *m,
+	r = ef.mailesmtp_auth_sasl(s->session, *m,
 				s->host != NULL ? s->host : "localhost",
 				NULL, NULL, s->auth_user, s->auth_user,
 				s->auth_password, NULL);
@@ -707,20 +760,25 @@ static enum transport_result session_open(struct smtp *s, char **error_r)
 	enum transport_result res;
 	int fd, r;
 
+	pthread_once(&ef_once, ef_load);
+	if (ef_error != NULL) {
+		*error_r = xasprintf("%s %s: %s", proto(s), s->peer, ef_error);
+		return TRANSPORT_TEMPFAIL;
+	}
 	fd = dial(s, error_r);
 	if (fd < 0)
 		return TRANSPORT_TEMPFAIL;
-	stream = mailstream_socket_open_timeout(fd, s->timeout_s);
+	stream = ef.mailstream_socket_open_timeout(fd, s->timeout_s);
 	if (stream == NULL)
 		log_fatal("out of memory");
-	s->session = mailsmtp_new(0, NULL);
+	s->session = ef.mailsmtp_new(0, NULL);
 	if (s->session == NULL)
 		log_fatal("out of memory");
 	/* For the TLS layer; the plain stream got its timeout above (libetpan's
 	 * own connect would leave it at the 300 s default). */
-	mailsmtp_set_timeout(s->session, s->timeout_s);
+	ef.mailsmtp_set_timeout(s->session, s->timeout_s);
 	s->fd = fd;
-	r = mailsmtp_connect(s->session, stream);
+	r = ef.mailsmtp_connect(s->session, stream);
 	if (r != MAILSMTP_NO_ERROR) {
 		/* libetpan closed the stream; the reply is still there. */
 		char *reply = etpan_reply(s);
@@ -737,13 +795,13 @@ static enum transport_result session_open(struct smtp *s, char **error_r)
 			*error_r = xasprintf("%s %s: STARTTLS is required but "
 					     "not offered", proto(s), s->peer);
 			res = TRANSPORT_TEMPFAIL;
-		} else if ((r = mailsmtp_socket_starttls(s->session)) !=
+		} else if ((r = ef.mailsmtp_socket_starttls(s->session)) !=
 			   MAILSMTP_NO_ERROR) {
 			char *reply = etpan_reply(s);
 
 			*error_r = xasprintf("%s %s: STARTTLS failed: %s (%s)",
 					     proto(s), s->peer,
-					     mailsmtp_strerror(r), reply);
+					     ef.mailsmtp_strerror(r), reply);
 			free(reply);
 			res = TRANSPORT_TEMPFAIL;
 		} else {

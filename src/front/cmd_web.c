@@ -2,6 +2,7 @@
  * pipeline/web.h, which decides every answer */
 #include "autoconf.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +32,52 @@
 #define CSP "default-src 'none'; style-src 'self'; img-src 'self'; " \
 	    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+/* libmicrohttpd (and GnuTLS, which it needs) is loaded when the server
+ * starts, not linked: every other command, `convene receive` once per
+ * message among them, would load it at its start and never serve a page.
+ * MHD_SONAME comes from configure. */
+#define MHD_FNS(X) \
+	X(MHD_add_response_header) \
+	X(MHD_create_response_from_buffer) \
+	X(MHD_create_response_from_fd64) \
+	X(MHD_destroy_response) \
+	X(MHD_lookup_connection_value) \
+	X(MHD_queue_response) \
+	X(MHD_start_daemon) \
+	X(MHD_stop_daemon)
+
+static struct {
+#define DECLARE(f) __typeof__(f) *f;
+	MHD_FNS(DECLARE)
+#undef DECLARE
+} mf;
+
+/* Loads the library once; false after saying why on standard error. */
+static bool mhd_load(void)
+{
+	static bool loaded;
+	void *h;
+
+	if (loaded)
+		return true;
+	h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		fprintf(stderr, "convene: web: cannot load %s: %s\n",
+			MHD_SONAME, dlerror());
+		return false;
+	}
+#define LOAD(f) \
+	if ((*(void **)&mf.f = dlsym(h, #f)) == NULL) { \
+		fprintf(stderr, "convene: web: %s has no %s\n", MHD_SONAME, \
+			#f); \
+		return false; \
+	}
+	MHD_FNS(LOAD)
+#undef LOAD
+	loaded = true;
+	return true;
+}
+
 struct server {
 	const char *config;
 	struct conf *c;
@@ -51,7 +98,7 @@ static struct MHD_Response *make_response(const struct web_response *rp)
 	int fd;
 
 	if (rp->file == NULL)
-		return MHD_create_response_from_buffer(
+		return mf.MHD_create_response_from_buffer(
 			rp->body.len, rp->body.data ? rp->body.data : "",
 			MHD_RESPMEM_MUST_COPY);
 	fd = open(rp->file, O_RDONLY | O_CLOEXEC);
@@ -61,7 +108,7 @@ static struct MHD_Response *make_response(const struct web_response *rp)
 		close(fd);
 		return NULL;
 	}
-	r = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
+	r = mf.MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
 	if (r == NULL)
 		close(fd);
 	return r;
@@ -75,25 +122,25 @@ static enum MHD_Result answer(struct MHD_Connection *conn,
 	int status = rp->status;
 
 	if (r == NULL) {
-		r = MHD_create_response_from_buffer(0, (void *)"",
+		r = mf.MHD_create_response_from_buffer(0, (void *)"",
 						    MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_NOT_FOUND;
 		if (r == NULL)
 			return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", rp->content_type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	MHD_add_response_header(r, "Cache-Control",
+	mf.MHD_add_response_header(r, "Content-Type", rp->content_type);
+	mf.MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mf.MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	mf.MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	mf.MHD_add_response_header(r, "Cache-Control",
 				rp->no_store ? "no-store" : "max-age=60");
 	if (rp->location != NULL)
-		MHD_add_response_header(r, "Location", rp->location);
+		mf.MHD_add_response_header(r, "Location", rp->location);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, "Allow", rp->post_only_get ?
+		mf.MHD_add_response_header(r, "Allow", rp->post_only_get ?
 					"GET, HEAD" : "GET, HEAD, POST");
-	ret = MHD_queue_response(conn, (unsigned int)status, r);
-	MHD_destroy_response(r);
+	ret = mf.MHD_queue_response(conn, (unsigned int)status, r);
+	mf.MHD_destroy_response(r);
 	return ret;
 }
 
@@ -129,11 +176,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	rq.method = method;
 	rq.path = url;
-	rq.query = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	rq.query = mf.MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
 					       "q");
 	rq.body = buf_cstr(&up->body);
 	rq.body_len = up->body.len;
-	rq.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	rq.content_type = mf.MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						      "Content-Type");
 	web_handle(sv->s, sv->c, &rq, &rp);
 	ret = answer(conn, &rp);
@@ -159,7 +206,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void server_stop(struct server *sv)
 {
 	if (sv->d != NULL)
-		MHD_stop_daemon(sv->d);
+		mf.MHD_stop_daemon(sv->d);
 	sv->d = NULL;
 	store_close(&sv->s);
 	conf_free(&sv->c);
@@ -185,6 +232,8 @@ static enum status server_listen(struct server *sv, const char *host,
 			     MHD_USE_ERROR_LOG;
 	int rc;
 
+	if (!mhd_load())
+		return ST_TEMPFAIL;
 	if (host == NULL) {
 		host = sv->c->web.listen_host;
 		port = sv->c->web.listen_port;
@@ -200,7 +249,7 @@ static enum status server_listen(struct server *sv, const char *host,
 	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	sv->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+	sv->d = mf.MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
 				 on_request, sv,
 				 MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				 MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
@@ -232,7 +281,7 @@ static enum status server_reload(struct server *sv, const char *host,
 		log_error("web: reload failed: keeping the old configuration");
 		return ST_OK;
 	}
-	MHD_stop_daemon(sv->d);
+	mf.MHD_stop_daemon(sv->d);
 	sv->d = NULL;
 	sv->c = fresh.c;
 	sv->s = fresh.s;
