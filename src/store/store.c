@@ -425,7 +425,10 @@ int store_wal_tidy(struct store *s)
 
 	if (!s->leave_ckpt || s->wal_frames < s->wal_tidy_frames)
 		return 0;
-	s->wal_frames = 0;
+	/* Counted afresh from here, store_wal_grown's mark too: else, once
+	 * the WAL starts afresh below, the mark stays past this threshold and
+	 * store_wal_grown never says so again before it. */
+	s->wal_frames = s->wal_told = 0;
 	if (sqlite3_wal_checkpoint_v2(s->db, "main",
 				      SQLITE_CHECKPOINT_PASSIVE, &frames,
 				      &done) != SQLITE_OK ||
