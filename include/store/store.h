@@ -81,6 +81,23 @@ bool store_wal_grown(struct store *s);
 void store_forget_failed_commit(struct store *s);
 int store_checkpoint(struct store *s, int *frames_r, int *done_r);
 
+/* Group commit with the sync apart: store_syncer_open makes the commits of
+ * s stop waiting for the disk (synchronous = NORMAL: the WAL is still
+ * synced before any checkpoint copies it back, and its header when it
+ * starts afresh) and returns a syncer for s's WAL file. store_syncer_sync,
+ * from any thread and while s goes on committing, makes everything
+ * committed before the call durable (one fdatasync of the WAL); a commit
+ * of s is on disk only once a sync that began after it returned 0. After
+ * a failed sync (-1, *errno_r set) nothing committed since the last good
+ * one may be taken as durable, nor anything committed after it on top of
+ * it. The syncer is the caller's (store_syncer_close; before s is closed).
+ * NULL with *error_r (newly allocated) when the WAL cannot be opened or
+ * its folder synced; s then syncs its commits as before. */
+struct store_syncer;
+struct store_syncer *store_syncer_open(struct store *s, char **error_r);
+int store_syncer_sync(struct store_syncer *y, int *errno_r);
+void store_syncer_close(struct store_syncer **y);
+
 int store_schema_version(struct store *s, int *version_r);
 
 /* ---- members ---- */

@@ -1,9 +1,11 @@
 /* intake - messages from many senders at once, committed together */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pipeline/intake.h"
 #include "base/conf.h"
@@ -15,6 +17,9 @@
 /* A batch takes at most this many messages; the rest wait for the next.
  * (Sessions bound how many can wait: each has at most one message.) */
 #define INTAKE_BATCH_MAX 1000
+/* How long a committer with messages waits at most for those announced
+ * (intake_coming) to come too, so that one commit takes them all. */
+#define INTAKE_GATHER_US 2000
 
 /* One submitted message on its way through the committer. */
 struct pending {
@@ -24,18 +29,31 @@ struct pending {
 	bool *prepared;             /* receive_prepare said ST_OK */
 	bool *ready;                /* prepared and not yet failed */
 	bool done;
+	pthread_cond_t done_cv;     /* its submitter waits here alone */
+};
+
+/* A committed batch waiting for the sync that makes it durable. */
+struct synced {
+	struct synced *next;
+	struct pending *first;      /* n messages from here on */
+	size_t n;
 };
 
 struct intake {
 	struct store *s;
 	struct store *ck;           /* the checkpointer's connection */
-	pthread_t thread, ck_thread;
+	struct store_syncer *sync;  /* NULL: each commit syncs itself */
+	pthread_t thread, ck_thread, sync_thread;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv, ck_cv;
+	pthread_cond_t work_cv, ck_cv, sync_cv;
 	bool ck_wanted;
 	struct pending *head, *tail;
 	size_t waiting;
+	size_t coming;              /* announced and not yet submitted */
+	struct synced *unsynced, *unsynced_tail;
 	bool stopping;
+	bool committer_done;        /* nothing more comes to the syncer */
+	bool broken;                /* a sync failed: nothing is kept now */
 	struct intake_stats stats;
 };
 
@@ -209,45 +227,155 @@ static bool commit_batch(struct intake *ik, struct pending *batch, size_t n)
 	return true;
 }
 
+/* Answers the n messages from batch (ik->mu held): their submitters may
+ * return, and free them, once the lock is let go. */
+static void answer(struct pending *batch, size_t n)
+{
+	struct pending *p;
+
+	for (p = batch; n > 0; p = p->next, n--) {
+		p->done = true;
+		pthread_cond_signal(&p->done_cv);
+	}
+}
+
+/* Waits (ik->mu held) a moment for the messages announced to come: a
+ * sender whose message is on the wire is answered after one commit with
+ * the others instead of after the next, and a batch of many costs less per
+ * message than several small ones. */
+static void gather(struct intake *ik)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += INTAKE_GATHER_US * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (ik->coming > 0 && !ik->stopping &&
+	       ik->waiting < INTAKE_BATCH_MAX)
+		if (pthread_cond_timedwait(&ik->work_cv, &ik->mu, &until) != 0)
+			break;
+}
+
+/* The messages waiting now, at most INTAKE_BATCH_MAX (ik->mu held); NULL
+ * when the committer is to end. */
+static struct pending *take_batch(struct intake *ik, size_t *n_r)
+{
+	struct pending *batch, *p, *last = NULL;
+	size_t n = 0;
+
+	while (ik->head == NULL && !ik->stopping)
+		pthread_cond_wait(&ik->work_cv, &ik->mu);
+	if (ik->head != NULL && ik->coming > 0)
+		gather(ik);
+	batch = ik->head;
+	for (p = batch; p != NULL && n < INTAKE_BATCH_MAX; p = p->next) {
+		last = p;
+		n++;
+	}
+	if (last != NULL) {
+		ik->head = last->next;
+		if (ik->head == NULL)
+			ik->tail = NULL;
+	}
+	ik->waiting -= n;
+	*n_r = n;
+	return batch;
+}
+
+/* Takes what is waiting, stages and commits it, and hands it to the
+ * syncer: while that batch's sync runs, the next one is staged. Without a
+ * syncer each commit synced itself and its batch is answered at once. */
 static void *committer_main(void *arg)
 {
 	struct intake *ik = arg;
 
+	pthread_mutex_lock(&ik->mu);
 	for (;;) {
-		struct pending *batch, *p, *last = NULL;
-		size_t n = 0;
+		size_t n;
+		struct pending *batch = take_batch(ik, &n);
+		bool broken = ik->broken, ok = false;
 
-		pthread_mutex_lock(&ik->mu);
-		while (ik->head == NULL && !ik->stopping)
-			pthread_cond_wait(&ik->work_cv, &ik->mu);
-		if (ik->head == NULL) {
-			pthread_mutex_unlock(&ik->mu);
+		if (batch == NULL)
 			break;
-		}
-		/* Everything waiting now goes into this batch. */
-		batch = ik->head;
-		for (p = batch; p != NULL && n < INTAKE_BATCH_MAX; p = p->next) {
-			last = p;
-			n++;
-		}
-		ik->head = last->next;
-		if (ik->head == NULL)
-			ik->tail = NULL;
-		ik->waiting -= n;
 		pthread_mutex_unlock(&ik->mu);
-
-		if (!commit_batch(ik, batch, n)) {
-			pthread_mutex_lock(&ik->mu);
-			ik->stats.failed_batches++;
-			pthread_mutex_unlock(&ik->mu);
-		}
-
+		/* After a failed sync nothing more is committed on top of
+		 * what may not be on disk: all is left with the MTA. */
+		if (broken)
+			undo_staged(batch, n, false);
+		else
+			ok = commit_batch(ik, batch, n);
 		pthread_mutex_lock(&ik->mu);
-		for (p = batch; n > 0; p = p->next, n--)
-			p->done = true;
-		pthread_cond_broadcast(&ik->done_cv);
-		pthread_mutex_unlock(&ik->mu);
+		if (ok && ik->sync != NULL) {
+			struct synced *y = xmalloc(sizeof *y);
+
+			y->next = NULL;
+			y->first = batch;
+			y->n = n;
+			if (ik->unsynced_tail != NULL)
+				ik->unsynced_tail->next = y;
+			else
+				ik->unsynced = y;
+			ik->unsynced_tail = y;
+			pthread_cond_signal(&ik->sync_cv);
+			continue;
+		}
+		if (!ok)
+			ik->stats.failed_batches++;
+		answer(batch, n);
 	}
+	pthread_mutex_unlock(&ik->mu);
+	return NULL;
+}
+
+/* One sync for every batch committed since the last one, then their
+ * answers. A failed sync answers them as transient, and every batch after
+ * them too (they were committed on top of what may not be on disk): the
+ * listener keeps nothing more until it is restarted. */
+static void *syncer_main(void *arg)
+{
+	struct intake *ik = arg;
+
+	pthread_mutex_lock(&ik->mu);
+	for (;;) {
+		struct synced *y, *next;
+		bool broken;
+		int err = 0;
+
+		while (ik->unsynced == NULL && !ik->committer_done)
+			pthread_cond_wait(&ik->sync_cv, &ik->mu);
+		y = ik->unsynced;
+		if (y == NULL)
+			break;
+		ik->unsynced = ik->unsynced_tail = NULL;
+		broken = ik->broken;
+		pthread_mutex_unlock(&ik->mu);
+		if (!broken && store_syncer_sync(ik->sync, &err) < 0) {
+			size_t msgs = 0;
+
+			for (next = y; next != NULL; next = next->next)
+				msgs += next->n;
+			log_error("intake: sync of the database's WAL: %s; %zu "
+				  "message(s) left with the MTA to retry, and "
+				  "all that come until the listener is "
+				  "restarted", strerror(err), msgs);
+		}
+		pthread_mutex_lock(&ik->mu);
+		if (err != 0)
+			ik->broken = true;
+		for (; y != NULL; y = next) {
+			next = y->next;
+			if (ik->broken) {
+				undo_staged(y->first, y->n, err == ENOSPC);
+				ik->stats.failed_batches++;
+			}
+			answer(y->first, y->n);
+			free(y);
+		}
+	}
+	pthread_mutex_unlock(&ik->mu);
 	return NULL;
 }
 
@@ -293,9 +421,10 @@ static struct store *open_store(const struct conf *c, char **error_r)
 static void intake_free(struct intake *ik)
 {
 	pthread_cond_destroy(&ik->work_cv);
-	pthread_cond_destroy(&ik->done_cv);
 	pthread_cond_destroy(&ik->ck_cv);
+	pthread_cond_destroy(&ik->sync_cv);
 	pthread_mutex_destroy(&ik->mu);
+	store_syncer_close(&ik->sync);
 	store_close(&ik->ck);
 	store_close(&ik->s);
 	free(ik);
@@ -304,6 +433,9 @@ static void intake_free(struct intake *ik)
 struct intake *intake_open(const struct conf *c, char **error_r)
 {
 	struct intake *ik = xcalloc(1, sizeof *ik);
+	bool ck_started = false, sync_started = false;
+	pthread_condattr_t ca;
+	char *err = NULL;
 
 	ik->s = open_store(c, error_r);
 	if (ik->s == NULL) {
@@ -317,25 +449,41 @@ struct intake *intake_open(const struct conf *c, char **error_r)
 		return NULL;
 	}
 	store_wal_tidy_later(ik->s);
+	/* Without a syncer each commit waits for its own sync: slower, as
+	 * safe. */
+	ik->sync = store_syncer_open(ik->s, &err);
+	if (ik->sync == NULL) {
+		log_warn("intake: each batch syncs its own commit: %s", err);
+		free(err);
+	}
 	pthread_mutex_init(&ik->mu, NULL);
-	pthread_cond_init(&ik->work_cv, NULL);
-	pthread_cond_init(&ik->done_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ik->work_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&ik->ck_cv, NULL);
-	if (pthread_create(&ik->ck_thread, NULL, checkpointer_main, ik) != 0) {
-		*error_r = xstrdup("cannot start the checkpointer thread");
+	pthread_cond_init(&ik->sync_cv, NULL);
+	if (pthread_create(&ik->ck_thread, NULL, checkpointer_main, ik) != 0)
 		goto fail;
-	}
-	if (pthread_create(&ik->thread, NULL, committer_main, ik) != 0) {
-		*error_r = xstrdup("cannot start the committer thread");
-		pthread_mutex_lock(&ik->mu);
-		ik->stopping = true;
-		pthread_cond_signal(&ik->ck_cv);
-		pthread_mutex_unlock(&ik->mu);
-		pthread_join(ik->ck_thread, NULL);
+	ck_started = true;
+	if (ik->sync != NULL &&
+	    pthread_create(&ik->sync_thread, NULL, syncer_main, ik) != 0)
 		goto fail;
-	}
+	sync_started = ik->sync != NULL;
+	if (pthread_create(&ik->thread, NULL, committer_main, ik) != 0)
+		goto fail;
 	return ik;
 fail:
+	*error_r = xstrdup("cannot start the intake's threads");
+	pthread_mutex_lock(&ik->mu);
+	ik->stopping = ik->committer_done = true;
+	pthread_cond_signal(&ik->ck_cv);
+	pthread_cond_signal(&ik->sync_cv);
+	pthread_mutex_unlock(&ik->mu);
+	if (sync_started)
+		pthread_join(ik->sync_thread, NULL);
+	if (ck_started)
+		pthread_join(ik->ck_thread, NULL);
 	intake_free(ik);
 	return NULL;
 }
@@ -349,6 +497,7 @@ void intake_submit(struct intake *ik, const struct conf *c,
 	p.in = xcalloc(m->n ? m->n : 1, sizeof *p.in);
 	p.prepared = xcalloc(m->n ? m->n : 1, sizeof *p.prepared);
 	p.ready = xcalloc(m->n ? m->n : 1, sizeof *p.ready);
+	pthread_cond_init(&p.done_cv, NULL);
 	/* Reading and parsing happen here, in the sender's thread, so that
 	 * several messages are read at the same time; only the decisions
 	 * and the writes are one at a time. */
@@ -362,8 +511,12 @@ void intake_submit(struct intake *ik, const struct conf *c,
 		if (p.ready[i] && m->logid[0] == '\0')
 			memcpy(m->logid, p.in[i].logid, sizeof m->logid);
 	}
+	if (nready == 0 && m->announced)
+		intake_coming(ik, false);
 	if (nready > 0) {
 		pthread_mutex_lock(&ik->mu);
+		if (m->announced && ik->coming > 0)
+			ik->coming--;
 		if (ik->tail != NULL)
 			ik->tail->next = &p;
 		else
@@ -373,7 +526,7 @@ void intake_submit(struct intake *ik, const struct conf *c,
 		ik->stats.queued++;
 		pthread_cond_signal(&ik->work_cv);
 		while (!p.done)
-			pthread_cond_wait(&ik->done_cv, &ik->mu);
+			pthread_cond_wait(&p.done_cv, &ik->mu);
 		pthread_mutex_unlock(&ik->mu);
 	}
 	/* Those read are freed whatever became of them (receive_prepare
@@ -384,6 +537,20 @@ void intake_submit(struct intake *ik, const struct conf *c,
 	free(p.in);
 	free(p.prepared);
 	free(p.ready);
+	pthread_cond_destroy(&p.done_cv);
+}
+
+void intake_coming(struct intake *ik, bool coming)
+{
+	pthread_mutex_lock(&ik->mu);
+	if (coming) {
+		ik->coming++;
+	} else if (ik->coming > 0) {
+		ik->coming--;
+		if (ik->coming == 0)
+			pthread_cond_signal(&ik->work_cv);
+	}
+	pthread_mutex_unlock(&ik->mu);
 }
 
 size_t intake_waiting(struct intake *ik)
@@ -414,12 +581,23 @@ void intake_close(struct intake **ikp)
 	pthread_cond_signal(&ik->work_cv);
 	pthread_mutex_unlock(&ik->mu);
 	pthread_join(ik->thread, NULL);
-	/* The committer is done: the checkpointer ends after a checkpoint
-	 * that was asked for. */
+	/* The committer is done: the syncer ends once what it committed is
+	 * synced and answered, the checkpointer after a checkpoint that was
+	 * asked for. */
 	pthread_mutex_lock(&ik->mu);
+	ik->committer_done = true;
+	pthread_cond_signal(&ik->sync_cv);
 	pthread_cond_signal(&ik->ck_cv);
 	pthread_mutex_unlock(&ik->mu);
+	if (ik->sync != NULL)
+		pthread_join(ik->sync_thread, NULL);
 	pthread_join(ik->ck_thread, NULL);
+	log_info("intake: %llu message(s) in %llu batch(es), at most %llu "
+		 "in one; %llu batch(es) failed",
+		 (unsigned long long)ik->stats.messages,
+		 (unsigned long long)ik->stats.batches,
+		 (unsigned long long)ik->stats.largest,
+		 (unsigned long long)ik->stats.failed_batches);
 	intake_free(ik);
 	*ikp = NULL;
 }
