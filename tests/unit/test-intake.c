@@ -1,6 +1,8 @@
 /* test-intake - group commit: concurrent messages in one transaction, each
- * answered only after its batch committed, a failing message undone alone
- * (on a real database file, with real templates) */
+ * answered only after its batch committed and its sync returned, a failing
+ * message undone alone, a failed sync answered as transient (on a real
+ * database file, with real templates; the intake's own fdatasync is
+ * wrapped, -Wl,--wrap=fdatasync, so that a test can hold or fail it) */
 #include "autoconf.h"
 
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,44 @@
 /* Posts in the second batch of the batching test, besides the one that
  * fails. */
 #define NPOSTS 15
+
+/* The intake's syncs (store_syncer_sync) go through here: they wait while
+ * the gate is closed, and fail with sync_errno when it is set. SQLite's
+ * own syncs (in its library) are not wrapped. */
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_closed;
+static int syncs_entered, sync_errno;
+
+int __wrap_fdatasync(int fd)
+{
+	int e;
+
+	pthread_mutex_lock(&gate_mu);
+	syncs_entered++;
+	pthread_cond_broadcast(&gate_cv);
+	while (gate_closed)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	e = sync_errno;
+	pthread_mutex_unlock(&gate_mu);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return __real_fdatasync(fd);
+}
+
+static void gate(bool closed, int fail)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_closed = closed;
+	sync_errno = fail;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
 
 struct fixture {
 	char dir[64];
@@ -316,6 +357,101 @@ static void test_duplicates_and_recipients(void **state)
 			      "list = 'broken'"), 1);
 }
 
+/* A batch is committed (other connections see it) before its sync, and
+ * its sender is answered only once that sync returned: held here at the
+ * sync, the submitter has not returned while the row is already visible. */
+static void test_answer_after_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec until;
+	struct sub a;
+	int entered;
+
+	pthread_mutex_lock(&gate_mu);
+	entered = syncs_entered;
+	gate_closed = true;
+	pthread_mutex_unlock(&gate_mu);
+	post(&a, f, 1, "makers@lists.example.org", "a");
+	/* Until the intake syncs (a minute at most: it has no reason to
+	 * take more than milliseconds). */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&gate_mu);
+	while (syncs_entered == entered &&
+	       pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == 0)
+		;
+	entered = syncs_entered - entered;
+	pthread_mutex_unlock(&gate_mu);
+	assert_true(entered > 0);
+	/* Committed, not yet synced: not answered. */
+	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 1);
+	assert_int_equal(pthread_tryjoin_np(a.t, NULL), EBUSY);
+	gate(false, 0);
+	pthread_join(a.t, NULL);
+	assert_int_equal(a.status[0], ST_OK);
+	assert_int_equal(a.outcome[0], INCOMING_ACCEPTED);
+}
+
+/* A sync that fails answers its message as transient although it was
+ * committed, and every later one too, without committing it (nothing on
+ * top of what may not be on disk). After a restart the MTA's retry of the
+ * first is taken as the duplicate it is: stored once. */
+static void test_failed_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct intake_stats st;
+	struct sub a, b;
+	char *err = NULL;
+
+	gate(false, EIO);
+	post(&a, f, 1, "makers@lists.example.org", "a");
+	pthread_join(a.t, NULL);
+	gate(false, 0);
+	assert_int_equal(a.status[0], ST_TEMPFAIL);
+	assert_int_equal(a.outcome[0], INCOMING_REFUSED);
+	post(&b, f, 2, "makers@lists.example.org", "b");
+	pthread_join(b.t, NULL);
+	assert_int_equal(b.status[0], ST_TEMPFAIL);
+	intake_stats(f->ik, &st);
+	assert_int_equal(st.failed_batches, 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 1);
+
+	intake_close(&f->ik);
+	f->ik = intake_open(f->c, &err);
+	assert_non_null(f->ik);
+	post(&a, f, 1, "makers@lists.example.org", "a");
+	post(&b, f, 2, "makers@lists.example.org", "b");
+	pthread_join(a.t, NULL);
+	pthread_join(b.t, NULL);
+	assert_int_equal(a.status[0], ST_OK);
+	assert_int_equal(a.outcome[0], INCOMING_DROPPED);
+	assert_int_equal(b.status[0], ST_OK);
+	assert_int_equal(b.outcome[0], INCOMING_ACCEPTED);
+	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 2);
+}
+
+/* A message announced that never comes (a session that stalls after its
+ * recipients) keeps nobody waiting for good: the committer waits for it a
+ * moment only. One that is withdrawn is no longer waited for. */
+static void test_announced_never_comes(void **state)
+{
+	struct fixture *f = *state;
+	struct sub a, b;
+
+	intake_coming(f->ik, true);
+	post(&a, f, 1, "makers@lists.example.org", "a");
+	pthread_join(a.t, NULL);
+	assert_int_equal(a.status[0], ST_OK);
+	assert_int_equal(a.outcome[0], INCOMING_ACCEPTED);
+	intake_coming(f->ik, false);
+	/* Announced and come: counted once, in whichever order. */
+	intake_coming(f->ik, true);
+	post(&b, f, 2, "makers@lists.example.org", "b");
+	pthread_join(b.t, NULL);
+	assert_int_equal(b.status[0], ST_OK);
+	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +460,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked, setup_short,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_recipients,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_after_sync, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_sync, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_announced_never_comes,
 						setup, teardown),
 	};
 
