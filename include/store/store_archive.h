@@ -156,6 +156,14 @@ int store_archive_count(struct store *s, const char *list, int64_t *n_r);
 /* Indexes archived message `id` (texts may be NULL). */
 int store_fts_add(struct store *s, int64_t id, const char *subject,
 		  const char *sender, const char *body, const char *quoted);
+/* Deferred indexing for a transaction that stages many messages: while on,
+ * store_fts_add keeps its rows (copies) instead of inserting them, and
+ * they are inserted together by store_fts_flush (one full-text segment for
+ * all instead of one per message), by store_commit, before a savepoint, and
+ * before any search; a rollback drops them. store_fts_flush returns -1
+ * (the store's error set, the rows dropped) when an insert fails. */
+void store_fts_defer(struct store *s, bool on);
+int store_fts_flush(struct store *s);
 
 /* A search: `match` an FTS5 expression built by the query parser (never
  * text from a person), or NULL for "every message"; dates [after, before)

@@ -13,6 +13,7 @@
 #include "base/xalloc.h"
 #include "pipeline/receive.h"
 #include "store/store.h"
+#include "store/store_archive.h"
 
 /* A batch takes at most this many messages; the rest wait for the next.
  * (Sessions bound how many can wait: each has at most one message.) */
@@ -110,21 +111,30 @@ static enum fast stage_fast(struct store *s, struct pending *batch, size_t n,
 	struct pending *p = batch;
 
 	*staged_r = 0;
+	/* The batch's posts are indexed together at its end: one full-text
+	 * segment for the batch, not one per post. */
+	store_fts_defer(s, true);
 	for (size_t k = 0; k < n; k++, p = p->next) {
 		for (size_t i = 0; i < p->m->n; i++) {
 			if (!p->ready[i])
 				continue;
 			p->m->status[i] = receive_stage(s, &p->in[i],
 							&p->m->outcome[i]);
-			if (p->m->status[i] != ST_OK) {
-				store_rollback(s);
-				reread_staged(batch, n);
-				return FAST_SLOW;
-			}
+			if (p->m->status[i] != ST_OK)
+				goto slow;
 			(*staged_r)++;
 		}
 	}
-	return FAST_STAGED;
+	store_fts_defer(s, false);
+	if (store_fts_flush(s) == 0)
+		return FAST_STAGED;
+	log_warn("intake: %s; the batch is staged again one message at a "
+		 "time", store_error(s));
+slow:
+	store_fts_defer(s, false);
+	store_rollback(s);
+	reread_staged(batch, n);
+	return FAST_SLOW;
 }
 
 /* Opens the batch's transaction; false after answering it as transient. */

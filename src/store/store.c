@@ -192,11 +192,14 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
+	if (s->nfts > 0 && store_fts_flush(s) < 0)
+		return -1;
 	return store_exec(s, "COMMIT");
 }
 
 void store_rollback(struct store *s)
 {
+	store_fts_drop(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -485,6 +488,9 @@ int store_checkpoint(struct store *s, int *frames_r, int *done_r)
 
 int store_savepoint(struct store *s)
 {
+	/* Index rows deferred before the savepoint are not undone with it. */
+	if (s->nfts > 0 && store_fts_flush(s) < 0)
+		return -1;
 	return store_exec(s, "SAVEPOINT one");
 }
 
@@ -498,6 +504,7 @@ bool store_rollback_savepoint(struct store *s)
 	/* A failure that ended the whole transaction (SQLite rolls back by
 	 * itself after some I/O errors and a full disk) leaves nothing to
 	 * return to: the caller's transaction is gone too. */
+	store_fts_drop(s);
 	if (sqlite3_get_autocommit(s->db))
 		return false;
 	if (sqlite3_exec(s->db, "ROLLBACK TO one", NULL, NULL, NULL) !=
@@ -519,6 +526,8 @@ void store_close(struct store **sp)
 	if (s == NULL)
 		return;
 	store_cache_free(s);
+	store_fts_drop(s);
+	free(s->fts_rows);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->err);

@@ -39,7 +39,16 @@ struct store {
 	int wal_tidy_frames;    /* store_wal_tidy's threshold */
 	struct stmt_slot *cache;
 	size_t ncache, cap;     /* literals cached, slots */
+	bool fts_defer;         /* store_fts_defer: rows wait in fts_rows */
+	struct store_fts_row *fts_rows;
+	size_t nfts, capfts;
 };
+
+/* Full-text rows that store_fts_add deferred: inserted by
+ * store_fts_flush (store_archive.h, declared here too for the
+ * transactions in store.c), dropped by store_fts_drop. */
+int store_fts_flush(struct store *s);
+void store_fts_drop(struct store *s);
 
 /* Schema steps owned by the store's feature files, applied in the order of
  * the migrations list in store.c. */

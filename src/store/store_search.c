@@ -12,14 +12,79 @@
 #include "store_int.h"
 #include "base/xalloc.h"
 
-int store_fts_add(struct store *s, int64_t id, const char *subject,
-		  const char *sender, const char *body, const char *quoted)
+/* A row of the index that waits for store_fts_flush. */
+struct store_fts_row {
+	int64_t id;
+	char *subject, *sender, *body, *quoted;
+};
+
+static int fts_insert(struct store *s, int64_t id, const char *subject,
+		      const char *sender, const char *body, const char *quoted)
 {
 	static const char sql[] =
 		"INSERT INTO archive_fts (rowid, subject, sender, body, quoted)"
 		" VALUES (?, ?, ?, ?, ?)";
 	return store_run(s, sql, "index message", STORE_I(id), STORE_T(subject),
 			 STORE_T(sender), STORE_T(body), STORE_T(quoted));
+}
+
+static char *dup_or_null(const char *v)
+{
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+int store_fts_add(struct store *s, int64_t id, const char *subject,
+		  const char *sender, const char *body, const char *quoted)
+{
+	struct store_fts_row *r;
+
+	if (!s->fts_defer)
+		return fts_insert(s, id, subject, sender, body, quoted);
+	if (s->nfts == s->capfts) {
+		s->capfts = s->capfts ? s->capfts * 2 : 16;
+		s->fts_rows = xreallocarray(s->fts_rows, s->capfts,
+					    sizeof *s->fts_rows);
+	}
+	r = &s->fts_rows[s->nfts++];
+	r->id = id;
+	r->subject = dup_or_null(subject);
+	r->sender = dup_or_null(sender);
+	r->body = dup_or_null(body);
+	r->quoted = dup_or_null(quoted);
+	return 0;
+}
+
+void store_fts_defer(struct store *s, bool on)
+{
+	s->fts_defer = on;
+}
+
+void store_fts_drop(struct store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfts; i++) {
+		free(s->fts_rows[i].subject);
+		free(s->fts_rows[i].sender);
+		free(s->fts_rows[i].body);
+		free(s->fts_rows[i].quoted);
+	}
+	s->nfts = 0;
+}
+
+int store_fts_flush(struct store *s)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->nfts && rc == 0; i++) {
+		struct store_fts_row *r = &s->fts_rows[i];
+
+		rc = fts_insert(s, r->id, r->subject, r->sender, r->body,
+				r->quoted);
+	}
+	store_fts_drop(s);
+	return rc;
 }
 
 /* The conditions every search shares: ?1 the FTS5 expression, ?2 the list,
@@ -92,6 +157,9 @@ int store_search(struct store *s, const struct store_search *q,
 	*v_r = NULL;
 	*n_r = 0;
 	*threads_r = *messages_r = 0;
+	/* What this transaction indexed is found too. */
+	if (s->nfts > 0 && store_fts_flush(s) < 0)
+		return -1;
 	st = store_rows_prep(&r, s, q->match != NULL ? sql_count_match :
 			     sql_count_all, "search");
 	if (st != NULL)
@@ -127,11 +195,14 @@ int store_search_excerpt(struct store *s, const char *match, int64_t archive,
 		"SELECT substr(body, 1, ?3 * 8), subject FROM archive_fts"
 		" WHERE rowid = ?2";
 	struct store_rows r;
-	sqlite3_stmt *st = store_rows_prep(&r, s, match != NULL ? sql_match :
-					   sql_plain, "excerpt");
+	sqlite3_stmt *st;
 	char *body = NULL, *subject = NULL;
 
 	*excerpt_r = NULL;
+	if (s->nfts > 0 && store_fts_flush(s) < 0)
+		return -1;
+	st = store_rows_prep(&r, s, match != NULL ? sql_match : sql_plain,
+			     "excerpt");
 	if (st != NULL) {
 		if (match != NULL)
 			store_bind_text(st, 1, match);

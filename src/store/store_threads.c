@@ -611,6 +611,8 @@ int store_archive_reset(struct store *s, const char *list)
 	};
 	size_t i;
 
+	if (s->nfts > 0 && store_fts_flush(s) < 0)
+		return -1;
 	for (i = 0; i < sizeof sql / sizeof sql[0]; i++) {
 		sqlite3_stmt *st = store_prep(s, sql[i]);
 

@@ -287,6 +287,9 @@ static void test_group_commit(void **state)
 	/* Nothing of the failed one stayed (its message row neither). */
 	assert_int_equal(count(f, "SELECT count(*) FROM messages"),
 			 NPOSTS + 1);
+	/* Every archived post indexed, whichever way its batch was staged. */
+	assert_int_equal(count(f, "SELECT count(*) FROM archive_fts"),
+			 NPOSTS + 1);
 }
 
 /* A batch that cannot begin (locked past the busy timeout) answers every
@@ -341,6 +344,7 @@ static void test_duplicates_and_recipients(void **state)
 	assert_true((a.outcome[0] == INCOMING_DROPPED) !=
 		    (b.outcome[0] == INCOMING_DROPPED));
 	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM archive_fts"), 1);
 
 	memset(&c, 0, sizeof c);
 	c.f = f;

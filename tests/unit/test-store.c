@@ -412,6 +412,99 @@ static void test_job_finishable(void **state)
 
 /* The archive row and its references; threading is pipeline/thread's
  * (test-thread). */
+static int64_t fts_rows(struct fixture *f)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT count(*) FROM "
+					    "archive_fts", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int64_t archive_one(struct fixture *f, const char *mid)
+{
+	struct store_post p = { .list = "makers", .date = 7,
+				.message_id = mid, .subject = "Tools" };
+	int64_t msg, id;
+
+	assert_int_equal(store_message_add(f->s, "raw", 3, &msg), 0);
+	p.message = msg;
+	assert_int_equal(store_archive_add(f->s, &p, &id), 0);
+	return id;
+}
+
+/* Deferred indexing (the intake's batches): rows wait until a flush, the
+ * commit, a savepoint or a search inserts them; a rollback, or one of the
+ * savepoint they came after, drops them. */
+static void test_fts_deferred(void **state)
+{
+	struct fixture *f = *state;
+	struct store_search q = { .list = "makers", .match = "deferredword",
+				  .limit = 10 };
+	struct store_search_hit *hits = NULL;
+	size_t nhits = 0;
+	int64_t a, b, c, threads, messages;
+
+	assert_int_equal(store_begin(f->s), 0);
+	store_fts_defer(f->s, true);
+	a = archive_one(f, "a@x");
+	b = archive_one(f, "b@x");
+	assert_int_equal(store_fts_add(f->s, a, "Tools", NULL,
+				       "deferredword one", NULL), 0);
+	assert_int_equal(store_fts_add(f->s, b, "Tools", NULL,
+				       "deferredword two", NULL), 0);
+	assert_int_equal(fts_rows(f), 0);
+	/* A search in the same transaction finds them. */
+	assert_int_equal(store_search(f->s, &q, &hits, &nhits, &threads,
+				      &messages), 0);
+	assert_int_equal(messages, 2);
+	free(hits);
+	assert_int_equal(fts_rows(f), 2);
+	c = archive_one(f, "c@x");
+	assert_int_equal(store_fts_add(f->s, c, "Tools", NULL, "three", NULL),
+			 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(fts_rows(f), 3);
+
+	/* A rollback drops what waits. */
+	assert_int_equal(store_begin(f->s), 0);
+	a = archive_one(f, "d@x");
+	assert_int_equal(store_fts_add(f->s, a, "Tools", NULL, "four", NULL),
+			 0);
+	store_rollback(f->s);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(fts_rows(f), 3);
+
+	/* Rows from before a savepoint stay when it is undone; those after
+	 * it go with it. */
+	assert_int_equal(store_begin(f->s), 0);
+	a = archive_one(f, "e@x");
+	assert_int_equal(store_fts_add(f->s, a, "Tools", NULL, "five", NULL),
+			 0);
+	assert_int_equal(store_savepoint(f->s), 0);
+	b = archive_one(f, "f@x");
+	assert_int_equal(store_fts_add(f->s, b, "Tools", NULL, "six", NULL),
+			 0);
+	assert_true(store_rollback_savepoint(f->s));
+	assert_int_equal(store_fts_flush(f->s), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	store_fts_defer(f->s, false);
+	assert_int_equal(fts_rows(f), 4);
+	/* Off again: inserted at once. */
+	assert_int_equal(store_begin(f->s), 0);
+	a = archive_one(f, "g@x");
+	assert_int_equal(store_fts_add(f->s, a, "Tools", NULL, "seven", NULL),
+			 0);
+	assert_int_equal(fts_rows(f), 5);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
 static void test_archive_rows(void **state)
 {
 	struct fixture *f = *state;
@@ -1084,6 +1177,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_digest_items, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_job_finishable, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fts_deferred, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_rows, setup,
 						teardown),
