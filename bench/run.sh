@@ -104,7 +104,10 @@ for c in gcc ss awk sort seq sqlite3; do
 	command -v "$c" >/dev/null || die "missing command: $c"
 done
 
-WORK=$(mktemp -d "$WORK_ROOT/convene-bench.XXXXXX")
+# A WORK_ROOT that does not exist would leave WORK empty: every folder of
+# the runs would be made (and removed) under /.
+WORK=$(mktemp -d "$WORK_ROOT/convene-bench.XXXXXX") && [[ -n $WORK ]] ||
+	die "cannot make a work folder under $WORK_ROOT"
 chmod 0755 "$WORK"
 SINK_PID=
 DUMPDIR=
