@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "front/lmtp_server.h"
@@ -33,6 +34,8 @@
 #define READ_CHUNK 65536
 /* Bad commands in a row before the session is ended. */
 #define MAX_ERRORS 20
+/* A session thread with no connection for this long ends. */
+#define THREAD_IDLE_S 30
 
 /* A config shared by the sessions that started under it. */
 struct confref {
@@ -46,7 +49,14 @@ struct server {
 	pthread_mutex_t mu;
 	pthread_cond_t idle_cv;
 	struct confref *cur;
-	size_t sessions;
+	size_t sessions;            /* connections accepted and not ended */
+	/* Session threads: each serves one connection after another; a new
+	 * connection goes to an idle one (conn_cv) before a thread is made. */
+	pthread_cond_t conn_cv;
+	int *conns;                 /* handed over, not yet taken */
+	size_t nconns, capconns;
+	size_t idle, threads;
+	bool ending;                /* idle threads end */
 	char name[256];
 };
 
@@ -587,25 +597,74 @@ static void session_run(struct session *ss)
 	(void)flush_out(ss);
 }
 
-static void *session_main(void *arg)
-{
-	struct session *ss = arg;
-	struct server *sv = ss->sv;
+static void peer_name(int fd, char *out, size_t size);
 
+/* One connection, from its greeting to its end. */
+static void serve(struct server *sv, int fd, char *in)
+{
+	struct session *ss = xcalloc(1, sizeof *ss);
+
+	ss->sv = sv;
+	ss->fd = fd;
+	ss->in = in;
+	peer_name(fd, ss->peer, sizeof ss->peer);
 	ss->cr = conf_get(sv);
 	ss->c = ss->cr->c;
-	ss->in = xmalloc(READ_CHUNK);
 	session_run(ss);
 	txn_reset(ss);
 	buf_free(&ss->out);
-	free(ss->in);
-	close(ss->fd);
+	close(fd);
 	conf_put(sv, ss->cr);
 	free(ss);
-	pthread_mutex_lock(&sv->mu);
-	sv->sessions--;
-	pthread_cond_broadcast(&sv->idle_cv);
-	pthread_mutex_unlock(&sv->mu);
+}
+
+/* The next connection handed over (sv->mu held), waiting for one at most
+ * THREAD_IDLE_S; -1 when the thread is to end (it is counted out). */
+static int next_conn(struct server *sv)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += THREAD_IDLE_S;
+	sv->idle++;
+	while (sv->nconns == 0 && !sv->ending)
+		if (pthread_cond_timedwait(&sv->conn_cv, &sv->mu,
+					   &until) != 0)
+			break;
+	sv->idle--;
+	if (sv->nconns == 0) {
+		sv->threads--;
+		pthread_cond_broadcast(&sv->idle_cv);
+		return -1;
+	}
+	return sv->conns[--sv->nconns];
+}
+
+struct start {
+	struct server *sv;
+	int fd;
+};
+
+/* A session thread: the connection it was made for, then the next ones
+ * handed over while it is idle (no thread made and ended per connection,
+ * as an MTA that opens a connection per message would have it). */
+static void *session_main(void *arg)
+{
+	struct start *st = arg;
+	struct server *sv = st->sv;
+	int fd = st->fd;
+	char *in = xmalloc(READ_CHUNK);
+
+	free(st);
+	while (fd >= 0) {
+		serve(sv, fd, in);
+		pthread_mutex_lock(&sv->mu);
+		sv->sessions--;
+		pthread_cond_broadcast(&sv->idle_cv);
+		fd = next_conn(sv);
+		pthread_mutex_unlock(&sv->mu);
+	}
+	free(in);
 	return NULL;
 }
 
@@ -633,25 +692,34 @@ static void peer_name(int fd, char *out, size_t size)
 
 static void start_session(struct server *sv, int fd)
 {
-	struct session *ss;
+	struct start *st;
 	pthread_attr_t attr;
 	pthread_t t;
 
 	pthread_mutex_lock(&sv->mu);
 	sv->sessions++;
+	if (sv->idle > sv->nconns) {
+		sv->conns = xreallocarray(sv->conns, sv->nconns + 1,
+					  sizeof *sv->conns);
+		sv->conns[sv->nconns++] = fd;
+		pthread_cond_signal(&sv->conn_cv);
+		pthread_mutex_unlock(&sv->mu);
+		return;
+	}
+	sv->threads++;
 	pthread_mutex_unlock(&sv->mu);
-	ss = xcalloc(1, sizeof *ss);
-	ss->sv = sv;
-	ss->fd = fd;
-	peer_name(fd, ss->peer, sizeof ss->peer);
+	st = xmalloc(sizeof *st);
+	st->sv = sv;
+	st->fd = fd;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, session_main, ss) != 0) {
+	if (pthread_create(&t, &attr, session_main, st) != 0) {
 		log_error("lmtp: cannot start a session thread");
 		close(fd);
-		free(ss);
+		free(st);
 		pthread_mutex_lock(&sv->mu);
 		sv->sessions--;
+		sv->threads--;
 		pthread_cond_broadcast(&sv->idle_cv);
 		pthread_mutex_unlock(&sv->mu);
 	}
@@ -707,6 +775,7 @@ int lmtp_server_run(struct lmtp_server_args *a)
 	}
 	pthread_mutex_init(&sv.mu, NULL);
 	pthread_cond_init(&sv.idle_cv, NULL);
+	pthread_cond_init(&sv.conn_cv, NULL);
 	sv.cur = xcalloc(1, sizeof *sv.cur);
 	sv.cur->c = a->c;
 	sv.cur->refs = 1;
@@ -756,11 +825,18 @@ int lmtp_server_run(struct lmtp_server_args *a)
 	pthread_mutex_lock(&sv.mu);
 	while (sv.sessions > 0)
 		pthread_cond_wait(&sv.idle_cv, &sv.mu);
+	/* Every connection ended: the idle threads end too. */
+	sv.ending = true;
+	pthread_cond_broadcast(&sv.conn_cv);
+	while (sv.threads > 0)
+		pthread_cond_wait(&sv.idle_cv, &sv.mu);
 	pthread_mutex_unlock(&sv.mu);
+	free(sv.conns);
 	conf_put(&sv, sv.cur);
 	close(sv.stop_pipe[0]);
 	close(sv.stop_pipe[1]);
 	pthread_cond_destroy(&sv.idle_cv);
+	pthread_cond_destroy(&sv.conn_cv);
 	pthread_mutex_destroy(&sv.mu);
 	return ret;
 }
