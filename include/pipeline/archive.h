@@ -1,6 +1,8 @@
 /* archive - a list's archive as community knowledge: every accepted post
- * archived, threaded (pipeline/thread.h) and indexed (pipeline/search.h)
- * inside the transaction that accepts it; import from mbox and Maildir,
+ * archived inside the transaction that accepts it, then threaded
+ * (pipeline/thread.h) and indexed (pipeline/search.h) a moment later with
+ * the posts that came in meanwhile (archive_catch_up: the worker, and
+ * whatever reads threads or the index first); import from mbox and Maildir,
  * export as mboxrd; curation by leaders (FAQ, resolved threads, tags); who
  * may read it; its URLs.
  *
@@ -13,7 +15,8 @@
  *
  * Functions return 0, or -1 with the store's error (store_error,
  * store_transient) unless they say otherwise. None opens a transaction
- * except archive_import and archive_rebuild, which commit their own. */
+ * except archive_import, archive_rebuild and archive_catch_up, which commit
+ * their own. */
 #ifndef CONVENE_ARCHIVE_H
 #define CONVENE_ARCHIVE_H
 
@@ -45,13 +48,29 @@ struct archive_post {
 	bool text_read;           /* text is reply_text of raw (with c's
 				     limits), read already */
 	const char *text;         /* then: what is indexed (NULL: none) */
+	bool later;               /* threaded and indexed by the next
+				     archive_catch_up, not now */
 };
 
-/* Archives p: its archive row, its place in the thread tree, and the
- * full-text index, all in the caller's transaction. *id_r is its archive
- * id, *thread_r its thread (either may be NULL). */
+/* Archives p: its archive row, and (unless p->later) its place in the
+ * thread tree and the full-text index, after what was queued before, all
+ * in the caller's transaction. *id_r is its archive id, *thread_r its
+ * thread (0 when later; either may be NULL). */
 int archive_post(struct store *s, const struct archive_post *p,
 		 int64_t *id_r, int64_t *thread_r);
+
+/* Threads and indexes the oldest queued posts (p->later), at most max, in
+ * the caller's transaction; *n_r (may be NULL) counts them. What reads
+ * threads or the index inside a transaction calls it first. */
+int archive_index_pending(struct store *s, const struct conf *c, size_t max,
+			  size_t *n_r);
+
+/* Threads and indexes the queued posts, at most max (SIZE_MAX: all), a
+ * hundred a transaction (its own, so that others write in between);
+ * nothing queued costs one read and no write lock. *n_r (may be NULL)
+ * counts them. */
+int archive_catch_up(struct store *s, const struct conf *c, size_t max,
+		     size_t *n_r);
 
 /* ---- import and export ---- */
 

@@ -72,6 +72,23 @@ int store_node_declares(struct store *s, int64_t child, int64_t parent,
 int store_archive_set_parent(struct store *s, int64_t archive,
 			     int64_t parent);
 
+/* ---- threading and indexing later ----
+ *
+ * A post is archived in the transaction that accepts it, and queued here;
+ * its place in the thread tree and its full-text entry come a moment later,
+ * for many posts in one transaction (pipeline/archive.h, archive_catch_up).
+ * The queue is read in archive order. */
+
+/* Queues archived message `archive` (once). */
+int store_pending_add(struct store *s, int64_t archive);
+/* The oldest queued archive ids, at most max (free() *ids_r). */
+int store_pending_next(struct store *s, size_t max, int64_t **ids_r,
+		       size_t *n_r);
+/* Takes `archive` off the queue. */
+int store_pending_remove(struct store *s, int64_t archive);
+/* How many are queued. */
+int store_pending_count(struct store *s, int64_t *n_r);
+
 /* ---- threads ---- */
 
 struct store_thread {

@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "delivery/deliver.h"
 #include "front/front.h"
 #include "mail/calendar.h"
+#include "pipeline/archive.h"
 #include "base/log.h"
 #include "store/store.h"
 #include "base/xalloc.h"
@@ -153,7 +155,13 @@ struct store *front_open_store(const struct conf *c)
 	if (s == NULL) {
 		fprintf(stderr, "convene: %s\n", err);
 		free(err);
+		return NULL;
 	}
+	/* What the commands read (threads, the index) includes every post
+	 * accepted so far; when that cannot be done now (a busy database),
+	 * they read what is there. */
+	if (archive_catch_up(s, c, SIZE_MAX, NULL) < 0)
+		log_warn("threading: %s", store_error(s));
 	return s;
 }
 

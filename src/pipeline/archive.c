@@ -33,6 +33,9 @@
 #define PAGE 200
 /* A folder holds at most this many files we look at. */
 #define DIR_MAX 1000000
+/* archive_catch_up threads and indexes at most this many posts a
+ * transaction: a few tens of milliseconds of the write lock. */
+#define CATCH_UP_BATCH 100
 /* A FAQ title is cut at this many bytes. */
 #define TITLE_MAX 200
 #define TAG_MAX 32
@@ -90,11 +93,19 @@ int archive_post(struct store *s, const struct archive_post *p,
 		.subject = p->subject, .in_reply_to = in_reply_to,
 		.references = (const char *const *)refs,
 	};
-	rc = store_archive_add(s, &row, &id);
+	/* What is queued before goes first: threads come out as they would
+	 * have in archive order. */
+	if (!p->later)
+		rc = archive_index_pending(s, p->c, SIZE_MAX, NULL);
+	else
+		rc = 0;
+	if (rc == 0)
+		rc = store_archive_add(s, &row, &id);
 	free(in_reply_to);
 	msg_idlist_free(&refs);
 	if (rc == 0)
-		rc = link_and_index(s, p, id, date, &thread);
+		rc = p->later ? store_pending_add(s, id)
+			      : link_and_index(s, p, id, date, &thread);
 	if (id_r != NULL)
 		*id_r = id;
 	if (thread_r != NULL)
@@ -448,11 +459,12 @@ struct rebuilder {
 	size_t n;
 };
 
-static int rebuild_one(struct store *s, const struct store_archive_ref *ref,
-		       void *ctx)
+/* Threads and indexes archived message `id` (stored as message row
+ * `message`) from its stored bytes; *done_r tells whether it parsed (one
+ * that no longer does keeps its row, unthreaded and unindexed). */
+static int index_stored(struct store *s, const struct conf *c, int64_t id,
+			int64_t message, bool *done_r)
 {
-	struct rebuilder *rb = ctx;
-	const struct conf *c = rb->c;
 	struct msg_limits limits = {
 		.max_header_bytes = (size_t)c->limits.max_header_kb * 1024,
 		.max_headers = (size_t)c->limits.max_headers,
@@ -466,12 +478,11 @@ static int rebuild_one(struct store *s, const struct store_archive_ref *ref,
 	bool found;
 	int rc = -1;
 
-	if (store_archive_get(s, ref->id, &a, &found) < 0 ||
-	    store_message_get(s, ref->message, &raw, &len) < 0)
+	*done_r = false;
+	if (store_archive_get(s, id, &a, &found) < 0 ||
+	    store_message_get(s, message, &raw, &len) < 0)
 		goto out;
-	/* A stored message that no longer parses keeps its row, unthreaded
-	 * and unindexed. */
-	if (msg_parse(&m, raw, len, &limits, NULL) != MSG_OK) {
+	if (!found || msg_parse(&m, raw, len, &limits, NULL) != MSG_OK) {
 		rc = 0;
 		goto out;
 	}
@@ -482,13 +493,89 @@ static int rebuild_one(struct store *s, const struct store_archive_ref *ref,
 		.sender_name = a.sender_name, .subject = a.subject,
 	};
 	rc = link_and_index(s, &p, a.id, a.date, &thread);
-	if (rc == 0)
-		rb->n++;
+	*done_r = rc == 0;
 out:
 	msg_free(&m);
 	free(raw);
 	store_archived_clear(&a);
 	return rc;
+}
+
+static int rebuild_one(struct store *s, const struct store_archive_ref *ref,
+		       void *ctx)
+{
+	struct rebuilder *rb = ctx;
+	bool done;
+	int rc = index_stored(s, rb->c, ref->id, ref->message, &done);
+
+	if (done)
+		rb->n++;
+	return rc;
+}
+
+int archive_index_pending(struct store *s, const struct conf *c, size_t max,
+			  size_t *n_r)
+{
+	size_t total = 0;
+	int rc = 0;
+
+	while (rc == 0 && total < max) {
+		int64_t *ids = NULL;
+		size_t n = 0, i;
+
+		rc = store_pending_next(s, max - total < PAGE ? max - total
+							     : PAGE, &ids, &n);
+		for (i = 0; rc == 0 && i < n; i++) {
+			struct store_archived a = { 0 };
+			bool found, done;
+
+			rc = store_archive_get(s, ids[i], &a, &found);
+			if (rc == 0 && found)
+				rc = index_stored(s, c, ids[i], a.message,
+						  &done);
+			if (rc == 0)
+				rc = store_pending_remove(s, ids[i]);
+			store_archived_clear(&a);
+		}
+		free(ids);
+		total += n;
+		if (n == 0)
+			break;
+	}
+	if (n_r != NULL)
+		*n_r = total;
+	return rc;
+}
+
+int archive_catch_up(struct store *s, const struct conf *c, size_t max,
+		     size_t *n_r)
+{
+	int64_t waiting = 0;
+	size_t n = 0, total = 0;
+
+	if (n_r != NULL)
+		*n_r = 0;
+	/* A read first: nothing waiting takes no write lock. */
+	if (store_pending_count(s, &waiting) < 0)
+		return -1;
+	while (waiting > 0 && total < max) {
+		size_t batch = max - total < CATCH_UP_BATCH ? max - total
+							    : CATCH_UP_BATCH;
+
+		if (store_begin(s) < 0)
+			return -1;
+		if (archive_index_pending(s, c, batch, &n) < 0 ||
+		    store_commit(s) < 0) {
+			store_rollback(s);
+			return -1;
+		}
+		total += n;
+		if (n < batch)
+			break;
+	}
+	if (n_r != NULL)
+		*n_r = total;
+	return 0;
 }
 
 int archive_rebuild(struct store *s, const struct conf *c,
@@ -502,9 +589,14 @@ int archive_rebuild(struct store *s, const struct conf *c,
 	*n_r = 0;
 	if (store_begin(s) < 0)
 		return -1;
+	/* What waits is threaded now: the rebuild below does it again, and
+	 * nothing is left to be added twice. */
+	rc = archive_index_pending(s, c, SIZE_MAX, NULL);
 	/* Resolved threads stay resolved: their ids are message ids. */
-	rc = store_threads_latest(s, l->name, (size_t)STORE_TREE_MAX * 10, 0,
-				  &old, &nold);
+	if (rc == 0)
+		rc = store_threads_latest(s, l->name,
+					  (size_t)STORE_TREE_MAX * 10, 0,
+					  &old, &nold);
 	if (rc == 0)
 		rc = store_archive_reset(s, l->name);
 	/* New thread ids: the web pages are rendered anew. */

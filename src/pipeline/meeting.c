@@ -1335,6 +1335,9 @@ int meeting_minutes_post(struct store *s, struct incoming *in,
 		return 0;
 	}
 	free(word);
+	/* The thread tree as of every post accepted before. */
+	if (archive_index_pending(s, in->c, SIZE_MAX, NULL) < 0)
+		goto fail;
 	if (irt != NULL &&
 	    store_meeting_by_thread(s, in->list->name, irt, &m, &found) < 0)
 		goto fail;

@@ -113,8 +113,11 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 	char *env_from, *archived_at, marker[ONECLICK_MARKER_MAX];
 	int64_t archive = 0, job = 0, seq = 0;
 	bool oneclick = oneclick_marker(l, marker);
-	/* Archived (threaded and indexed) as received, before the rewrite:
-	 * its archive id goes into Archived-At. */
+	/* Archived as received, before the rewrite: its archive id goes into
+	 * Archived-At. It is threaded and indexed a moment later, with the
+	 * posts that came in meanwhile (archive_catch_up), not in the
+	 * transaction that accepts it: that would double the pages it
+	 * writes. */
 	struct archive_post ap = {
 		.c = c, .list = l->name, .message = message, .raw = in->raw,
 		.len = in->len, .m = &in->m, .message_id = in->message_id,
@@ -124,6 +127,7 @@ int post_accept(struct store *s, struct incoming *in, int64_t message,
 		 * are new since, or were never read). */
 		.text_read = in->text_of != NULL && in->text_of == in->raw,
 		.text = in->text,
+		.later = true,
 	};
 	int rc;
 

@@ -1481,6 +1481,9 @@ int report_command(struct store *s, const struct conf *c,
 {
 	struct act a = { s, c, l, sender, out, broken_r };
 
+	/* Threads and the index as of every post accepted before. */
+	if (archive_index_pending(s, c, SIZE_MAX, NULL) < 0)
+		return -1;
 	if (cmd->verb == REQ_EXPERTS)
 		return run_experts(&a, cmd);
 	if (!conf_list_is_leader(l, sender)) {

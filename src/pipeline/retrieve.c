@@ -583,6 +583,9 @@ static int run_tag(struct retrieve *r, const struct request_cmd *cmd)
 
 int retrieve_run(struct retrieve *r, const struct request_cmd *cmd)
 {
+	/* Threads and the index as of every post accepted before. */
+	if (archive_index_pending(r->s, r->c, SIZE_MAX, NULL) < 0)
+		return -1;
 	switch (cmd->verb) {
 	case REQ_INDEX:
 		return run_index(r, cmd);

@@ -1,6 +1,7 @@
 /* web - what convene web answers: pages, search, one-click unsubscribe */
 #include "autoconf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/web.h"
+#include "pipeline/archive.h"
 #include "pipeline/commands.h"
 #include "pipeline/render.h"
 #include "base/buf.h"
@@ -404,6 +406,10 @@ static void search(struct store *s, const struct conf *c,
 	bool transient;
 
 	rp->no_store = true;
+	/* Posts accepted a moment ago are found too (a busy database: what
+	 * is indexed). */
+	if (archive_catch_up(s, c, SIZE_MAX, NULL) < 0)
+		log_warn("web: threading: %s", store_error(s));
 	if (render_search(s, c, l, query, &rp->body, &err, &transient) < 0) {
 		if (transient) {
 			busy(rp, c, err);

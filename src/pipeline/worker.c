@@ -2,9 +2,11 @@
 #include "autoconf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pipeline/worker.h"
 #include "base/log.h"
+#include "pipeline/archive.h"
 #include "pipeline/bounce.h"
 #include "pipeline/digest.h"
 #include "pipeline/meeting.h"
@@ -20,6 +22,11 @@ int worker_timed_pass(const struct conf *c, struct store *s)
 	size_t expired;
 	int rc = 0;
 
+	/* Digests, reports and pages read threads and the index. */
+	if (archive_catch_up(s, c, SIZE_MAX, NULL) < 0) {
+		log_error("threading: %s", store_error(s));
+		rc = -1;
+	}
 	if (bounce_score_failures(c, s) < 0)
 		rc = -1;
 	if (moderation_expire(s, c, &expired) < 0) {

@@ -240,6 +240,7 @@ static const struct {
 	{ store_schema_web, &store_schema_web_n },
 	{ store_schema_meetings, &store_schema_meetings_n },
 	{ store_schema_claims, &store_schema_claims_n },
+	{ store_schema_pending, &store_schema_pending_n },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

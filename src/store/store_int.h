@@ -88,6 +88,7 @@ STORE_SCHEMA_STEPS(store_schema_reports);
 STORE_SCHEMA_STEPS(store_schema_archive);
 STORE_SCHEMA_STEPS(store_schema_web);
 STORE_SCHEMA_STEPS(store_schema_claims);
+STORE_SCHEMA_STEPS(store_schema_pending);
 
 /* Records the failure of rc in s (text and whether it is transient). */
 void store_set_err(struct store *s, int rc, const char *what);

@@ -529,6 +529,70 @@ int store_orphan_roots(struct store *s, const char *list, const char *base,
 	return rc;
 }
 
+/* ---- threading and indexing later ---- */
+
+/* The schema step for posts archived now and threaded and indexed a moment
+ * later, in batches (pipeline/archive.h, archive_catch_up). */
+const char *const store_schema_pending[] = {
+	"CREATE TABLE archive_pending ("
+	"  archive INTEGER PRIMARY KEY REFERENCES archive (id))",
+};
+const size_t store_schema_pending_n =
+	sizeof store_schema_pending / sizeof store_schema_pending[0];
+
+int store_pending_add(struct store *s, int64_t archive)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO archive_pending (archive) VALUES (?)";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind(st, STORE_I(archive));
+	return store_step_done(s, st, "queue for threading");
+}
+
+int store_pending_next(struct store *s, size_t max, int64_t **ids_r,
+		       size_t *n_r)
+{
+	static const char sql[] =
+		"SELECT archive FROM archive_pending ORDER BY archive LIMIT ?";
+	struct store_vec vec = STORE_VEC_INIT(int64_t);
+	struct store_rows r;
+	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "waiting for threading");
+	int rc;
+
+	store_bind(st, STORE_I(max));
+	rc = store_rows_each(&r, id_row, &vec);
+	*ids_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(ids_r);
+	return rc;
+}
+
+int store_pending_remove(struct store *s, int64_t archive)
+{
+	static const char sql[] =
+		"DELETE FROM archive_pending WHERE archive = ?";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	store_bind(st, STORE_I(archive));
+	return store_step_done(s, st, "threaded");
+}
+
+int store_pending_count(struct store *s, int64_t *n_r)
+{
+	static const char sql[] = "SELECT count(*) FROM archive_pending";
+	sqlite3_stmt *st = store_prep(s, sql);
+
+	if (st == NULL)
+		return -1;
+	return store_count_query(s, st, n_r, "waiting for threading");
+}
+
 int store_thread_resolve(struct store *s, int64_t id, const char *by,
 			 time_t at, bool *changed_r)
 {

@@ -81,18 +81,24 @@ says() {
 }
 
 # ---- threads: a missing middle message, a client without References ----
+# (A post is threaded and indexed by the worker's next pass, with the posts
+# that came in meanwhile: `deliver` runs it.)
 expect_eq "root accepted" 0 "$(post "$A/laser-1.eml")"
 expect_eq "reply to the missing middle accepted" 0 "$(post "$A/laser-3.eml")"
+deliver
 root=$(aid laser-1@example.org)
 expect_eq "missing middle: one thread" "$(tid laser-1@example.org)" "$(tid laser-3@example.com)"
 expect_eq "...the reply hangs below the root" "$root" "$(sql "SELECT parent FROM archive WHERE message_id = 'laser-3@example.com'")"
 expect_eq "...the missing message is a ghost" 1 "$(sql "SELECT count(*) FROM thread_nodes WHERE message_id = 'laser-2@example.net' AND archive IS NULL")"
 expect_eq "the late middle message accepted" 0 "$(post "$A/laser-2.eml")"
+deliver
 expect_eq "...joins the same thread" "$root" "$(tid laser-2@example.net)"
 expect_eq "...and is the parent now" "$(aid laser-2@example.net)" "$(sql "SELECT parent FROM archive WHERE message_id = 'laser-3@example.com'")"
 expect_eq "no References: accepted" 0 "$(post "$A/laser-outlook.eml")"
+deliver
 expect_eq "...joins by subject" "$root" "$(tid laser-4@example.com)"
 expect_eq "HTML-only post accepted" 0 "$(post "$A/soldering-html.eml")"
+deliver
 expect_eq "...a thread of its own" "$(aid solder-1@example.org)" "$(tid solder-1@example.org)"
 expect_eq "thread counts four messages" 4 "$(sql "SELECT messages FROM threads WHERE id = $root")"
 expect_eq "CLI thread lists them" 4 "$(cv archive makers thread "$root" 2>/dev/null | tail -n +2 | wc -l | tr -d ' ')"

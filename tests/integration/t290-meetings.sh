@@ -354,12 +354,13 @@ MID2=$(mid_of 2)
 clear_outbox
 printf 'From: Alice Leader <alice@example.org>\nTo: makers-request@lists.example.org\nSubject: minutes 2\nMessage-ID: <minutes-2@example.org>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nWe met, twelve came.\nDecided: new bylaws.\n' >"$T/m2.eml"
 expect_eq "'minutes 2' to the request address exits 0" 0 "$(to_request "$T/m2.eml")"
+expect_eq "...recorded as meeting 2's minutes" \
+	"$(sql "SELECT id FROM archive WHERE message_id = 'minutes-2@example.org'")" "$(sql 'SELECT minutes FROM meetings WHERE id = 2')"
+# The worker threads what was accepted (archive_catch_up) as it delivers.
+flush
 expect_eq "the minutes are archived in meeting 2's thread" \
 	"$(sql "SELECT thread FROM archive WHERE message_id = '$MID2'")|$MID2" \
 	"$(sql "SELECT thread || '|' || in_reply_to FROM archive WHERE message_id = 'minutes-2@example.org'")"
-expect_eq "...and recorded as meeting 2's minutes" \
-	"$(sql "SELECT id FROM archive WHERE message_id = 'minutes-2@example.org'")" "$(sql 'SELECT minutes FROM meetings WHERE id = 2')"
-flush
 got=$(for f in $(outbox_files); do f=$T/outbox/new/$f; [ "$(header "$f" Message-ID)" = "<minutes-2@example.org>" ] && sed -n 's/^X-Convene-Envelope-To: <\(.*\)>$/\1/p' "$f"; done | sort | tr '\n' ' ' | sed 's/ $//')
 expect_eq "the minutes reach the list's members (immediate delivery)" \
 	"alice@example.org bob@example.net carol@example.com gina@example.org" "$got"
@@ -375,10 +376,10 @@ check "the answer tells the leader" grep -q "minutes of meeting 2" <<<"$(body_of
 MID3=$(mid_of 3)
 printf 'From: alice@example.org\nTo: makers@lists.example.org\nSubject: Re: [makers] Invitation: Weekly call\nMessage-ID: <minutes-3@example.org>\nIn-Reply-To: <%s>\nReferences: <%s>\n\nminutes\n\nFirst call went well.\n' "$MID3" "$MID3" >"$T/m3.eml"
 expect_eq "a leader's 'minutes' reply to the list exits 0" 0 "$(post "$T/m3.eml")"
+flush
 expect_eq "...recorded as meeting 3's minutes, in its thread" \
 	"$(sql "SELECT id FROM archive WHERE message_id = 'minutes-3@example.org'")|$(sql "SELECT thread FROM archive WHERE message_id = '$MID3'")" \
 	"$(sql 'SELECT minutes FROM meetings WHERE id = 3')|$(sql "SELECT thread FROM archive WHERE message_id = 'minutes-3@example.org'")"
-flush
 f=$(outbox_for gina@example.org | while read -r f; do [ "$(header "$f" Message-ID)" = "<minutes-3@example.org>" ] && echo "$f"; done)
 check "...sent to the list, the 'minutes' line taken off" sh -c "grep -q 'First call went well.' '$f' && ! grep -qx minutes '$f'"
 # The same from a member is an ordinary post: no minutes recorded.
@@ -390,6 +391,7 @@ expect_eq "a member's 'minutes' reply is an ordinary post" \
 # A leader's reply to the invitation (it goes to the answer address).
 printf 'From: alice@example.org\nTo: makers-rsvp+3@lists.example.org\nSubject: Re: Invitation\nMessage-ID: <minutes-3b@example.org>\nIn-Reply-To: <%s>\n\nMinutes:\nSecond call: we chose a logo.\n' "$MID3" >"$T/m3b.eml"
 expect_eq "a leader's 'minutes' to the answer address exits 0" 0 "$(to_rsvp 3 "$T/m3b.eml")"
+flush
 expect_eq "...archived in the thread as the latest minutes" \
 	"$(sql "SELECT id FROM archive WHERE message_id = 'minutes-3b@example.org'")|$(sql "SELECT thread FROM archive WHERE message_id = '$MID3'")" \
 	"$(sql 'SELECT minutes FROM meetings WHERE id = 3')|$(sql "SELECT thread FROM archive WHERE message_id = 'minutes-3b@example.org'")"
