@@ -42,6 +42,8 @@ struct store {
 	bool fts_defer;         /* store_fts_defer: rows wait in fts_rows */
 	struct store_fts_row *fts_rows;
 	size_t nfts, capfts;
+	long busy_timeout_us;   /* how long busy_wait waits in all */
+	long busy_waited_us;    /* so far, this time */
 };
 
 /* Full-text rows that store_fts_add deferred: inserted by

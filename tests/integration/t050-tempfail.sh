@@ -51,4 +51,19 @@ expect_eq "job deferred" 1 "$(sql "SELECT count(*) FROM jobs WHERE state = 'queu
 rm -f "$T/outbox"
 CONVENE_NOW=$(( $(date +%s) + 3600 )) "$CONVENE" -c "$T/convene.conf" run --once >/dev/null
 expect_eq "delivered after the backoff" 3 "$(outbox_rcpts | wc -l | tr -d ' ')"
+
+# A lock shorter than the busy timeout: receive waits for it (naps from
+# 50 us, doubling to 10 ms) and takes the message once it is free.
+BUSY_TIMEOUT_MS=10000 write_config
+rm -f "$T/locked"
+"$LOCKDB" "$T/convene.db" 1 "$T/locked" &
+CLEANUP_PIDS=$!
+i=0
+while [ ! -f "$T/locked" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "lock held again" test -f "$T/locked"
+sed 's/workshop-1@/workshop-wait@/' "$FIXTURES/post-alice.eml" >"$T/wait.eml"
+expect_eq "a short lock: receive waits, exit 0" 0 "$(post "$T/wait.eml")"
+wait "$CLEANUP_PIDS"
+CLEANUP_PIDS=
+expect_eq "...and the post is archived" 1 "$(sql "SELECT count(*) FROM archive WHERE message_id = 'workshop-wait@example.org'")"
 finish

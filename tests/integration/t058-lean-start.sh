@@ -5,7 +5,8 @@
 # SMTP client (at the first connection), libmicrohttpd (convene web), cairo
 # (the report's chart), libical (meetings). Linked, they cost about 1.5 ms
 # of every start. The parser comes from libetpan's static archive unless
-# configure was told --disable-static-etpan.
+# configure was told --disable-static-etpan; SQLite likewise
+# (--disable-static-sqlite).
 . "$(dirname "$0")/lib.sh"
 
 linked=$(ldd "$CONVENE" | awk '{ print $1 }' | tr '\n' ' ')
@@ -16,6 +17,15 @@ if grep -q '^ETPAN_LIBS = .*-Bstatic -letpan' "$top_builddir/Makefile"; then
 	expect_eq "start does not load libetpan.so" "" "$(echo "$linked" | tr ' ' '\n' | grep '^libetpan')"
 else
 	echo "# built with libetpan's shared library: its own dependencies are loaded"
+fi
+# SQLite from its static archive: nothing of it is bound when convene starts
+# (its shared library binds about 1,500 of its own symbols).
+if grep -q '^SQLITE_LIBS = .*-Bstatic -lsqlite3' "$top_builddir/Makefile"; then
+	expect_eq "start does not load libsqlite3.so" "" "$(echo "$linked" | tr ' ' '\n' | grep '^libsqlite3')"
+	bound=$(LD_DEBUG=statistics "$CONVENE" --version 2>&1 | sed -n 's/.*final number of relocations: *\([0-9]*\).*/\1/p')
+	check "start binds few symbols (${bound:-?}, under 500)" test "${bound:-99999}" -lt 500
+else
+	echo "# built with SQLite's shared library"
 fi
 
 # And what `convene receive` really maps while it takes a message (the
