@@ -10,20 +10,26 @@
 . "$(dirname "$0")/lib.sh"
 
 linked=$(ldd "$CONVENE" | awk '{ print $1 }' | tr '\n' ' ')
-for lib in libgnutls libsasl2 libdb- libmicrohttpd libcairo libical; do
-	expect_eq "start does not load $lib" "" "$(echo "$linked" | tr ' ' '\n' | grep "^$lib")"
-done
+# GnuTLS comes with libetpan's shared library when that is linked
+# (--disable-static-etpan, as Debian's package does).
+loaded_later="libmicrohttpd libcairo libical"
 if grep -q '^ETPAN_LIBS = .*-Bstatic -letpan' "$top_builddir/Makefile"; then
-	expect_eq "start does not load libetpan.so" "" "$(echo "$linked" | tr ' ' '\n' | grep '^libetpan')"
+	loaded_later="libetpan libgnutls libsasl2 libdb- $loaded_later"
 else
 	echo "# built with libetpan's shared library: its own dependencies are loaded"
 fi
+for lib in $loaded_later; do
+	expect_eq "start does not load $lib" "" "$(echo "$linked" | tr ' ' '\n' | grep "^$lib")"
+done
 # SQLite from its static archive: nothing of it is bound when convene starts
 # (its shared library binds about 1,500 of its own symbols).
 if grep -q '^SQLITE_LIBS = .*-Bstatic -lsqlite3' "$top_builddir/Makefile"; then
 	expect_eq "start does not load libsqlite3.so" "" "$(echo "$linked" | tr ' ' '\n' | grep '^libsqlite3')"
-	bound=$(LD_DEBUG=statistics "$CONVENE" --version 2>&1 | sed -n 's/.*final number of relocations: *\([0-9]*\).*/\1/p')
-	check "start binds few symbols (${bound:-?}, under 500)" test "${bound:-99999}" -lt 500
+	# (A sanitizer's runtime takes over thousands of symbols itself.)
+	if ! echo "$linked" | grep -q 'libasan'; then
+		bound=$(LD_DEBUG=statistics "$CONVENE" --version 2>&1 | sed -n 's/.*final number of relocations: *\([0-9]*\).*/\1/p')
+		check "start binds few symbols (${bound:-?}, under 500)" test "${bound:-99999}" -lt 500
+	fi
 else
 	echo "# built with SQLite's shared library"
 fi
@@ -35,7 +41,7 @@ LD_DEBUG=files LD_DEBUG_OUTPUT=$T/ld "$CONVENE" -c "$T/convene.conf" receive \
 	--recipient makers@lists.example.org <"$FIXTURES/post-alice.eml" >/dev/null 2>&1
 opened=$(cat "$T"/ld.* 2>/dev/null | sed -n 's/.*file=\([^ ]*\) \[0\];  needed by.*/\1/p' | sort -u | tr '\n' ' ')
 check "the loader's account was read" test -n "$opened"
-for lib in libgnutls libmicrohttpd libcairo libical; do
+for lib in $loaded_later; do
 	expect_eq "receive does not open $lib" "" "$(echo "$opened" | tr ' ' '\n' | grep "^$lib")"
 done
 expect_eq "the message was taken" 1 "$(sql "SELECT count(*) FROM archive")"
