@@ -23,7 +23,9 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "pipeline/archive.h"
 #include "pipeline/intake.h"
+#include "store/store.h"
 
 /* Posts in the second batch of the batching test, besides the one that
  * fails. */
@@ -174,6 +176,21 @@ static int64_t count(struct fixture *f, const char *sql)
 	return n;
 }
 
+/* Threads and indexes what the intake archived (as the worker does next):
+ * how many posts. */
+static size_t catch_up(struct fixture *f)
+{
+	char *err = NULL;
+	bool transient;
+	struct store *s = store_open(f->db, 5000, &err, &transient);
+	size_t n = 0;
+
+	assert_non_null(s);
+	assert_int_equal(archive_catch_up(s, f->c, SIZE_MAX, &n), 0);
+	store_close(&s);
+	return n;
+}
+
 /* One message to one or two recipients, submitted from its own thread. */
 struct sub {
 	struct fixture *f;
@@ -287,7 +304,11 @@ static void test_group_commit(void **state)
 	/* Nothing of the failed one stayed (its message row neither). */
 	assert_int_equal(count(f, "SELECT count(*) FROM messages"),
 			 NPOSTS + 1);
-	/* Every archived post indexed, whichever way its batch was staged. */
+	/* Every archived post queued for threading and indexing, whichever
+	 * way its batch was staged, and indexed by the next catch-up. */
+	assert_int_equal(count(f, "SELECT count(*) FROM archive_pending"),
+			 NPOSTS + 1);
+	assert_int_equal(catch_up(f), NPOSTS + 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM archive_fts"),
 			 NPOSTS + 1);
 }
@@ -344,6 +365,7 @@ static void test_duplicates_and_recipients(void **state)
 	assert_true((a.outcome[0] == INCOMING_DROPPED) !=
 		    (b.outcome[0] == INCOMING_DROPPED));
 	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 1);
+	assert_int_equal(catch_up(f), 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM archive_fts"), 1);
 
 	memset(&c, 0, sizeof c);
