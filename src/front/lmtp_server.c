@@ -230,6 +230,35 @@ static enum rd read_cmd(struct session *ss, char *line, size_t max,
 	}
 }
 
+enum run { RUN_NONE, RUN_TAKEN, RUN_CUT };
+
+/* Within a line of DATA, the bytes up to its end go as they came: in one
+ * append, counted in *seen as read_data counts each byte, and past `limit`
+ * dropped (*toobig_r); RUN_CUT once more than `cap` came. RUN_NONE when
+ * the next byte ends the line (or there is none). */
+static enum run take_run(struct session *ss, struct buf *data, size_t limit,
+			 size_t cap, size_t *seen, bool *toobig_r)
+{
+	const char *p = ss->in + ss->inpos, *q = p;
+	const char *end = ss->in + ss->inlen;
+	size_t n;
+
+	while (q < end && *q != '\r' && *q != '\n')
+		q++;
+	if (q == p)
+		return RUN_NONE;
+	n = (size_t)(q - p);
+	ss->inpos += n;
+	*seen += n;
+	if (!*toobig_r && data->len + n > limit)
+		*toobig_r = true;
+	if (!*toobig_r)
+		buf_append(data, p, n);
+	else if (*seen > cap)
+		return RUN_CUT;
+	return RUN_TAKEN;
+}
+
 /* The message up to the line with a single dot, dot-unstuffed, with LF
  * line ends, appended to data while it stays within `limit` bytes; past
  * that it is counted and dropped (*toobig_r), and reading stops once
@@ -245,10 +274,22 @@ static enum rd read_data(struct session *ss, struct buf *data, size_t limit,
 		enum rd r;
 
 		while (ss->inpos < ss->inlen) {
-			char ch = ss->in[ss->inpos++];
+			char ch;
 			char o[2];
 			size_t no = 0;
 
+			if (state == MID) {
+				enum run run = take_run(ss, data, limit, cap,
+							&seen, toobig_r);
+
+				if (run == RUN_CUT) {
+					*cut_r = true;
+					return RD_OK;
+				}
+				if (run == RUN_TAKEN)
+					continue;
+			}
+			ch = ss->in[ss->inpos++];
 			switch (state) {
 			case DOT:
 				if (ch == '\r') {

@@ -250,6 +250,27 @@ check "--listen 127.0.0.1:$port" ready 3
 msg "$T/m8.eml" m8
 out=$("${CLIENT[@]}" "127.0.0.1:$port" send --rcpt garden@lists.example.org "$T/m8.eml")
 check "over loopback TCP: 250" sh -c "printf '%s\n' \"\$1\" | grep -q '^DOT <garden@lists.example.org> 250'" _ "$out"
+# Byte for byte: a bare CR stays, CRLF becomes LF, stuffed dots go, a
+# 3,000-byte line comes whole (whatever the reads cut it into).
+python3 - "$T/bytes.eml" "$T/bytes.want" <<'EOP'
+import sys
+head = (b"From: <bob@example.net>\nTo: <garden@lists.example.org>\n"
+        b"Subject: bytes\nMessage-Id: <bytes@example.net>\n\n")
+body = b"one\rtwo\n.single\n..double\n" + b"x" * 3000 + b"\n" + b"y\r\nend\n"
+open(sys.argv[1], "wb").write(head + body)
+want = b"Return-Path: <bob@example.net>\n" + head + body.replace(b"y\r\n", b"y\n")
+open(sys.argv[2], "wb").write(want)
+EOP
+"${CLIENT[@]}" "127.0.0.1:$port" send --rcpt garden@lists.example.org "$T/bytes.eml" >"$T/bytes.out"
+python3 - "$T/convene.db" "$T/bytes.got" <<'EOP'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT m.raw FROM messages m JOIN archive a ON a.message = m.id"
+                 " WHERE a.message_id = 'bytes@example.net'").fetchone()
+open(sys.argv[2], "wb").write(bytes(row[0]) if row else b"")
+EOP
+check "a message is stored byte for byte (bare CR kept, CRLF to LF, dots unstuffed)" \
+	cmp "$T/bytes.want" "$T/bytes.got"
 kill "$LPID"
 wait "$LPID"
 finish
