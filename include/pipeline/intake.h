@@ -4,16 +4,17 @@
  * the same time (the LMTP listener): each session hands a finished message
  * to intake_submit from its own thread, which reads it for each of its
  * recipients (receive_prepare, in parallel) and queues it. One committer
- * thread takes every message waiting at that moment (after waiting a
- * moment, 2 ms at most, for messages announced with intake_coming), decides and stages each (receive_stage, the decisions of
- * `receive`) in one transaction and commits them without waiting for the
- * disk; a syncer thread then makes every batch committed so far durable
+ * thread takes every message waiting at that moment, decides and stages
+ * each (receive_stage, the decisions of `receive`) in one transaction,
+ * commits them without waiting for the disk, then makes the batch durable
  * with one sync of the WAL (store_syncer_sync) and only then wakes their
  * submitters: an answer is given only once the outcome is on disk. While
- * one batch is synced the next is staged, and while one commits the next
- * gathers, so the syncs per message fall as the load rises. A failed sync
- * answers its batches, and every later one, as transient: nothing is kept
- * on top of what may not be on disk until the intake is opened again.
+ * one batch commits, the next gathers, so the syncs per message fall as
+ * the load rises. On a disk whose syncs are slow (1 ms and more on
+ * average), a syncer thread does them instead, for every batch committed
+ * so far, while the committer stages the next. A failed sync answers its
+ * batches, and every later one, as transient: nothing is kept on top of
+ * what may not be on disk until the intake is opened again.
  *
  * A batch is staged at once; when one of its messages fails to stage, the
  * batch is rolled back, read afresh and staged again one message at a time
@@ -51,8 +52,6 @@ struct intake_msg {
 	char logid[160];            /* out: its Message-ID, sanitised for
 				       a log line or a reply ("" when it
 				       could not be read) */
-	bool announced;             /* intake_coming(ik, true) was called
-				       for it: intake_submit says it came */
 };
 
 struct intake_stats {
@@ -76,13 +75,6 @@ struct intake *intake_open(const struct conf *c, char **error_r);
  * failed). Thread-safe. Fills m->status and m->outcome. */
 void intake_submit(struct intake *ik, const struct conf *c,
 		   struct intake_msg *m);
-
-/* A message is on its way (a session's DATA began: true) or will not come
- * after all (false; intake_submit says so itself for a message marked
- * announced). While messages are on their way, a committer that has
- * others waits for them a moment (about 2 ms at most): one commit for
- * all, each answer still only once its batch is on disk. Thread-safe. */
-void intake_coming(struct intake *ik, bool coming);
 
 /* Messages queued and not yet taken by the committer (for tests). */
 size_t intake_waiting(struct intake *ik);

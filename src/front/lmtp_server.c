@@ -73,7 +73,6 @@ struct session {
 	char **rcpts;
 	size_t nrcpts;
 	int errors;
-	bool coming;                /* intake_coming: its message is coming */
 	char peer[64];
 };
 
@@ -348,23 +347,10 @@ static enum rd read_data(struct session *ss, struct buf *data, size_t limit,
 
 /* ---- the protocol ---- */
 
-/* Tells the intake whether this session's message is on its way: from its
- * first accepted recipient until it is submitted or the transaction ends.
- * The committer waits a moment for such messages before it commits what
- * it has: one commit for the messages of several sessions. */
-static void announce(struct session *ss, bool coming)
-{
-	if (coming == ss->coming)
-		return;
-	ss->coming = coming;
-	intake_coming(ss->sv->a->ik, coming);
-}
-
 static void txn_reset(struct session *ss)
 {
 	size_t i;
 
-	announce(ss, false);
 	xfree(&ss->from);
 	for (i = 0; i < ss->nrcpts; i++)
 		free(ss->rcpts[i]);
@@ -490,7 +476,6 @@ static void cmd_rcpt(struct session *ss, const char *rest)
 	ss->rcpts = xreallocarray(ss->rcpts, ss->nrcpts + 1,
 				  sizeof *ss->rcpts);
 	ss->rcpts[ss->nrcpts++] = to;
-	announce(ss, true);
 	reply(ss, "250 2.1.5 ok");
 }
 
@@ -541,11 +526,8 @@ static bool cmd_data(struct session *ss)
 		struct intake_msg m = {
 			.raw = buf_cstr(&data), .len = data.len,
 			.rcpts = (const char *const *)ss->rcpts, .n = n,
-			.announced = ss->coming,
 		};
 
-		/* intake_submit counts it as come. */
-		ss->coming = false;
 		m.status = xcalloc(n, sizeof *m.status);
 		m.outcome = xcalloc(n, sizeof *m.outcome);
 		intake_submit(ss->sv->a->ik, ss->c, &m);

@@ -18,9 +18,11 @@
 /* A batch takes at most this many messages; the rest wait for the next.
  * (Sessions bound how many can wait: each has at most one message.) */
 #define INTAKE_BATCH_MAX 1000
-/* How long a committer with messages waits at most for those announced
- * (intake_coming) to come too, so that one commit takes them all. */
-#define INTAKE_GATHER_US 2000
+/* Syncs that take this long on average (microseconds) are left to the
+ * syncer thread, so that the committer stages the next batch meanwhile;
+ * quicker ones the committer makes itself (a hand-over to another thread
+ * costs more than it saves then). */
+#define INTAKE_SLOW_SYNC_US 1000
 
 /* One submitted message on its way through the committer. */
 struct pending {
@@ -50,11 +52,11 @@ struct intake {
 	bool ck_wanted;
 	struct pending *head, *tail;
 	size_t waiting;
-	size_t coming;              /* announced and not yet submitted */
 	struct synced *unsynced, *unsynced_tail;
 	bool stopping;
 	bool committer_done;        /* nothing more comes to the syncer */
 	bool broken;                /* a sync failed: nothing is kept now */
+	long sync_us;               /* a sync's time, moving average */
 	struct intake_stats stats;
 };
 
@@ -249,26 +251,6 @@ static void answer(struct pending *batch, size_t n)
 	}
 }
 
-/* Waits (ik->mu held) a moment for the messages announced to come: a
- * sender whose message is on the wire is answered after one commit with
- * the others instead of after the next, and a batch of many costs less per
- * message than several small ones. */
-static void gather(struct intake *ik)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += INTAKE_GATHER_US * 1000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	while (ik->coming > 0 && !ik->stopping &&
-	       ik->waiting < INTAKE_BATCH_MAX)
-		if (pthread_cond_timedwait(&ik->work_cv, &ik->mu, &until) != 0)
-			break;
-}
-
 /* The messages waiting now, at most INTAKE_BATCH_MAX (ik->mu held); NULL
  * when the committer is to end. */
 static struct pending *take_batch(struct intake *ik, size_t *n_r)
@@ -278,8 +260,6 @@ static struct pending *take_batch(struct intake *ik, size_t *n_r)
 
 	while (ik->head == NULL && !ik->stopping)
 		pthread_cond_wait(&ik->work_cv, &ik->mu);
-	if (ik->head != NULL && ik->coming > 0)
-		gather(ik);
 	batch = ik->head;
 	for (p = batch; p != NULL && n < INTAKE_BATCH_MAX; p = p->next) {
 		last = p;
@@ -295,9 +275,52 @@ static struct pending *take_batch(struct intake *ik, size_t *n_r)
 	return batch;
 }
 
-/* Takes what is waiting, stages and commits it, and hands it to the
- * syncer: while that batch's sync runs, the next one is staged. Without a
- * syncer each commit synced itself and its batch is answered at once. */
+/* One sync of the WAL for msgs messages (ik->mu not held): 0, or its
+ * errno (told). Its time goes into the average (ik->mu taken for it). */
+static int sync_wal(struct intake *ik, size_t msgs)
+{
+	struct timespec t0, t1;
+	int err = 0;
+	long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (store_syncer_sync(ik->sync, &err) < 0)
+		log_error("intake: sync of the database's WAL: %s; %zu "
+			  "message(s) left with the MTA to retry, and all that "
+			  "come until the listener is restarted",
+			  strerror(err), msgs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000;
+	pthread_mutex_lock(&ik->mu);
+	ik->sync_us = (ik->sync_us * 7 + us) / 8;
+	pthread_mutex_unlock(&ik->mu);
+	return err;
+}
+
+/* Makes the committed batch durable itself (ik->mu held, let go for the
+ * sync): false when it was not, the batch then answered as transient. */
+static bool sync_here(struct intake *ik, struct pending *batch, size_t n)
+{
+	int err = 0;
+
+	if (!ik->broken) {
+		pthread_mutex_unlock(&ik->mu);
+		err = sync_wal(ik, n);
+		pthread_mutex_lock(&ik->mu);
+	}
+	if (err != 0)
+		ik->broken = true;
+	if (!ik->broken)
+		return true;
+	undo_staged(batch, n, err == ENOSPC);
+	return false;
+}
+
+/* Takes what is waiting, stages and commits it, and makes it durable: by
+ * a sync of its own, or on a slow disk by handing it to the syncer, which
+ * syncs it while the next batch is staged. Without a syncer each commit
+ * synced itself. */
 static void *committer_main(void *arg)
 {
 	struct intake *ik = arg;
@@ -318,7 +341,8 @@ static void *committer_main(void *arg)
 		else
 			ok = commit_batch(ik, batch, n);
 		pthread_mutex_lock(&ik->mu);
-		if (ok && ik->sync != NULL) {
+		if (ok && ik->sync != NULL &&
+		    (ik->sync_us >= INTAKE_SLOW_SYNC_US || ik->unsynced != NULL)) {
 			struct synced *y = xmalloc(sizeof *y);
 
 			y->next = NULL;
@@ -332,6 +356,8 @@ static void *committer_main(void *arg)
 			pthread_cond_signal(&ik->sync_cv);
 			continue;
 		}
+		if (ok && ik->sync != NULL)
+			ok = sync_here(ik, batch, n);
 		if (!ok)
 			ik->stats.failed_batches++;
 		answer(batch, n);
@@ -340,8 +366,8 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-/* One sync for every batch committed since the last one, then their
- * answers. A failed sync answers them as transient, and every batch after
+/* On a slow disk: one sync for every batch committed since the last one,
+ * then their answers. A failed sync answers them as transient, and every batch after
  * them too (they were committed on top of what may not be on disk): the
  * listener keeps nothing more until it is restarted. */
 static void *syncer_main(void *arg)
@@ -362,15 +388,12 @@ static void *syncer_main(void *arg)
 		ik->unsynced = ik->unsynced_tail = NULL;
 		broken = ik->broken;
 		pthread_mutex_unlock(&ik->mu);
-		if (!broken && store_syncer_sync(ik->sync, &err) < 0) {
+		if (!broken) {
 			size_t msgs = 0;
 
 			for (next = y; next != NULL; next = next->next)
 				msgs += next->n;
-			log_error("intake: sync of the database's WAL: %s; %zu "
-				  "message(s) left with the MTA to retry, and "
-				  "all that come until the listener is "
-				  "restarted", strerror(err), msgs);
+			err = sync_wal(ik, msgs);
 		}
 		pthread_mutex_lock(&ik->mu);
 		if (err != 0)
@@ -444,7 +467,6 @@ struct intake *intake_open(const struct conf *c, char **error_r)
 {
 	struct intake *ik = xcalloc(1, sizeof *ik);
 	bool ck_started = false, sync_started = false;
-	pthread_condattr_t ca;
 	char *err = NULL;
 
 	ik->s = open_store(c, error_r);
@@ -467,10 +489,7 @@ struct intake *intake_open(const struct conf *c, char **error_r)
 		free(err);
 	}
 	pthread_mutex_init(&ik->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ik->work_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&ik->work_cv, NULL);
 	pthread_cond_init(&ik->ck_cv, NULL);
 	pthread_cond_init(&ik->sync_cv, NULL);
 	if (pthread_create(&ik->ck_thread, NULL, checkpointer_main, ik) != 0)
@@ -521,12 +540,8 @@ void intake_submit(struct intake *ik, const struct conf *c,
 		if (p.ready[i] && m->logid[0] == '\0')
 			memcpy(m->logid, p.in[i].logid, sizeof m->logid);
 	}
-	if (nready == 0 && m->announced)
-		intake_coming(ik, false);
 	if (nready > 0) {
 		pthread_mutex_lock(&ik->mu);
-		if (m->announced && ik->coming > 0)
-			ik->coming--;
 		if (ik->tail != NULL)
 			ik->tail->next = &p;
 		else
@@ -548,19 +563,6 @@ void intake_submit(struct intake *ik, const struct conf *c,
 	free(p.prepared);
 	free(p.ready);
 	pthread_cond_destroy(&p.done_cv);
-}
-
-void intake_coming(struct intake *ik, bool coming)
-{
-	pthread_mutex_lock(&ik->mu);
-	if (coming) {
-		ik->coming++;
-	} else if (ik->coming > 0) {
-		ik->coming--;
-		if (ik->coming == 0)
-			pthread_cond_signal(&ik->work_cv);
-	}
-	pthread_mutex_unlock(&ik->mu);
 }
 
 size_t intake_waiting(struct intake *ik)

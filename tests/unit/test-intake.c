@@ -456,26 +456,64 @@ static void test_failed_sync(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 2);
 }
 
-/* A message announced that never comes (a session that stalls after its
- * recipients) keeps nobody waiting for good: the committer waits for it a
- * moment only. One that is withdrawn is no longer waited for. */
-static void test_announced_never_comes(void **state)
+/* Until the intake entered a sync more than `entered` times (a minute at
+ * most); the count. */
+static int wait_entered(int entered)
+{
+	struct timespec until;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&gate_mu);
+	while (syncs_entered <= entered &&
+	       pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == 0)
+		;
+	n = syncs_entered;
+	pthread_mutex_unlock(&gate_mu);
+	assert_true(n > entered);
+	return n;
+}
+
+/* On a slow disk (a sync that took 50 ms) the syncer thread syncs, and the
+ * committer goes on committing meanwhile: a post is committed while the
+ * sync of the one before is held, and neither is answered before its
+ * sync returned. */
+static void test_slow_disk(void **state)
 {
 	struct fixture *f = *state;
-	struct sub a, b;
+	struct timespec slow = { 0, 50 * 1000 * 1000 };
+	struct sub a, b, c;
+	int entered;
 
-	intake_coming(f->ik, true);
+	pthread_mutex_lock(&gate_mu);
+	entered = syncs_entered;
+	gate_closed = true;
+	pthread_mutex_unlock(&gate_mu);
 	post(&a, f, 1, "makers@lists.example.org", "a");
+	entered = wait_entered(entered);
+	nanosleep(&slow, NULL);
+	gate(false, 0);
 	pthread_join(a.t, NULL);
 	assert_int_equal(a.status[0], ST_OK);
-	assert_int_equal(a.outcome[0], INCOMING_ACCEPTED);
-	intake_coming(f->ik, false);
-	/* Announced and come: counted once, in whichever order. */
-	intake_coming(f->ik, true);
+
+	gate(true, 0);
 	post(&b, f, 2, "makers@lists.example.org", "b");
+	entered = wait_entered(entered);
+	post(&c, f, 3, "makers@lists.example.org", "c");
+	for (int i = 0; i < 6000 &&
+	     count(f, "SELECT count(*) FROM archive") < 3; i++)
+		nap();
+	/* c committed while b's sync is held; neither answered. */
+	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 3);
+	assert_int_equal(pthread_tryjoin_np(b.t, NULL), EBUSY);
+	assert_int_equal(pthread_tryjoin_np(c.t, NULL), EBUSY);
+	gate(false, 0);
 	pthread_join(b.t, NULL);
+	pthread_join(c.t, NULL);
 	assert_int_equal(b.status[0], ST_OK);
-	assert_int_equal(count(f, "SELECT count(*) FROM archive"), 2);
+	assert_int_equal(c.status[0], ST_OK);
+	assert_int_equal(c.outcome[0], INCOMING_ACCEPTED);
 }
 
 int main(void)
@@ -491,8 +529,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_announced_never_comes,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_disk, setup,
+						teardown),
 	};
 
 	log_open("test-intake", false);
