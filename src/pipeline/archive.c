@@ -562,10 +562,16 @@ int archive_catch_up(struct store *s, const struct conf *c, size_t max,
 		size_t batch = max - total < CATCH_UP_BATCH ? max - total
 							    : CATCH_UP_BATCH;
 
+		int rc;
+
 		if (store_begin(s) < 0)
 			return -1;
-		if (archive_index_pending(s, c, batch, &n) < 0 ||
-		    store_commit(s) < 0) {
+		/* One full-text segment for the batch, not one a post (the
+		 * commit inserts the rows; a rollback drops them). */
+		store_fts_defer(s, true);
+		rc = archive_index_pending(s, c, batch, &n);
+		store_fts_defer(s, false);
+		if (rc < 0 || store_commit(s) < 0) {
 			store_rollback(s);
 			return -1;
 		}

@@ -1,30 +1,17 @@
-#!/bin/sh
+#!/bin/bash
 # End to end over SMTP: convene delivers to Postfix's smtp-sink on 127.0.0.1,
 # and the sink's dump shows the envelope and headers it received.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sinks.sh"
 
-SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 need_sink
+command -v ss >/dev/null || { echo "ss (iproute2) is needed to find free ports"; exit 1; }
 chmod 0755 "$T"
 mkdir -m 0777 "$T/sink"
-port=
-start_sink() {
-	local p i
-	for i in 1 2 3 4 5 6 7 8; do
-		p=$(( 20000 + ($$ * 7 + i * 131) % 30000 ))
-		"$SINK" -u nobody -D "$T/sink/dump" "127.0.0.1:$p" 100 2>"$T/sink/err" &
-		SINK_PID=$!
-		sleep 0.3
-		if kill -0 "$SINK_PID" 2>/dev/null; then
-			port=$p
-			CLEANUP_PIDS="$CLEANUP_PIDS $SINK_PID"
-			return 0
-		fi
-	done
-	return 1
-}
-CLEANUP_PIDS=
-check "smtp-sink started" start_sink
+port=$(free_port)
+# (the sink is listening before anything is sent to it: a fixed pause was
+# too short for a slow machine)
+check "smtp-sink started" sink_start "$port" "$T/sink/dump"
 
 write_config "" "outbound = { transport = \"smtp\"; host = \"127.0.0.1\"; port = $port; max_rcpt_per_txn = 2; };"
 # write_config put a maildir outbound first; keep only the smtp one.
@@ -54,10 +41,7 @@ post "$T/p2.eml" >/dev/null
 rc=0; cv run --once >/dev/null 2>&1 || rc=$?
 expect_eq "relay down: run still exits 0" 0 "$rc"
 expect_eq "job deferred" 1 "$(sql "SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts >= 1 AND next_attempt > strftime('%s','now')")"
-"$SINK" -u nobody -D "$T/sink/dump" "127.0.0.1:$port" 100 2>>"$T/sink/err" &
-SINK_PID=$!
-CLEANUP_PIDS="$CLEANUP_PIDS $SINK_PID"
-sleep 0.3
+check "smtp-sink back" sink_start "$port" "$T/sink/dump"
 CONVENE_NOW=$(( $(date +%s) + 3600 )) "$CONVENE" -c "$T/convene.conf" run --once >/dev/null
 sleep 0.5
 rcpts=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$T/sink/dump" | sort | tr '\n' ' ' | sed 's/ $//')
