@@ -3,6 +3,8 @@
 #ifndef CONVENE_WORKER_H
 #define CONVENE_WORKER_H
 
+#include <stdbool.h>
+
 struct conf;
 struct store;
 
@@ -17,5 +19,13 @@ struct store;
  * its delivery pass (run --once) and once a minute (the daemon). Returns 0,
  * or -1 when a step failed. */
 int worker_timed_pass(const struct conf *c, struct store *s);
+
+/* Between two delivery passes of the daemon: threads and indexes the posts
+ * accepted meanwhile (archive_catch_up), at most a few hundred, when the
+ * delivery pass found nothing to do (`idle`) or the queue has grown past a
+ * thousand; during a burst the catch-up would hold the write lock that
+ * each arriving post needs, and whatever reads threads or the index
+ * catches up itself. Returns 0, or -1 (logged). */
+int worker_between_passes(const struct conf *c, struct store *s, bool idle);
 
 #endif

@@ -14,15 +14,10 @@
 #include "front/front.h"
 #include "base/log.h"
 #include "base/privs.h"
-#include "pipeline/archive.h"
 #include "pipeline/worker.h"
 #include "base/status.h"
 #include "store/store.h"
 #include "base/util.h"
-
-/* Posts threaded and indexed between two delivery passes, at most: the
- * rest waits for the next (delivery first), or for whoever reads them. */
-#define CATCH_UP_PER_PASS 200
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -140,10 +135,13 @@ static int run_daemon(struct worker *w, const char *config)
 			(void)worker_timed_pass(w->c, w->s);
 			last_timed = util_now();
 		}
+		uint64_t done = stats.transactions + stats.jobs_done;
+
 		if (deliver_pass(w->d, w->s, false, &stats) < 0)
 			nap.tv_sec = 5;
-		else if (archive_catch_up(w->s, w->c, CATCH_UP_PER_PASS, NULL) < 0)
-			log_warn("threading: %s", store_error(w->s));
+		else
+			(void)worker_between_passes(w->c, w->s,
+				stats.transactions + stats.jobs_done == done);
 		if (nap.tv_sec == 0 &&
 		    store_checkpoint(w->s, NULL, NULL) < 0)
 			log_warn("checkpoint: %s", store_error(w->s));

@@ -15,7 +15,32 @@
 #include "pipeline/report.h"
 #include "pipeline/render.h"
 #include "store/store.h"
+#include "store/store_archive.h"
 #include "base/util.h"
+
+/* worker_between_passes threads at most this many posts at a time, and
+ * whatever the delivery does when this many wait. */
+#define CATCH_UP_PER_PASS 200
+#define CATCH_UP_BACKLOG 1000
+
+int worker_between_passes(const struct conf *c, struct store *s, bool idle)
+{
+	int64_t waiting = 0;
+
+	if (!idle) {
+		if (store_pending_count(s, &waiting) < 0) {
+			log_warn("threading: %s", store_error(s));
+			return -1;
+		}
+		if (waiting < CATCH_UP_BACKLOG)
+			return 0;
+	}
+	if (archive_catch_up(s, c, CATCH_UP_PER_PASS, NULL) < 0) {
+		log_warn("threading: %s", store_error(s));
+		return -1;
+	}
+	return 0;
+}
 
 int worker_timed_pass(const struct conf *c, struct store *s)
 {
