@@ -37,16 +37,21 @@ static char *part_text(const char *raw, const struct mime_part *p)
 		n = REPLY_TEXT_MAX;
 	buf_reserve(&out, n);
 	buf_append(&out, "", 0);    /* terminated even when n is 0 */
+	/* Runs of ordinary bytes in one append; a CR before LF is dropped,
+	 * another CR is a line end, a NUL a space. */
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\r') {
-			if (i + 1 < n && s[i + 1] == '\n')
-				continue;
-			buf_putc(&out, '\n');
-		} else if (s[i] == '\0') {
+		size_t run = i;
+
+		while (run < n && s[run] != '\r' && s[run] != '\0')
+			run++;
+		buf_append(&out, s + i, run - i);
+		if (run == n)
+			break;
+		i = run;
+		if (s[i] == '\0')
 			buf_putc(&out, ' ');
-		} else {
-			buf_putc(&out, s[i]);
-		}
+		else if (!(i + 1 < n && s[i + 1] == '\n'))
+			buf_putc(&out, '\n');
 	}
 	buf_free(&conv);
 	return buf_steal(&out, NULL);

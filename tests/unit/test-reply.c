@@ -152,6 +152,22 @@ static void test_text_of_message(void **state)
 	assert_null(t);
 }
 
+/* Line ends and NULs in a text part: CR LF and a lone CR end a line, a NUL
+ * is a space, and everything else is copied as it is (in runs). */
+static void test_text_line_ends(void **state)
+{
+	static const char msg[] =
+		"From: a@b\nContent-Type: text/plain\n\n"
+		"one\r\ntwo\rthree\0four\r\n\r\nfive\r";
+	char *t;
+
+	(void)state;
+	t = reply_text(msg, sizeof msg - 1, NULL);
+	assert_non_null(t);
+	assert_string_equal(t, "one\ntwo\nthree four\n\nfive\n");
+	free(t);
+}
+
 /* Every prefix of a reply is handled without a crash or an overrun. */
 static void test_every_split(void **state)
 {
@@ -252,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_html_to_text),
 		cmocka_unit_test(test_find_token),
 		cmocka_unit_test(test_text_of_message),
+		cmocka_unit_test(test_text_line_ends),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_strip_command),
