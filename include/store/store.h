@@ -25,6 +25,15 @@ struct proc_id;
 struct store *store_open(const char *path, long busy_timeout_ms,
 			 char **error_r, bool *transient_r);
 void store_close(struct store **s);
+/* For a process that ends right after a committed transaction (receive):
+ * the connection is left for the exit to close, *s set to NULL. Closing
+ * frees the parsed schema, the statements and the page cache one
+ * allocation at a time (a twentieth of a receive) for the kernel to take
+ * back a moment later; a committed transaction needs nothing more of it
+ * (a process that ends with its connection open is one killed after its
+ * commit, as t320 does). The connection stays reachable (no leak to a
+ * checker); one left before is closed. */
+void store_close_at_exit(struct store **s);
 
 /* The last failure: its text, whether it was transient, and whether it was
  * a full disk (transient too). */

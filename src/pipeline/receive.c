@@ -341,8 +341,11 @@ enum status receive_message(const struct conf *c, const char *recipient,
 		store_rollback(s);
 		store_forget_failed_commit(s);
 		*outcome_r = INCOMING_REFUSED;
+		store_close(&s);
+	} else {
+		/* The process ends now: the exit closes the connection. */
+		store_close_at_exit(&s);
 	}
-	store_close(&s);
 	incoming_free(&in);
 	return st;
 }

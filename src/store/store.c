@@ -553,6 +553,15 @@ bool store_in_transaction(const struct store *s)
 	return !sqlite3_get_autocommit(s->db);
 }
 
+static struct store *left_for_exit;
+
+void store_close_at_exit(struct store **sp)
+{
+	store_close(&left_for_exit);
+	left_for_exit = *sp;
+	*sp = NULL;
+}
+
 void store_close(struct store **sp)
 {
 	struct store *s = *sp;
