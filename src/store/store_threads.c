@@ -505,6 +505,20 @@ static int id_row(sqlite3_stmt *st, void *vec)
 	return 0;
 }
 
+/* The ids in the first column of r's rows (statement already bound), into
+ * *ids_r (free()) and *n_r. */
+static int ids_of(struct store_rows *r, int64_t **ids_r, size_t *n_r)
+{
+	struct store_vec vec = STORE_VEC_INIT(int64_t);
+	int rc = store_rows_each(r, id_row, &vec);
+
+	*ids_r = vec.v;
+	*n_r = vec.n;
+	if (rc < 0)
+		xfree(ids_r);
+	return rc;
+}
+
 int store_orphan_roots(struct store *s, const char *list, const char *base,
 		       time_t from, time_t until, size_t max,
 		       int64_t **nodes_r, size_t *n_r)
@@ -514,19 +528,12 @@ int store_orphan_roots(struct store *s, const char *list, const char *base,
 		" ON t.id = n.thread WHERE n.list = ?1 AND n.parent IS NULL"
 		" AND n.orphan_reply = 1 AND t.base_subject = ?2"
 		" AND t.first_date BETWEEN ?3 AND ?4 ORDER BY n.id LIMIT ?5";
-	struct store_vec vec = STORE_VEC_INIT(int64_t);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "orphan replies");
-	int rc;
 
 	store_bind(st, STORE_T(list), STORE_T(base), STORE_I(from),
 		   STORE_I(until), STORE_I(max));
-	rc = store_rows_each(&r, id_row, &vec);
-	*nodes_r = vec.v;
-	*n_r = vec.n;
-	if (rc < 0)
-		xfree(nodes_r);
-	return rc;
+	return ids_of(&r, nodes_r, n_r);
 }
 
 /* ---- threading and indexing later ---- */
@@ -557,18 +564,11 @@ int store_pending_next(struct store *s, size_t max, int64_t **ids_r,
 {
 	static const char sql[] =
 		"SELECT archive FROM archive_pending ORDER BY archive LIMIT ?";
-	struct store_vec vec = STORE_VEC_INIT(int64_t);
 	struct store_rows r;
 	sqlite3_stmt *st = store_rows_prep(&r, s, sql, "waiting for threading");
-	int rc;
 
 	store_bind(st, STORE_I(max));
-	rc = store_rows_each(&r, id_row, &vec);
-	*ids_r = vec.v;
-	*n_r = vec.n;
-	if (rc < 0)
-		xfree(ids_r);
-	return rc;
+	return ids_of(&r, ids_r, n_r);
 }
 
 int store_pending_remove(struct store *s, int64_t archive)

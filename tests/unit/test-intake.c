@@ -383,6 +383,18 @@ static void test_duplicates_and_recipients(void **state)
 			      "list = 'broken'"), 1);
 }
 
+/* Closes the gate on the intake's syncs: how many had entered it before. */
+static int close_gate(void)
+{
+	int entered;
+
+	pthread_mutex_lock(&gate_mu);
+	entered = syncs_entered;
+	gate_closed = true;
+	pthread_mutex_unlock(&gate_mu);
+	return entered;
+}
+
 /* A batch is committed (other connections see it) before its sync, and
  * its sender is answered only once that sync returned: held here at the
  * sync, the submitter has not returned while the row is already visible. */
@@ -393,10 +405,7 @@ static void test_answer_after_sync(void **state)
 	struct sub a;
 	int entered;
 
-	pthread_mutex_lock(&gate_mu);
-	entered = syncs_entered;
-	gate_closed = true;
-	pthread_mutex_unlock(&gate_mu);
+	entered = close_gate();
 	post(&a, f, 1, "makers@lists.example.org", "a");
 	/* Until the intake syncs (a minute at most: it has no reason to
 	 * take more than milliseconds). */
@@ -486,10 +495,7 @@ static void test_slow_disk(void **state)
 	struct sub a, b, c;
 	int entered;
 
-	pthread_mutex_lock(&gate_mu);
-	entered = syncs_entered;
-	gate_closed = true;
-	pthread_mutex_unlock(&gate_mu);
+	entered = close_gate();
 	post(&a, f, 1, "makers@lists.example.org", "a");
 	entered = wait_entered(entered);
 	nanosleep(&slow, NULL);
