@@ -459,11 +459,11 @@ struct rebuilder {
 	size_t n;
 };
 
-/* Threads and indexes archived message `id` (stored as message row
- * `message`) from its stored bytes; *done_r tells whether it parsed (one
- * that no longer does keeps its row, unthreaded and unindexed). */
+/* Threads and indexes archived message `id` from its stored bytes;
+ * *done_r tells whether it parsed (one that no longer does, or is gone,
+ * keeps its row unthreaded and unindexed). */
 static int index_stored(struct store *s, const struct conf *c, int64_t id,
-			int64_t message, bool *done_r)
+			bool *done_r)
 {
 	struct msg_limits limits = {
 		.max_header_bytes = (size_t)c->limits.max_header_kb * 1024,
@@ -480,7 +480,7 @@ static int index_stored(struct store *s, const struct conf *c, int64_t id,
 
 	*done_r = false;
 	if (store_archive_get(s, id, &a, &found) < 0 ||
-	    store_message_get(s, message, &raw, &len) < 0)
+	    (found && store_message_get(s, a.message, &raw, &len) < 0))
 		goto out;
 	if (!found || msg_parse(&m, raw, len, &limits, NULL) != MSG_OK) {
 		rc = 0;
@@ -506,7 +506,7 @@ static int rebuild_one(struct store *s, const struct store_archive_ref *ref,
 {
 	struct rebuilder *rb = ctx;
 	bool done;
-	int rc = index_stored(s, rb->c, ref->id, ref->message, &done);
+	int rc = index_stored(s, rb->c, ref->id, &done);
 
 	if (done)
 		rb->n++;
@@ -526,16 +526,11 @@ int archive_index_pending(struct store *s, const struct conf *c, size_t max,
 		rc = store_pending_next(s, max - total < PAGE ? max - total
 							     : PAGE, &ids, &n);
 		for (i = 0; rc == 0 && i < n; i++) {
-			struct store_archived a = { 0 };
-			bool found, done;
+			bool done;
 
-			rc = store_archive_get(s, ids[i], &a, &found);
-			if (rc == 0 && found)
-				rc = index_stored(s, c, ids[i], a.message,
-						  &done);
+			rc = index_stored(s, c, ids[i], &done);
 			if (rc == 0)
 				rc = store_pending_remove(s, ids[i]);
-			store_archived_clear(&a);
 		}
 		free(ids);
 		total += n;
