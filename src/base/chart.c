@@ -1,15 +1,16 @@
 /* chart - weekly counts drawn with cairo into a PNG */
 #include "autoconf.h"
 
-#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <cairo.h>
 
 #include "base/chart.h"
 #include "base/buf.h"
+#include "base/dl.h"
 
 #define MARGIN 12.0
 
@@ -51,16 +52,17 @@ static pthread_once_t cf_once = PTHREAD_ONCE_INIT;
 
 static void cf_load(void)
 {
-	void *h = dlopen(CAIRO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	static const struct dl_fn fns[] = {
+#define ENTRY(f, name) DL_FN(cf, f),
+		CAIRO_FNS(ENTRY)
+#undef ENTRY
+	};
+	char *err = NULL;
 
-	if (h == NULL)
-		return;
-#define LOAD(f, name) \
-	if ((*(void **)&cf.f = dlsym(h, name)) == NULL) \
-		return;
-	CAIRO_FNS(LOAD)
-#undef LOAD
-	cf_loaded = true;
+	/* Without it the report goes without its chart (draw says so). */
+	cf_loaded = dl_load(CAIRO_SONAME, fns, sizeof fns / sizeof fns[0],
+			    &err) == 0;
+	free(err);
 }
 
 

@@ -8,7 +8,6 @@
  * message that ends in a line end. */
 #include "autoconf.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -37,6 +36,7 @@
 #include "delivery/relays.h"
 #include "base/buf.h"
 #include "base/conf.h"
+#include "base/dl.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
@@ -74,24 +74,14 @@ static pthread_once_t ef_once = PTHREAD_ONCE_INIT;
 
 static void ef_load(void)
 {
-	void *h = dlopen(ETPAN_SONAME, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
+	static const struct dl_fn fns[] = {
+#define ENTRY(f) DL_FN(ef, f),
+		ETPAN_FNS(ENTRY)
+#undef ENTRY
+	};
 
-	if (h == NULL) {
-		const char *why = dlerror();
-
-		ef_error = xasprintf("cannot load %s: %s", ETPAN_SONAME,
-				     why != NULL ? why : "?");
-		return;
-	}
-#define LOAD(f) \
-	if (missing == NULL && \
-	    (*(void **)&ef.f = dlsym(h, #f)) == NULL) \
-		missing = #f;
-	ETPAN_FNS(LOAD)
-#undef LOAD
-	if (missing != NULL)
-		ef_error = xasprintf("%s has no %s", ETPAN_SONAME, missing);
+	(void)dl_load(ETPAN_SONAME, fns, sizeof fns / sizeof fns[0],
+		      &ef_error);
 }
 
 /* Commands sent before reading their replies, at most: well below what the

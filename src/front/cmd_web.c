@@ -2,7 +2,6 @@
  * pipeline/web.h, which decides every answer */
 #include "autoconf.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,6 +19,7 @@
 
 #include "base/buf.h"
 #include "base/conf.h"
+#include "base/dl.h"
 #include "base/log.h"
 #include "base/privs.h"
 #include "base/status.h"
@@ -55,25 +55,21 @@ static struct {
 /* Loads the library once; false after saying why on standard error. */
 static bool mhd_load(void)
 {
+	static const struct dl_fn fns[] = {
+#define ENTRY(f) DL_FN(mf, f),
+		MHD_FNS(ENTRY)
+#undef ENTRY
+	};
 	static bool loaded;
-	void *h;
+	char *err = NULL;
 
 	if (loaded)
 		return true;
-	h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		fprintf(stderr, "convene: web: cannot load %s: %s\n",
-			MHD_SONAME, dlerror());
+	if (dl_load(MHD_SONAME, fns, sizeof fns / sizeof fns[0], &err) < 0) {
+		fprintf(stderr, "convene: web: %s\n", err);
+		free(err);
 		return false;
 	}
-#define LOAD(f) \
-	if ((*(void **)&mf.f = dlsym(h, #f)) == NULL) { \
-		fprintf(stderr, "convene: web: %s has no %s\n", MHD_SONAME, \
-			#f); \
-		return false; \
-	}
-	MHD_FNS(LOAD)
-#undef LOAD
 	loaded = true;
 	return true;
 }

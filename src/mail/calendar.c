@@ -1,7 +1,6 @@
 /* calendar - iCalendar for meetings, built and parsed with libical */
 #include "autoconf.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "mail/calendar.h"
 #include "base/buf.h"
+#include "base/dl.h"
 #include "base/util.h"
 #include "base/xalloc.h"
 
@@ -125,15 +125,18 @@ static pthread_once_t ic_once = PTHREAD_ONCE_INIT;
 
 static void ic_load(void)
 {
-	void *h = dlopen(ICAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	static const struct dl_fn fns[] = {
+#define ENTRY(f, name) DL_FN(ic, f),
+		ICAL_FNS(ENTRY)
+#undef ENTRY
+	};
+	char *err = NULL;
+	int rc = dl_load(ICAL_SONAME, fns, sizeof fns / sizeof fns[0], &err);
 
-	if (h == NULL)
+	/* The entry points say "cannot be read: ICAL_SONAME" without it. */
+	free(err);
+	if (rc < 0)
 		return;
-#define LOAD(f, name) \
-	if ((*(void **)&ic.f = dlsym(h, name)) == NULL) \
-		return;
-	ICAL_FNS(LOAD)
-#undef LOAD
 	/* libical's default is to abort on errors: input is hostile, and
 	 * its errors are return values here. */
 	ic.icalerror_set_errors_are_fatal(0);
