@@ -551,12 +551,8 @@ int store_pending_add(struct store *s, int64_t archive)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO archive_pending (archive) VALUES (?)";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind(st, STORE_I(archive));
-	return store_step_done(s, st, "queue for threading");
+	return store_run(s, sql, "queue for threading", STORE_I(archive));
 }
 
 int store_pending_next(struct store *s, size_t max, int64_t **ids_r,
@@ -575,12 +571,8 @@ int store_pending_remove(struct store *s, int64_t archive)
 {
 	static const char sql[] =
 		"DELETE FROM archive_pending WHERE archive = ?";
-	sqlite3_stmt *st = store_prep(s, sql);
 
-	if (st == NULL)
-		return -1;
-	store_bind(st, STORE_I(archive));
-	return store_step_done(s, st, "threaded");
+	return store_run(s, sql, "threaded", STORE_I(archive));
 }
 
 int store_pending_count(struct store *s, int64_t *n_r)
